@@ -1,0 +1,1 @@
+"""The concrete networks the app runs, built from app.nn."""

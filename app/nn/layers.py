@@ -1,0 +1,193 @@
+"""Layers: objects that keep their parameters, the gradients of those, and what backward needs (the cache).
+
+Every layer has forward(x) -> out and backward(dout) -> dx; backward also fills self.grads, which has
+the same keys as self.params. backward(dout, input_grad=False) lets a layer with parameters skip dx when
+nothing needs it (the first layer while training); it then returns None.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.nn.activations import ACTIVATIONS
+from app.nn.arithmetic import LayerGeometry
+from app.nn.conv import conv2d_backward, conv2d_forward
+from app.nn.pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
+
+
+class Layer:
+    """Base class: a named step of a network with parameters, gradients and a cache."""
+
+    geometry: LayerGeometry | None = None
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.cache: object = None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{k}{tuple(v.shape)}" for k, v in self.params.items())
+        return f"{type(self).__name__}({self.name!r}{', ' + shapes if shapes else ''})"
+
+
+def he_normal(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, dtype: type) -> np.ndarray:
+    """Weights drawn from N(0, 2 / fan_in): keeps activations' scale steady through ReLU layers."""
+    return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
+
+
+class Conv2D(Layer):
+    """Convolution of C input channels into F feature maps with F kernels of size C×k×k."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int = 0,
+        dilation: int = 1,
+        bias: bool = True,
+        *,
+        rng: np.random.Generator | None = None,
+        dtype: type = np.float32,
+        name: str = "conv",
+    ) -> None:
+        super().__init__(name)
+        rng = rng if rng is not None else np.random.default_rng()
+        shape = (out_channels, in_channels, kernel_size, kernel_size)
+        self.params["w"] = he_normal(rng, shape, in_channels * kernel_size**2, dtype)
+        if bias:
+            self.params["b"] = np.zeros(out_channels, dtype=dtype)
+        self.geometry = LayerGeometry(kernel_size, stride, padding, dilation)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        g = self.geometry
+        out, self.cache = conv2d_forward(x, self.params["w"], self.params.get("b"), g.s, g.p, g.d)
+        return out
+
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        dx, self.grads["w"], db = conv2d_backward(dout, self.cache, input_grad)
+        if db is not None:
+            self.grads["b"] = db
+        return dx
+
+
+class MaxPool2D(Layer):
+    """Keeps the largest value of each k×k window."""
+
+    def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0, *, name: str = "maxpool") -> None:
+        super().__init__(name)
+        self.geometry = LayerGeometry(kernel_size, kernel_size if stride is None else stride, padding)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out, self.cache = max_pool2d_forward(x, self.geometry.k, self.geometry.s, self.geometry.p)
+        return out
+
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray:
+        return max_pool2d_backward(dout, self.cache)
+
+
+class AvgPool2D(Layer):
+    """Averages each k×k window."""
+
+    def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0, *, name: str = "avgpool") -> None:
+        super().__init__(name)
+        self.geometry = LayerGeometry(kernel_size, kernel_size if stride is None else stride, padding)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out, self.cache = avg_pool2d_forward(x, self.geometry.k, self.geometry.s, self.geometry.p)
+        return out
+
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray:
+        return avg_pool2d_backward(dout, self.cache)
+
+
+class Dense(Layer):
+    """Fully connected: out = x @ w + b with x (N, D), w (D, M), b (M,)."""
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        rng: np.random.Generator | None = None,
+        dtype: type = np.float32,
+        name: str = "dense",
+    ) -> None:
+        super().__init__(name)
+        rng = rng if rng is not None else np.random.default_rng()
+        self.params["w"] = he_normal(rng, (in_features, out_features), in_features, dtype)
+        if bias:
+            self.params["b"] = np.zeros(out_features, dtype=dtype)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.cache = x
+        out = x @ self.params["w"]
+        if "b" in self.params:
+            out += self.params["b"]
+        return out
+
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        x = self.cache
+        self.grads["w"] = x.T @ dout
+        if "b" in self.params:
+            self.grads["b"] = dout.sum(axis=0)
+        return dout @ self.params["w"].T if input_grad else None
+
+
+class Flatten(Layer):
+    """(N, C, H, W) -> (N, C·H·W), the bridge from feature maps to dense layers."""
+
+    def __init__(self, name: str = "flatten") -> None:
+        super().__init__(name)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.cache = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray:
+        return dout.reshape(self.cache)
+
+
+class ActivationLayer(Layer):
+    """Applies an activation from the registry element-wise; backward multiplies by g'(a)."""
+
+    kind = ""
+
+    def __init__(self, name: str | None = None) -> None:
+        super().__init__(name or self.kind)
+        self.activation = ACTIVATIONS[self.kind]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out = self.activation.forward(x)
+        self.cache = (x, out)
+        return out
+
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray:
+        return dout * self.activation.derivative(*self.cache)
+
+
+class ReLU(ActivationLayer):
+    """max(a, 0)."""
+
+    kind = "relu"
+
+
+class Sigmoid(ActivationLayer):
+    """σ(a) = 1 / (1 + e^(−a)), the recitation's XOR activation."""
+
+    kind = "sigmoid"
+
+
+class Tanh(ActivationLayer):
+    """tanh(a)."""
+
+    kind = "tanh"

@@ -1,0 +1,58 @@
+"""Max and average pooling as forward/backward pairs, on the same window views as convolution.
+
+Shapes: x (N, C, H, W) -> out (N, C, OH, OW). Stride defaults to the kernel size (windows that tile).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.nn.arithmetic import output_size
+from app.nn.conv import pad2d, scatter_windows, window_view
+
+
+def pool_windows(x: np.ndarray, k: int, stride: int | None, pad: int, fill: float, layer: str) -> tuple:
+    """Window view (N, C, K, K, OH, OW) of the input padded with fill, and the geometry backward needs."""
+    s = k if stride is None else stride
+    if pad > k // 2:
+        raise ValueError(
+            f"{layer}: padding {pad} is more than half the kernel {k}, so a window could hold only padding; "
+            f"use padding of at most {k // 2}"
+        )
+    h, w = x.shape[2:]
+    oh, ow = output_size(h, k, s, pad, layer=layer), output_size(w, k, s, pad, layer=layer)
+    xp = pad2d(x, pad, fill)
+    return window_view(xp, k, s, 1, oh, ow), (xp.shape, k, s, pad)
+
+
+def max_pool2d_forward(x: np.ndarray, k: int, stride: int | None = None, pad: int = 0) -> tuple[np.ndarray, tuple]:
+    """Each output is the largest value in its window; remember which tap won (the first, on ties)."""
+    view, geometry = pool_windows(x, k, stride, pad, -np.inf, "max pool")
+    best = view[:, :, 0, 0].copy()
+    winner = np.zeros(best.shape, dtype=np.int8 if k * k < 128 else np.int32)
+    for tap in range(1, k * k):
+        candidate = view[:, :, tap // k, tap % k]
+        winner = np.where(candidate > best, tap, winner)
+        np.maximum(best, candidate, out=best)
+    return best, (winner, geometry)
+
+
+def max_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """Route each output's gradient to its window's winner only; every other input gets zero."""
+    winner, (padded_shape, k, s, pad) = cache
+    return scatter_windows(
+        lambda i, j: np.where(winner == i * k + j, dout, 0), k, padded_shape, dout.dtype, pad, s, 1
+    )
+
+
+def avg_pool2d_forward(x: np.ndarray, k: int, stride: int | None = None, pad: int = 0) -> tuple[np.ndarray, tuple]:
+    """Each output is the mean of its k×k window; padding cells count as zeros."""
+    view, geometry = pool_windows(x, k, stride, pad, 0.0, "average pool")
+    return view.mean(axis=(2, 3)), geometry
+
+
+def avg_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """Share each output's gradient equally among the k×k cells of its window."""
+    padded_shape, k, s, pad = cache
+    share = dout / (k * k)
+    return scatter_windows(lambda i, j: share, k, padded_shape, dout.dtype, pad, s, 1)

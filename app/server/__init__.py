@@ -1,0 +1,1 @@
+"""The FastAPI web layer: app factory, settings, page registry and routes."""

@@ -1,0 +1,63 @@
+"""The registry of the app's pages: it feeds the navigation, the home page cards and the page routes."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the app, in the order of the recitation's slides."""
+
+    slug: str
+    title: str
+    summary: str
+    ready: bool = False
+
+    @property
+    def path(self) -> str:
+        """URL path of the page."""
+        return f"/{self.slug}"
+
+    @property
+    def template(self) -> str:
+        """Template rendering the page once it is ready."""
+        return f"{self.slug.replace('-', '_')}.html"
+
+
+PAGES: tuple[Page, ...] = (
+    Page(
+        "neuron",
+        "The artificial neuron",
+        "Move the weights and the bias of one neuron, h(x) = g(b + Σ wᵢxᵢ), and see how the activation g "
+        "sets the range of its output and the bias shifts the position of the ridge.",
+    ),
+    Page(
+        "xor",
+        "XOR and backpropagation",
+        "Train the recitation's 2-2-1 network on XOR one step at a time, with every chain-rule term of the "
+        "derivation, from ∂l/∂ŷ back to ∂l/∂w₁, computed and shown as it flows backwards.",
+    ),
+    Page(
+        "why-backprop",
+        "Why backpropagation",
+        "Count the derivative terms layer by layer: going backwards reuses what the layer above carried over "
+        "and grows linearly with the weights, going forwards grows roughly quadratically.",
+    ),
+    Page(
+        "conv",
+        "Convolution walkthrough",
+        "Slide a 3×3 kernel across the slide's 7×7 image window by window, and see how kernel size, stride "
+        "and padding (k, s, p) set the output size and each unit's receptive field.",
+    ),
+    Page(
+        "lenet",
+        "LeNet in action",
+        "Draw a digit and watch LeNet-5 classify it, with the feature maps of every layer computed live by "
+        "the NumPy network on the server.",
+    ),
+    Page(
+        "classroom",
+        "Classroom",
+        "Open a room the whole class joins with a short code, so every student's screen follows the "
+        "teacher's demo live and can then try it on their own.",
+    ),
+)

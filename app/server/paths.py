@@ -1,0 +1,15 @@
+"""Where the web assets (static files and templates) live, installed or not."""
+
+from pathlib import Path
+
+_APP_DIR = Path(__file__).resolve().parent.parent
+
+
+def resource_dir(name: str) -> Path:
+    """Folder `name` ("static" or "templates"): the copy packaged inside `app/` by a wheel, else the repo root's.
+
+    A regular `pip install .` puts the repo-root folders into `app/` (hatch force-include); an editable install
+    and a plain checkout leave them beside `app/`, at the repository root.
+    """
+    packaged = _APP_DIR / name
+    return packaged if packaged.is_dir() else _APP_DIR.parent / name

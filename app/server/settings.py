@@ -1,0 +1,44 @@
+"""One settings object for the server, with documented defaults, overridable from the environment."""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.server.paths import resource_dir
+
+ENV_PREFIX = "BACKPROP_LAB_"
+
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+
+
+class Settings(BaseModel):
+    """Everything the server can be told; each field `name` is read from the variable BACKPROP_LAB_<NAME>."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Interface `backprop-lab serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="TCP port `backprop-lab serve` listens on.")
+    log_level: LogLevel = Field("info", description="Level of the server's log messages.")
+    static_dir: Path = Field(
+        default_factory=lambda: resource_dir("static"),
+        description="Folder served at /static (CSS, JavaScript, images).",
+    )
+    templates_dir: Path = Field(
+        default_factory=lambda: resource_dir("templates"),
+        description="Folder of the Jinja2 page templates.",
+    )
+
+    @classmethod
+    def env_var(cls, field: str) -> str:
+        """Name of the environment variable that sets `field`."""
+        return ENV_PREFIX + field.upper()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        """Settings from the BACKPROP_LAB_* variables of `environ` (default: os.environ), defaults for the rest."""
+        environ = os.environ if environ is None else environ
+        values = {name: environ[cls.env_var(name)] for name in cls.model_fields if cls.env_var(name) in environ}
+        return cls.model_validate(values)

@@ -1,0 +1,62 @@
+"""HTTP routes of the web layer: home page, registry pages, health check, static files."""
+
+import pytest
+from fastapi.testclient import TestClient
+from markupsafe import escape
+
+from app import __version__
+from app.server.pages import PAGES, Page
+
+
+def test_home_page_names_the_app_and_has_a_card_linking_to_every_page(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assert "backprop-lab" in html
+    assert html.count('data-testid="page-card"') == len(PAGES)
+    for page in PAGES:
+        assert f'href="{page.path}"' in html
+        assert escape(page.title) in html
+        assert escape(page.summary) in html
+
+
+def test_healthz_reports_ok_and_the_version(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "version": __version__}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.slug)
+def test_every_registry_page_answers_200_with_its_title_and_summary(client: TestClient, page: Page) -> None:
+    response = client.get(page.path)
+    assert response.status_code == 200
+    assert escape(page.title) in response.text
+    assert escape(page.summary) in response.text
+
+
+@pytest.mark.parametrize("page", [page for page in PAGES if not page.ready], ids=lambda page: page.slug)
+def test_page_not_ready_yet_says_coming_soon(client: TestClient, page: Page) -> None:
+    assert "Coming soon" in client.get(page.path).text
+
+
+def test_nav_marks_the_current_page(client: TestClient) -> None:
+    page = PAGES[0]
+    html = client.get(page.path).text
+    assert f'<a href="{page.path}" aria-current="page">' in html
+    assert html.count('aria-current="page"') == 1
+
+
+def test_stylesheet_is_served_from_static(client: TestClient) -> None:
+    response = client.get("/static/css/app.css")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
+    assert ":root" in response.text
+
+
+def test_unknown_path_answers_404(client: TestClient) -> None:
+    assert client.get("/no-such-page").status_code == 404
+
+
+def test_cdn_backed_api_docs_are_disabled(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 404

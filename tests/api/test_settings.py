@@ -1,0 +1,27 @@
+"""Settings: defaults, environment overrides, and the located asset folders."""
+
+import pytest
+from pydantic import ValidationError
+
+from app.server.settings import Settings
+
+
+def test_defaults_listen_on_loopback_port_8000() -> None:
+    settings = Settings.from_env({})
+    assert (settings.host, settings.port, settings.log_level) == ("127.0.0.1", 8000, "info")
+
+
+def test_prefixed_environment_variables_override_defaults() -> None:
+    settings = Settings.from_env({"BACKPROP_LAB_PORT": "9001", "BACKPROP_LAB_LOG_LEVEL": "debug", "PORT": "1"})
+    assert (settings.port, settings.log_level) == (9001, "debug")
+
+
+def test_invalid_environment_value_is_rejected() -> None:
+    with pytest.raises(ValidationError):
+        Settings.from_env({"BACKPROP_LAB_PORT": "0"})
+
+
+def test_default_asset_folders_hold_the_layout_and_the_stylesheet() -> None:
+    settings = Settings()
+    assert (settings.templates_dir / "base.html").is_file()
+    assert (settings.static_dir / "css" / "app.css").is_file()
