@@ -1,5 +1,6 @@
 """The command line: help for every flag, and `serve` really serving."""
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -34,3 +35,20 @@ def test_serve_starts_a_server_answering_healthz(start_server: Callable[[], Abst
     with start_server() as base_url:
         response = httpx.get(f"{base_url}/healthz", timeout=5)
     assert response.json()["status"] == "ok"
+
+
+def test_bench_quick_prints_one_json_line_of_figures(repo_root: Path) -> None:
+    """The figures' shape, not their speed: benchmarks are never timed tests."""
+    lines = run([sys.executable, "-m", "app", "bench", "--quick"], repo_root).strip().splitlines()
+    assert len(lines) == 1
+    figures = json.loads(lines[0])
+    engine = figures["engine"]
+    for key in ("forward_ms", "forward_trace_ms", "train_images_per_s", "infer_images_per_s"):
+        assert engine[key] > 0, key
+    if "skipped" in figures["torch"]:
+        assert "speedup_vs_torch" not in figures
+    else:
+        assert figures["torch"]["forward_ms"] > 0
+        assert set(figures["speedup_vs_torch"]) == {"forward", "forward_trace", "train", "infer"}
+        expected = engine["train_images_per_s"] / figures["torch"]["train_images_per_s"]
+        assert abs(figures["speedup_vs_torch"]["train"] - expected) < 1e-9

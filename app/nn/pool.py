@@ -26,13 +26,17 @@ def pool_windows(x: np.ndarray, k: int, stride: int | None, pad: int, fill: floa
 
 
 def max_pool2d_forward(x: np.ndarray, k: int, stride: int | None = None, pad: int = 0) -> tuple[np.ndarray, tuple]:
-    """Each output is the largest value in its window; remember which tap won (the first, on ties)."""
+    """Each output is the largest value in its window; remember which tap won (the first, on ties).
+
+    Taps are visited in increasing order, so the winner so far is the largest tap that beat the best value;
+    arithmetic (max, multiply) instead of np.where keeps the loop free of data-dependent branches.
+    """
     view, geometry = pool_windows(x, k, stride, pad, -np.inf, "max pool")
     best = view[:, :, 0, 0].copy()
-    winner = np.zeros(best.shape, dtype=np.int8 if k * k < 128 else np.int32)
+    winner = np.zeros(best.shape, dtype=np.int32)
     for tap in range(1, k * k):
         candidate = view[:, :, tap // k, tap % k]
-        winner = np.where(candidate > best, tap, winner)
+        np.maximum(winner, (candidate > best) * np.int32(tap), out=winner)
         np.maximum(best, candidate, out=best)
     return best, (winner, geometry)
 
@@ -40,9 +44,7 @@ def max_pool2d_forward(x: np.ndarray, k: int, stride: int | None = None, pad: in
 def max_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """Route each output's gradient to its window's winner only; every other input gets zero."""
     winner, (padded_shape, k, s, pad) = cache
-    return scatter_windows(
-        lambda i, j: np.where(winner == i * k + j, dout, 0), k, padded_shape, dout.dtype, pad, s, 1
-    )
+    return scatter_windows(lambda i, j: dout * (winner == i * k + j), k, padded_shape, dout.dtype, pad, s, 1)
 
 
 def avg_pool2d_forward(x: np.ndarray, k: int, stride: int | None = None, pad: int = 0) -> tuple[np.ndarray, tuple]:
