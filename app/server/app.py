@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
+from app.server.models import load_shared_lenet
 from app.server.routes import health, pages
 from app.server.settings import Settings
 from app.server.templating import make_templates
@@ -17,7 +18,8 @@ logger = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Load what every request shares once at start-up (the networks, in a later issue) and release it on exit."""
+    """Load what every request shares once at start-up (the trained LeNet-5) and release it on exit."""
+    app.state.lenet = load_shared_lenet(app.state.settings.weights)
     logger.info("backprop-lab %s ready, static files from %s", __version__, app.state.settings.static_dir)
     yield
     logger.info("backprop-lab stopped")

@@ -7,6 +7,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.models.lenet import SHIPPED_WEIGHTS
 from app.server.paths import resource_dir
 
 ENV_PREFIX = "BACKPROP_LAB_"
@@ -29,6 +30,11 @@ class Settings(BaseModel):
     templates_dir: Path = Field(
         default_factory=lambda: resource_dir("templates"),
         description="Folder of the Jinja2 page templates.",
+    )
+
+    weights: Path = Field(
+        SHIPPED_WEIGHTS,
+        description="LeNet-5 weights file the server loads at start (default: the weights shipped in the package).",
     )
 
     @classmethod

@@ -21,10 +21,10 @@ def test_home_page_names_the_app_and_has_a_card_linking_to_every_page(client: Te
         assert escape(page.summary) in html
 
 
-def test_healthz_reports_ok_and_the_version(client: TestClient) -> None:
+def test_healthz_reports_ok_the_version_and_the_loaded_lenet(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "version": __version__}
+    assert response.json() == {"status": "ok", "version": __version__, "lenet": "loaded"}
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.slug)

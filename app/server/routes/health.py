@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from app import __version__
@@ -11,13 +11,15 @@ router = APIRouter()
 
 
 class Health(BaseModel):
-    """The server is up, and which version it runs."""
+    """The server is up, which version it runs, and whether LeNet-5's weights loaded ("loaded" or the reason)."""
 
     status: Literal["ok"] = "ok"
     version: str
+    lenet: str
 
 
 @router.get("/healthz")
-def healthz() -> Health:
-    """Report that the server answers, with its version."""
-    return Health(version=__version__)
+def healthz(request: Request) -> Health:
+    """Report that the server answers, with its version and the state of the LeNet-5 weights."""
+    lenet = request.app.state.lenet
+    return Health(version=__version__, lenet=lenet.error or "loaded")

@@ -1,0 +1,1 @@
+"""MNIST reading, fetching and verifying (`mnist.py` is the entry point), and drawing preprocessing."""

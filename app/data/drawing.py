@@ -1,0 +1,194 @@
+"""Turn a drawing from the browser's canvas into the 28×28 image LeNet sees, the way MNIST itself was made.
+
+MNIST's recipe (LeCun et al.): crop the strokes to their bounding box, scale them with anti-aliasing so that the
+longer side is 20 pixels (aspect kept), then shift them in a 28×28 field so that their centre of mass sits at its
+centre. Every stage is kept in `Preprocessed`, so the page can show what the network sees and why.
+
+Conventions:
+- Ink is high, as in MNIST: 1 is full ink, 0 is background; images are float32 in [0, 1].
+- Coordinates are 0-based pixel centres: pixel (i, j) sits at (y, x) = (i, j), so the field's centre is (13.5, 13.5).
+- A pixel is part of a stroke when its ink is above NOISE_LEVEL; a canvas without such a pixel is empty.
+- Resampling is exact area averaging (a box filter), one matrix per axis: out = Ry @ image @ Rx.T.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+FIELD = 28
+BOX = 20
+FIELD_CENTRE = (FIELD - 1) / 2
+NOISE_LEVEL = 0.05
+LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class Preprocessed:
+    """Every stage of one drawing's preprocessing; all but `ink` are None when nothing was drawn.
+
+    ink: (H, W) ink map of the whole canvas. box: (top, left, bottom, right) of the strokes in canvas pixels,
+    bottom and right exclusive. crop: the ink inside the box. scaled: the crop with its longer side scaled to 20
+    and its strongest ink stretched to 1. offset: (top, left) of `scaled` in `image`. image: the (28, 28) result.
+    center_of_mass: (y, x) of `image`, in its pixel-centre coordinates.
+    """
+
+    image: np.ndarray | None
+    ink: np.ndarray
+    crop: np.ndarray | None = None
+    scaled: np.ndarray | None = None
+    box: tuple[int, int, int, int] | None = None
+    offset: tuple[int, int] | None = None
+    center_of_mass: tuple[float, float] | None = None
+
+    @property
+    def empty(self) -> bool:
+        """True when the canvas holds no stroke: a clear "nothing drawn" rather than a guess."""
+        return self.image is None
+
+
+def preprocess_drawing(canvas: np.ndarray) -> Preprocessed:
+    """The canvas as MNIST would have it, with every stage on the way.
+
+    The canvas is (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA, in integers 0..255 or floats 0..1; a ValueError
+    names a wrong shape, NaN values or values out of range.
+    """
+    ink = ink_map(grey_levels(unit_floats(canvas)))
+    box = stroke_box(ink)
+    if box is None:
+        return Preprocessed(image=None, ink=ink)
+    top, left, bottom, right = box
+    crop = ink[top:bottom, left:right]
+    scaled = fit_box(crop)
+    image, offset = place_by_center_of_mass(scaled)
+    return Preprocessed(image, ink, crop, scaled, box, offset, center_of_mass(image))
+
+
+def raw_downscale(canvas: np.ndarray) -> np.ndarray:
+    """The whole canvas's ink shrunk to (28, 28) by the same area averaging, with no crop and no centring.
+
+    What LeNet would see without MNIST's preprocessing; the clip removes float rounding above full ink.
+    """
+    ink = ink_map(grey_levels(unit_floats(canvas)))
+    return np.minimum(area_resample(ink, (FIELD, FIELD)), 1)
+
+
+def unit_floats(canvas: np.ndarray) -> np.ndarray:
+    """The canvas checked and read as float32 in [0, 1]: integer pixels count 0..255, float pixels 0..1."""
+    pixels = np.asarray(canvas)
+    if pixels.ndim not in (2, 3) or pixels.shape[2:] not in ((), (3,), (4,)) or 0 in pixels.shape[:2]:
+        raise ValueError(
+            f"drawing: canvas must be (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA with H, W ≥ 1, "
+            f"got shape {pixels.shape}"
+        )
+    if pixels.dtype.kind not in "biuf":
+        raise ValueError(f"drawing: canvas must hold real numbers (bool, integer or float), got dtype {pixels.dtype}")
+    full = 255 if pixels.dtype.kind in "iu" else 1
+    low, high = pixels.min(), pixels.max()
+    if np.isnan(high):  # max propagates NaN
+        raise ValueError(f"drawing: canvas holds {np.isnan(pixels).sum()} NaN values")
+    if low < 0 or high > full:
+        raise ValueError(f"drawing: {pixels.dtype} canvas values must lie in 0..{full}, got {low:g}..{high:g}")
+    return np.divide(pixels, full, dtype=np.float32)
+
+
+def grey_levels(pixels: np.ndarray) -> np.ndarray:
+    """(H, W) grey levels: RGB by its luma (ITU-R BT.601), RGBA composited onto `backdrop` first."""
+    if pixels.ndim == 2:
+        return pixels
+    luma = pixels[..., :3] @ LUMA
+    if pixels.shape[2] == 3:
+        return luma
+    alpha = pixels[..., 3]
+    return alpha * luma + (1 - alpha) * backdrop(luma, alpha)
+
+
+def backdrop(luma: np.ndarray, alpha: np.ndarray) -> float:
+    """White behind dark strokes, black behind light ones, so a transparent background reads as background.
+
+    The strokes are what is opaque, so their colour is the alpha-weighted mean luma.
+    """
+    return 1.0 if (alpha * luma).sum() < 0.5 * alpha.sum() else 0.0
+
+
+def ink_map(grey: np.ndarray) -> np.ndarray:
+    """Ink high on a background of 0, whatever the canvas's polarity.
+
+    The median of the canvas's frame is the background (strokes are the minority there, even when they touch
+    it); a light one flips the polarity. The background level is then removed and the rest stretched to [0, 1].
+    """
+    background = float(np.median(frame(grey)))
+    if background > 0.5:
+        grey, background = 1 - grey, 1 - background
+    return np.clip((grey - background) / (1 - background), 0, 1)
+
+
+def frame(image: np.ndarray) -> np.ndarray:
+    """The pixels on the image's outer edge (corners twice, which a median does not mind)."""
+    return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+
+
+def stroke_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, left, bottom, right) around the pixels with ink above NOISE_LEVEL, bottom and right exclusive."""
+    strokes = ink > NOISE_LEVEL
+    rows, cols = np.flatnonzero(strokes.any(axis=1)), np.flatnonzero(strokes.any(axis=0))
+    if rows.size == 0:
+        return None
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
+def fit_box(crop: np.ndarray) -> np.ndarray:
+    """The crop scaled so its longer side is BOX pixels, aspect kept exactly, its strongest ink stretched to 1.
+
+    The shorter side may end in a partly covered pixel; the stretch gives thin or light strokes MNIST's full cores.
+    """
+    h, w = crop.shape
+    longer = max(h, w)
+    scale = BOX / longer
+    scaled = area_resample(crop, (math.ceil(h * BOX / longer), math.ceil(w * BOX / longer)), (scale, scale))
+    return scaled / scaled.max()
+
+
+def place_by_center_of_mass(scaled: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
+    """The scaled crop in a FIELD×FIELD image and its (top, left) there.
+
+    A shift by whole pixels puts its centre of mass nearest the field's centre, clipped so the crop stays inside.
+    """
+    h, w = scaled.shape
+    cy, cx = center_of_mass(scaled)
+    top = min(max(round(FIELD_CENTRE - cy), 0), FIELD - h)
+    left = min(max(round(FIELD_CENTRE - cx), 0), FIELD - w)
+    image = np.zeros((FIELD, FIELD), dtype=np.float32)
+    image[top:top + h, left:left + w] = scaled
+    return image, (top, left)
+
+
+def center_of_mass(image: np.ndarray) -> tuple[float, float]:
+    """Intensity-weighted mean (y, x) of the pixel centres; the image must hold some ink."""
+    h, w = image.shape
+    total = image.sum()
+    return float(image.sum(axis=1) @ np.arange(h) / total), float(image.sum(axis=0) @ np.arange(w) / total)
+
+
+def area_resample(image: np.ndarray, shape: tuple[int, int], scale: tuple[float, float] | None = None) -> np.ndarray:
+    """An (H, W) image resampled to `shape` by exact area averaging: anti-aliased when shrinking, blocky enlarging.
+
+    `scale` (y, x) defaults to filling the shape; a smaller one leaves the far edges partly or wholly background.
+    """
+    (h, w), (out_h, out_w) = image.shape, shape
+    scale_y, scale_x = scale if scale is not None else (out_h / h, out_w / w)
+    return area_matrix(h, out_h, scale_y) @ image @ area_matrix(w, out_w, scale_x).T
+
+
+def area_matrix(n_in: int, n_out: int, scale: float) -> np.ndarray:
+    """(n_out, n_in) weights: output pixel j spans input [j, j + 1) / scale; input pixel i weighs its overlap with it.
+
+    The overlaps are times `scale`, so a fully covered output pixel is the mean of what it covers and every
+    input pixel's weights add up to `scale` (the image's sum scales by the area factor).
+    """
+    edges = np.arange(n_out + 1) / scale
+    starts = np.maximum(edges[:-1, None], np.arange(n_in))
+    ends = np.minimum(edges[1:, None], np.arange(1, n_in + 1))
+    return (np.clip(ends - starts, 0, None) * scale).astype(np.float32)
