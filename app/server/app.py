@@ -4,12 +4,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.server.models import load_shared_lenet
-from app.server.routes import health, pages
+from app.server.routes import conv, health, lenet, pages, xor
 from app.server.settings import Settings
 from app.server.templating import make_templates
 
@@ -31,8 +32,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The interactive API docs pull their JavaScript from a CDN, which this app never does.
     app = FastAPI(title="backprop-lab", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    app.state.compute = anyio.CapacityLimiter(settings.compute_threads)
     app.state.templates = make_templates(settings.templates_dir)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.include_router(health.router)
     app.include_router(pages.router)
+    app.include_router(lenet.router)
+    app.include_router(conv.router)
+    app.include_router(xor.router)
     return app

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.models.lenet import SHIPPED_WEIGHTS
 from app.server.paths import resource_dir
@@ -36,6 +36,22 @@ class Settings(BaseModel):
         SHIPPED_WEIGHTS,
         description="LeNet-5 weights file the server loads at start (default: the weights shipped in the package).",
     )
+
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins, besides the server's own, whose pages may open websockets (e.g. a proxy's https://host).",
+    )
+    max_message_bytes: int = Field(262_144, ge=1024, description="Largest websocket message accepted, in bytes.")
+    max_pending: int = Field(8, ge=1, description="Requests that may wait on one websocket before `busy` errors.")
+    send_timeout_s: float = Field(5.0, gt=0, description="Seconds a send may take before the client is dropped.")
+    stream_interval_s: float = Field(0.03, ge=0, description="Pause between the frames of a streamed answer.")
+    compute_threads: int = Field(2, ge=1, description="Threads running NumPy for all websockets together.")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def comma_separated(cls, value: object) -> object:
+        """An environment variable lists origins separated by commas."""
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
 
     @classmethod
     def env_var(cls, field: str) -> str:

@@ -1,0 +1,58 @@
+"""The messages every websocket shares: the hello that agrees the protocol version, and typed errors.
+
+Each page adds its own message models (in app/server/schemas/) with a Literal `type` tag; the JavaScript side
+mirrors the type names in static/js/lib/protocol.js. The whole protocol is described in docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROTOCOL_VERSION = 1
+
+ErrorCode = Literal[
+    "bad_json",  # the text frame is not JSON, or not a JSON object
+    "bad_message",  # unknown type, missing or extra fields, wrong types or values
+    "bad_shape",  # an array of the wrong size
+    "bad_value",  # NaN, infinity or a number out of range
+    "hello_first",  # a request before the hello that agrees the protocol version
+    "unsupported_version",  # a hello with a protocol version this server does not speak
+    "too_large",  # a message over the size limit
+    "binary_not_accepted",  # a binary frame where only JSON text is read
+    "busy",  # too many requests waiting on this connection
+    "unavailable",  # the server cannot serve this now (e.g. LeNet's weights did not load)
+    "impossible",  # valid numbers that describe something impossible (the sentence says why)
+    "internal",  # the server failed; the failure is logged
+]
+
+
+class Message(BaseModel):
+    """Base of every message: unknown fields are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Hello(Message):
+    """Client → server, first: the protocol version the page speaks."""
+
+    type: Literal["hello"]
+    version: int
+
+
+class Welcome(Message):
+    """Server → client: the version agreed, and the limits the page should respect."""
+
+    type: Literal["welcome"] = "welcome"
+    version: int = PROTOCOL_VERSION
+    limits: dict[str, int] = Field(default_factory=dict)
+
+
+class Error(Message):
+    """Server → client: what was wrong, as a code for programs and a sentence for people."""
+
+    type: Literal["error"] = "error"
+    code: ErrorCode
+    message: str
+    request: str | None = None  # the type of the message that caused it, when known

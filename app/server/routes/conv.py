@@ -1,0 +1,5 @@
+"""Routes of the conv page: its websocket endpoint (and REST endpoints where it has them)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,238 @@
+"""The websocket loop every page shares.
+
+- The Origin of the handshake is checked by the app itself (nothing else in the stack does it).
+- The first message is a hello that agrees the protocol version; the server answers welcome.
+- Every frame is untrusted: size-limited, parsed and validated into a typed message, or answered with a typed
+  error and a sentence; the connection stays open.
+- A receive loop runs beside the work and the sends, so pings are answered and a slow computation never stops
+  the socket being read.
+- Latest wins: for message types that describe "the current state" (a drawing in progress, slider positions)
+  only the newest waiting one is kept; other requests wait in a small bounded inbox.
+- The page's Conversation answers each message with replies, computed in a worker thread so one connection's
+  NumPy never holds up another's socket. A streaming answer (a generator) is abandoned as soon as a new
+  request arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import anyio
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from app.server.frames import unpack_frame
+from app.server.protocol import PROTOCOL_VERSION, Error, ErrorCode, Hello, Welcome
+from app.server.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+Reply = BaseModel | bytes  # a JSON message, or a binary frame from app.server.frames.pack_frame
+
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+
+
+class Conversation(Protocol):
+    """One page's side of one connection: replies to each valid message (a list, or a generator to stream)."""
+
+    def handle(self, message: BaseModel) -> Iterable[Reply]: ...
+
+
+class Problem(Exception):
+    """A message that cannot be served, with the error code and sentence to send back."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
+    """Browsers always send Origin: it must be this server itself or a configured origin. Scripts send none."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc == websocket.headers.get("host") or origin in settings.allowed_origins
+
+
+def human(error: ValidationError) -> tuple[ErrorCode, str]:
+    """The first validation problem as a code and a sentence naming the field."""
+    first = error.errors()[0]
+    code = first["type"] if first["type"] in ErrorCode.__args__ else "bad_message"
+    where = ".".join(str(part) for part in first["loc"] if not isinstance(part, int) or len(first["loc"]) > 1)
+    text = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "union_tag_invalid":
+        return code, f"unknown message type {first['input'].get('type')!r}; {text}"
+    return code, f"{where}: {text}" if where else text
+
+
+def reject_constant(name: str) -> None:
+    """json.loads hook: NaN and Infinity are not JSON, and never valid input here."""
+    raise Problem("bad_value", f"{name} is not a number this server accepts")
+
+
+def parse(frame: dict, settings: Settings) -> dict:
+    """The JSON object (text frame) or header-plus-arrays (binary frame) a client sent."""
+    text, data = frame.get("text"), frame.get("bytes")
+    size = len(text.encode()) if text is not None else len(data or b"")
+    if size > settings.max_message_bytes:
+        raise Problem("too_large", f"message of {size} bytes is over the limit of {settings.max_message_bytes}")
+    if data is not None:
+        try:
+            header, arrays = unpack_frame(data)
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            raise Problem("bad_message", f"unreadable binary frame ({exc})") from None
+        return {**{k: v for k, v in header.items() if k != "arrays"}, **arrays}
+    try:
+        obj = json.loads(text, parse_constant=reject_constant)
+    except json.JSONDecodeError as exc:
+        raise Problem("bad_json", f"not JSON: {exc.msg} at character {exc.pos}") from None
+    if not isinstance(obj, dict):
+        raise Problem("bad_json", f"a message must be a JSON object with a type, got {type(obj).__name__}")
+    return obj
+
+
+@dataclass
+class Inbox:
+    """Requests waiting for the worker: newest-only for latest-wins types, a short queue for the rest."""
+
+    capacity: int
+    latest_wins: frozenset[str]
+    waiting: dict[Any, BaseModel] = field(default_factory=dict)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    counter: int = 0
+
+    def put(self, message: BaseModel) -> bool:
+        """Add a request; False when the inbox is full (the caller answers busy)."""
+        kind = message.type
+        if kind in self.latest_wins:
+            self.waiting.pop(kind, None)
+            key = kind
+        elif len(self.waiting) >= self.capacity:
+            return False
+        else:
+            self.counter += 1
+            key = self.counter
+        self.waiting[key] = message
+        self.arrived.set()
+        return True
+
+    async def take(self) -> BaseModel:
+        """The oldest waiting request, waiting for one if needed."""
+        while not self.waiting:
+            self.arrived.clear()
+            await self.arrived.wait()
+        return self.waiting.pop(next(iter(self.waiting)))
+
+
+class Link:
+    """The sending side of a socket: one send at a time, each with a timeout so a stuck client is dropped."""
+
+    def __init__(self, websocket: WebSocket, settings: Settings) -> None:
+        self.websocket, self.timeout = websocket, settings.send_timeout_s
+        self.stream_interval = settings.stream_interval_s
+        self.lock = asyncio.Lock()
+
+    async def send(self, reply: Reply) -> None:
+        async with self.lock:
+            if isinstance(reply, bytes):
+                await asyncio.wait_for(self.websocket.send_bytes(reply), self.timeout)
+            else:
+                await asyncio.wait_for(self.websocket.send_text(reply.model_dump_json()), self.timeout)
+
+    async def error(self, code: ErrorCode, message: str, request: str | None = None) -> None:
+        await self.send(Error(code=code, message=message, request=request))
+
+
+async def run_socket(
+    websocket: WebSocket,
+    messages: TypeAdapter,
+    conversation: Conversation,
+    latest_wins: frozenset[str] = frozenset(),
+    limits: dict[str, int] | None = None,
+) -> None:
+    """Serve one websocket until the client leaves; `messages` validates the page's request types."""
+    settings: Settings = websocket.app.state.settings
+    if not origin_allowed(websocket, settings):
+        logger.warning("refused websocket from origin %s", websocket.headers.get("origin"))
+        await websocket.close(code=CLOSE_POLICY)
+        return
+    await websocket.accept()
+    link, inbox = Link(websocket, settings), Inbox(settings.max_pending, latest_wins)
+    worker = asyncio.create_task(work(link, inbox, conversation, websocket.app.state.compute))
+    try:
+        await receive(websocket, link, inbox, messages, settings, Welcome(limits=limits or {}))
+    except (WebSocketDisconnect, TimeoutError):
+        pass
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+
+
+async def receive(
+    websocket: WebSocket, link: Link, inbox: Inbox, messages: TypeAdapter, settings: Settings, welcome: Welcome
+) -> None:
+    """Read frames until disconnect: answer problems at once, hand valid requests to the worker."""
+    greeted = False
+    while True:
+        frame = await websocket.receive()
+        if frame["type"] == "websocket.disconnect":
+            return
+        kind = None
+        try:
+            obj = parse(frame, settings)
+            kind = obj.get("type") if isinstance(obj.get("type"), str) else None
+            if kind == "hello":
+                hello = validate(TypeAdapter(Hello), obj)
+                if hello.version != PROTOCOL_VERSION:
+                    raise Problem("unsupported_version", f"this server speaks protocol {PROTOCOL_VERSION}, not {hello.version}")
+                greeted = True
+                await link.send(welcome)
+                continue
+            if not greeted:
+                raise Problem("hello_first", f"send {{\"type\": \"hello\", \"version\": {PROTOCOL_VERSION}}} first")
+            if not inbox.put(validate(messages, obj)):
+                raise Problem("busy", f"{settings.max_pending} requests are already waiting; wait for their answers")
+        except Problem as problem:
+            if problem.code == "too_large":
+                await link.error(problem.code, str(problem), kind)
+                await websocket.close(code=CLOSE_TOO_BIG)
+                return
+            await link.error(problem.code, str(problem), kind)
+
+
+def validate(adapter: TypeAdapter, obj: dict) -> BaseModel:
+    """The typed message, or a Problem with a sentence saying what is wrong."""
+    try:
+        return adapter.validate_python(obj)
+    except ValidationError as exc:
+        raise Problem(*human(exc)) from None
+
+
+async def work(link: Link, inbox: Inbox, conversation: Conversation, limiter: anyio.CapacityLimiter) -> None:
+    """Answer requests one at a time; a streamed answer (a generator) stops when a newer request is waiting."""
+    while True:
+        message = await inbox.take()
+        try:
+            answer = await anyio.to_thread.run_sync(conversation.handle, message, limiter=limiter)
+            streaming = not isinstance(answer, list | tuple)
+            replies = iter(answer)
+            while (reply := await anyio.to_thread.run_sync(next, replies, None, limiter=limiter)) is not None:
+                await link.send(reply)
+                if inbox.waiting:
+                    break
+                if streaming:
+                    await asyncio.sleep(link.stream_interval)
+        except Problem as problem:
+            await link.error(problem.code, str(problem), message.type)
+        except (WebSocketDisconnect, TimeoutError):
+            return
+        except Exception:
+            logger.exception("failed to answer a %s message", message.type)
+            await link.error("internal", "the server failed to answer this message; the failure is logged", message.type)

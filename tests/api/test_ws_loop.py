@@ -1,0 +1,171 @@
+"""The websocket loop every page shares, driven by a toy conversation: hello, validation, errors, latest wins."""
+
+import json
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+import numpy as np
+import pytest
+from fastapi import FastAPI, WebSocket
+from fastapi.testclient import TestClient
+from pydantic import Field, TypeAdapter
+from starlette.websockets import WebSocketDisconnect
+
+from app.server.app import create_app
+from app.server.frames import pack_frame, unpack_frame
+from app.server.protocol import PROTOCOL_VERSION, Message
+from app.server.settings import Settings
+from app.server.ws import Problem, run_socket
+
+
+class Add(Message):
+    type: Literal["add"]
+    a: float
+    b: float = Field(ge=0)
+
+
+class Count(Message):
+    type: Literal["count"]
+    upto: int = Field(ge=1, le=1000)
+
+
+class Fail(Message):
+    type: Literal["fail"]
+    how: Literal["problem", "crash"]
+
+
+class Total(Message):
+    type: Literal["total"] = "total"
+    value: float
+
+
+MESSAGES = TypeAdapter(Annotated[Add | Count | Fail, Field(discriminator="type")])
+
+
+class Toy:
+    """Adds numbers, counts (streaming), sums the arrays of binary frames, and fails on request."""
+
+    def handle(self, message):
+        if message.type == "add":
+            return [Total(value=message.a + message.b)]
+        if message.type == "count":
+            return (Total(value=i) for i in range(1, message.upto + 1))
+        if message.how == "problem":
+            raise Problem("impossible", "asked to fail")
+        raise RuntimeError("boom")
+
+
+def toy_app(**settings) -> FastAPI:
+    app = create_app(Settings(**settings))
+
+    @app.websocket("/ws/toy")
+    async def toy(websocket: WebSocket) -> None:
+        await run_socket(websocket, MESSAGES, Toy(), latest_wins=frozenset({"count"}))
+
+    return app
+
+
+@pytest.fixture
+def toy() -> Iterator[TestClient]:
+    with TestClient(toy_app(stream_interval_s=0.0)) as client:
+        yield client
+
+
+def greeted(ws) -> dict:
+    ws.send_json({"type": "hello", "version": PROTOCOL_VERSION})
+    return ws.receive_json()
+
+
+def test_hello_is_answered_with_the_agreed_version(toy: TestClient) -> None:
+    with toy.websocket_connect("/ws/toy") as ws:
+        assert greeted(ws) == {"type": "welcome", "version": PROTOCOL_VERSION, "limits": {}}
+        ws.send_json({"type": "add", "a": 1, "b": 2})
+        assert ws.receive_json() == {"type": "total", "value": 3.0}
+
+
+@pytest.mark.parametrize(
+    "raw, code, words",
+    [
+        ("{nope", "bad_json", "not JSON"),
+        ("[1, 2]", "bad_json", "JSON object"),
+        ('{"type": "add", "a": NaN, "b": 1}', "bad_value", "NaN"),
+        ('{"type": "add", "a": 1}', "bad_message", "b"),
+        ('{"type": "add", "a": 1, "b": -1}', "bad_message", "greater than or equal to 0"),
+        ('{"type": "add", "a": 1, "b": 1, "c": 3}', "bad_message", "c"),
+        ('{"type": "mul", "a": 1}', "bad_message", "unknown message type 'mul'"),
+        ('{"a": 1}', "bad_message", "type"),
+        ('{"type": "hello", "version": 99}', "unsupported_version", "99"),
+        ('{"type": "fail", "how": "problem"}', "impossible", "asked to fail"),
+        ('{"type": "fail", "how": "crash"}', "internal", "logged"),
+    ],
+)
+def test_bad_messages_get_a_typed_error_and_the_connection_stays_usable(toy: TestClient, raw, code, words) -> None:
+    with toy.websocket_connect("/ws/toy") as ws:
+        greeted(ws)
+        ws.send_text(raw)
+        error = ws.receive_json()
+        assert error["type"] == "error" and error["code"] == code
+        assert words in error["message"]
+        ws.send_json({"type": "add", "a": 2, "b": 2})
+        assert ws.receive_json()["value"] == 4
+
+
+def test_requests_before_hello_are_refused_politely(toy: TestClient) -> None:
+    with toy.websocket_connect("/ws/toy") as ws:
+        ws.send_json({"type": "add", "a": 1, "b": 2})
+        assert ws.receive_json()["code"] == "hello_first"
+        assert greeted(ws)["type"] == "welcome"
+
+
+def test_oversized_message_is_refused_and_closes_1009() -> None:
+    with TestClient(toy_app(max_message_bytes=1024)) as client, client.websocket_connect("/ws/toy") as ws:
+        greeted(ws)
+        ws.send_text(json.dumps({"type": "add", "a": 1, "b": 1, "pad": "x" * 2000}))
+        assert ws.receive_json()["code"] == "too_large"
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 1009
+
+
+def test_streamed_answer_arrives_in_order(toy: TestClient) -> None:
+    with toy.websocket_connect("/ws/toy") as ws:
+        greeted(ws)
+        ws.send_json({"type": "count", "upto": 5})
+        assert [ws.receive_json()["value"] for _ in range(5)] == [1, 2, 3, 4, 5]
+
+
+def test_a_new_request_stops_a_stream() -> None:
+    with TestClient(toy_app(stream_interval_s=0.01)) as client, client.websocket_connect("/ws/toy") as ws:
+        greeted(ws)
+        ws.send_json({"type": "count", "upto": 1000})
+        assert ws.receive_json()["value"] == 1
+        ws.send_json({"type": "add", "a": 100, "b": 0})
+        values = []
+        while (value := ws.receive_json()["value"]) != 100:
+            values.append(value)
+        assert len(values) < 999
+
+
+def test_cross_origin_handshake_is_refused_and_same_origin_accepted(toy: TestClient) -> None:
+    with pytest.raises(WebSocketDisconnect) as refused:
+        with toy.websocket_connect("/ws/toy", headers={"origin": "http://evil.example"}) as ws:
+            ws.receive_json()
+    assert refused.value.code == 1008
+    with toy.websocket_connect("/ws/toy", headers={"origin": "http://testserver"}) as ws:
+        assert greeted(ws)["type"] == "welcome"
+
+
+def test_configured_origin_is_accepted() -> None:
+    with TestClient(toy_app(allowed_origins="https://lab.example, https://other.example")) as client:
+        with client.websocket_connect("/ws/toy", headers={"origin": "https://lab.example"}) as ws:
+            assert greeted(ws)["type"] == "welcome"
+
+
+def test_binary_frames_round_trip_floats_exactly_and_maps_to_a_byte() -> None:
+    rng = np.random.default_rng(0)
+    maps, vector = rng.standard_normal((3, 5, 5)).astype(np.float32), rng.standard_normal(7).astype(np.float32)
+    header, arrays = unpack_frame(pack_frame({"type": "x", "n": 1}, {"maps": maps, "v": vector}, u8=frozenset({"maps"})))
+    assert header["type"] == "x" and header["n"] == 1
+    np.testing.assert_array_equal(arrays["v"], vector)
+    span = maps.reshape(3, -1).max(axis=1) - maps.reshape(3, -1).min(axis=1)
+    assert np.all(np.abs(arrays["maps"] - maps).reshape(3, -1).max(axis=1) <= span / 255 / 2 + 1e-6)
