@@ -48,8 +48,25 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env().model_copy(update=flags)
     logging.getLogger().setLevel(settings.log_level.upper())
     logger.info("serving backprop-lab on http://%s:%d", settings.host, settings.port)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level)
+    uvicorn.run(create_app(settings), **uvicorn_options(settings))
     return 0
+
+
+def uvicorn_options(settings: Settings) -> dict:
+    """uvicorn's own limits, set from the app's settings: its defaults (16 MiB messages, compression on, shutdown
+    waiting forever on open websockets) are wrong for a server a whole class hammers."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "ws_max_size": settings.max_message_bytes,
+        "ws_max_queue": 4,
+        "ws_per_message_deflate": False,
+        "ws_ping_interval": settings.ping_interval_s,
+        "ws_ping_timeout": settings.ping_timeout_s,
+        "timeout_graceful_shutdown": settings.shutdown_timeout_s,
+        "server_header": False,
+    }
 
 
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:

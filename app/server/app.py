@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from app import __version__
 from app.server.models import load_shared_lenet
 from app.server.routes import conv, health, lenet, pages, xor
+from app.server.security import SecurityHeaders
 from app.server.settings import Settings
 from app.server.templating import make_templates
 
@@ -33,7 +34,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="backprop-lab", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.compute = anyio.CapacityLimiter(settings.compute_threads)
+    app.state.clients = set()
     app.state.templates = make_templates(settings.templates_dir)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.include_router(health.router)
     app.include_router(pages.router)

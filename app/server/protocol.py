@@ -22,6 +22,7 @@ ErrorCode = Literal[
     "too_large",  # a message over the size limit
     "binary_not_accepted",  # a binary frame where only JSON text is read
     "busy",  # too many requests waiting on this connection
+    "rate_limited",  # more messages a second than the limit; a sustained flood is closed with 1008
     "unavailable",  # the server cannot serve this now (e.g. LeNet's weights did not load)
     "impossible",  # valid numbers that describe something impossible (the sentence says why)
     "internal",  # the server failed; the failure is logged

@@ -46,6 +46,14 @@ class Settings(BaseModel):
     send_timeout_s: float = Field(5.0, gt=0, description="Seconds a send may take before the client is dropped.")
     stream_interval_s: float = Field(0.03, ge=0, description="Pause between the frames of a streamed answer.")
     compute_threads: int = Field(2, ge=1, description="Threads running NumPy for all websockets together.")
+    max_connections: int = Field(1000, ge=1, description="Open websockets on this process, all addresses together.")
+    rate_per_s: float = Field(30.0, gt=0, description="Messages a second one websocket may send on average.")
+    rate_burst: int = Field(60, ge=1, description="Messages one websocket may send at once above the average rate.")
+    rate_strikes: int = Field(50, ge=1, description="Refused messages in a row after which a flooding socket is closed.")
+    idle_timeout_s: float = Field(1800.0, gt=0, description="Seconds without a message after which a websocket is closed.")
+    ping_interval_s: float = Field(20.0, gt=0, description="Seconds between keepalive pings to each websocket.")
+    ping_timeout_s: float = Field(20.0, gt=0, description="Seconds a pong may take before the websocket is dropped.")
+    shutdown_timeout_s: float = Field(5.0, gt=0, description="Seconds a shutdown waits for open connections.")
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -18,6 +18,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
+import struct
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -31,12 +34,16 @@ from app.server.frames import unpack_frame
 from app.server.protocol import PROTOCOL_VERSION, Error, ErrorCode, Hello, Welcome
 from app.server.settings import Settings
 
+HELLO = TypeAdapter(Hello)
+
 logger = logging.getLogger(__name__)
 
 Reply = BaseModel | bytes  # a JSON message, or a binary frame from app.server.frames.pack_frame
 
+CLOSE_NORMAL = 1000
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
+CLOSE_TRY_LATER = 1013
 
 
 class Conversation(Protocol):
@@ -77,6 +84,14 @@ def reject_constant(name: str) -> None:
     raise Problem("bad_value", f"{name} is not a number this server accepts")
 
 
+def finite_float(text: str) -> float:
+    """json.loads hook: a number too large for a float (1e999) is refused instead of becoming infinity."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise Problem("bad_value", f"{text} is too large for a number")
+    return value
+
+
 def parse(frame: dict, settings: Settings) -> dict:
     """The JSON object (text frame) or header-plus-arrays (binary frame) a client sent."""
     text, data = frame.get("text"), frame.get("bytes")
@@ -86,16 +101,43 @@ def parse(frame: dict, settings: Settings) -> dict:
     if data is not None:
         try:
             header, arrays = unpack_frame(data)
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
-            raise Problem("bad_message", f"unreadable binary frame ({exc})") from None
+        except (ValueError, KeyError, TypeError, IndexError, RecursionError, struct.error) as exc:
+            raise Problem("bad_message", f"unreadable binary frame ({type(exc).__name__})") from None
+        if not isinstance(header, dict):
+            raise Problem("bad_message", "a binary frame's header must be a JSON object")
         return {**{k: v for k, v in header.items() if k != "arrays"}, **arrays}
     try:
-        obj = json.loads(text, parse_constant=reject_constant)
+        obj = json.loads(text, parse_constant=reject_constant, parse_float=finite_float)
     except json.JSONDecodeError as exc:
         raise Problem("bad_json", f"not JSON: {exc.msg} at character {exc.pos}") from None
+    except RecursionError:
+        raise Problem("bad_json", "JSON nested too deeply") from None
+    except ValueError as exc:
+        raise Problem("bad_json", f"not usable JSON: {exc}") from None
     if not isinstance(obj, dict):
         raise Problem("bad_json", f"a message must be a JSON object with a type, got {type(obj).__name__}")
     return obj
+
+
+class RateLimit:
+    """Token bucket: `rate` messages a second on average with bursts up to `burst`; counts refusals in a row."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.stamp = float(burst), time.monotonic()
+        self.refused = 0
+
+    def allow(self) -> bool:
+        """Take a token if there is one; a flood keeps finding none."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            self.refused = 0
+            return True
+        self.refused += 1
+        return False
 
 
 @dataclass
@@ -141,10 +183,11 @@ class Link:
 
     async def send(self, reply: Reply) -> None:
         async with self.lock:
-            if isinstance(reply, bytes):
-                await asyncio.wait_for(self.websocket.send_bytes(reply), self.timeout)
-            else:
-                await asyncio.wait_for(self.websocket.send_text(reply.model_dump_json()), self.timeout)
+            with anyio.fail_after(self.timeout):
+                if isinstance(reply, bytes):
+                    await self.websocket.send_bytes(reply)
+                else:
+                    await self.websocket.send_text(reply.model_dump_json())
 
     async def error(self, code: ErrorCode, message: str, request: str | None = None) -> None:
         await self.send(Error(code=code, message=message, request=request))
@@ -159,37 +202,67 @@ async def run_socket(
 ) -> None:
     """Serve one websocket until the client leaves; `messages` validates the page's request types."""
     settings: Settings = websocket.app.state.settings
+    clients: set[WebSocket] = websocket.app.state.clients
+    where = f"path={websocket.url.path} client={address(websocket)}"
     if not origin_allowed(websocket, settings):
-        logger.warning("refused websocket from origin %s", websocket.headers.get("origin"))
+        logger.warning("ws_refused reason=origin origin=%s %s", websocket.headers.get("origin"), where)
         await websocket.close(code=CLOSE_POLICY)
         return
     await websocket.accept()
+    if len(clients) >= settings.max_connections:
+        logger.warning("ws_refused reason=full connections=%d %s", len(clients), where)
+        await websocket.close(code=CLOSE_TRY_LATER, reason="the server is full; try again in a minute")
+        return
+    clients.add(websocket)
+    logger.info("ws_open %s connections=%d", where, len(clients))
     link, inbox = Link(websocket, settings), Inbox(settings.max_pending, latest_wins)
     worker = asyncio.create_task(work(link, inbox, conversation, websocket.app.state.compute))
+    ending = "left"
     try:
-        await receive(websocket, link, inbox, messages, settings, Welcome(limits=limits or {}))
-    except (WebSocketDisconnect, TimeoutError):
+        ending = await receive(websocket, link, inbox, messages, settings, Welcome(limits=limits or {}))
+    except WebSocketDisconnect:
         pass
+    except TimeoutError:
+        ending = "send timed out"
     finally:
         worker.cancel()
+        clients.discard(websocket)
+        logger.info("ws_close %s reason=%s", where, ending.replace(" ", "_"))
         await asyncio.gather(worker, return_exceptions=True)
+
+
+def address(websocket: WebSocket) -> str:
+    """host:port of the client, for the log."""
+    client = websocket.client
+    return f"{client.host}:{client.port}" if client else "unknown"
 
 
 async def receive(
     websocket: WebSocket, link: Link, inbox: Inbox, messages: TypeAdapter, settings: Settings, welcome: Welcome
-) -> None:
-    """Read frames until disconnect: answer problems at once, hand valid requests to the worker."""
+) -> str:
+    """Read frames until the client leaves or is closed: answer problems at once, hand valid requests to the
+    worker. Returns why the loop ended."""
     greeted = False
+    limit = RateLimit(settings.rate_per_s, settings.rate_burst)
     while True:
-        frame = await websocket.receive()
+        with anyio.move_on_after(settings.idle_timeout_s) as idle:
+            frame = await websocket.receive()
+        if idle.cancelled_caught:
+            await websocket.close(code=CLOSE_NORMAL, reason=f"idle for {settings.idle_timeout_s:g} s")
+            return "idle"
         if frame["type"] == "websocket.disconnect":
-            return
+            return "left"
         kind = None
         try:
+            if not limit.allow():
+                if limit.refused > settings.rate_strikes:
+                    await websocket.close(code=CLOSE_POLICY, reason="too many messages")
+                    return "rate limit"
+                raise Problem("rate_limited", f"more than {settings.rate_per_s:g} messages a second; slow down")
             obj = parse(frame, settings)
             kind = obj.get("type") if isinstance(obj.get("type"), str) else None
             if kind == "hello":
-                hello = validate(TypeAdapter(Hello), obj)
+                hello = validate(HELLO, obj)
                 if hello.version != PROTOCOL_VERSION:
                     raise Problem("unsupported_version", f"this server speaks protocol {PROTOCOL_VERSION}, not {hello.version}")
                 greeted = True
@@ -200,11 +273,11 @@ async def receive(
             if not inbox.put(validate(messages, obj)):
                 raise Problem("busy", f"{settings.max_pending} requests are already waiting; wait for their answers")
         except Problem as problem:
-            if problem.code == "too_large":
-                await link.error(problem.code, str(problem), kind)
-                await websocket.close(code=CLOSE_TOO_BIG)
-                return
+            logger.info("ws_error code=%s request=%s client=%s", problem.code, kind, address(websocket))
             await link.error(problem.code, str(problem), kind)
+            if problem.code == "too_large":
+                await websocket.close(code=CLOSE_TOO_BIG, reason="message too large")
+                return "too large"
 
 
 def validate(adapter: TypeAdapter, obj: dict) -> BaseModel:

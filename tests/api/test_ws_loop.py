@@ -1,6 +1,7 @@
 """The websocket loop every page shares, driven by a toy conversation: hello, validation, errors, latest wins."""
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
@@ -169,3 +170,80 @@ def test_binary_frames_round_trip_floats_exactly_and_maps_to_a_byte() -> None:
     np.testing.assert_array_equal(arrays["v"], vector)
     span = maps.reshape(3, -1).max(axis=1) - maps.reshape(3, -1).min(axis=1)
     assert np.all(np.abs(arrays["maps"] - maps).reshape(3, -1).max(axis=1) <= span / 255 / 2 + 1e-6)
+
+
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        ('{"type": "add", "a": 1e999, "b": 1}', "bad_value"),
+        ('{"type": "add", "a": ' + "9" * 5000 + ', "b": 1}', "bad_json"),
+        ("[" * 100_000 + "]" * 100_000, "bad_json"),
+        ('{"type": "add", "a": Infinity, "b": 1}', "bad_value"),
+        ('{"type": "add", "a": 1, "b": 1', "bad_json"),
+    ],
+    ids=["overflowing-float", "huge-int", "deep-nesting", "infinity", "truncated"],
+)
+def test_hostile_json_gets_a_typed_error(toy: TestClient, raw: str, code: str) -> None:
+    with TestClient(toy_app(max_message_bytes=1_000_000)) as client, client.websocket_connect("/ws/toy") as ws:
+        greeted(ws)
+        ws.send_text(raw)
+        assert ws.receive_json()["code"] == code
+        ws.send_json({"type": "add", "a": 1, "b": 1})
+        assert ws.receive_json()["value"] == 2
+
+
+@pytest.mark.parametrize("garbage", [b"", b"\x01", b"\xff\xff\xff\xff rest", b"\x02\x00\x00\x00[]", b"\x04\x00\x00\x00nope"])
+def test_binary_garbage_gets_a_typed_error(toy: TestClient, garbage: bytes) -> None:
+    with toy.websocket_connect("/ws/toy") as ws:
+        greeted(ws)
+        ws.send_bytes(garbage)
+        assert ws.receive_json()["code"] == "bad_message"
+        ws.send_json({"type": "add", "a": 1, "b": 1})
+        assert ws.receive_json()["value"] == 2
+
+
+def test_a_flood_gets_rate_errors_then_close_1008() -> None:
+    with TestClient(toy_app(rate_per_s=1, rate_burst=3, rate_strikes=5)) as client, client.websocket_connect("/ws/toy") as ws:
+        greeted(ws)
+        for _ in range(20):
+            ws.send_json({"type": "add", "a": 1, "b": 1})
+        replies = []
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                replies.append(ws.receive_json())
+        assert closed.value.code == 1008
+        codes = [reply.get("code") for reply in replies]
+        assert codes.count("rate_limited") == 5  # one error per refused message, then the close
+        assert codes.count(None) <= 2  # at most the burst (3, the hello took one) was answered
+
+
+def test_connections_beyond_the_cap_are_closed_1013_while_others_work() -> None:
+    with TestClient(toy_app(max_connections=2)) as client:
+        with client.websocket_connect("/ws/toy") as first, client.websocket_connect("/ws/toy") as second:
+            greeted(first)
+            greeted(second)
+            with pytest.raises(WebSocketDisconnect) as refused:
+                with client.websocket_connect("/ws/toy") as third:
+                    third.receive_json()
+            assert refused.value.code == 1013
+            first.send_json({"type": "add", "a": 2, "b": 3})
+            assert first.receive_json()["value"] == 5
+        assert eventually(lambda: client.app.state.clients == set())
+
+
+def eventually(condition, seconds: float = 5.0) -> bool:
+    """Whether condition() becomes true within seconds (the server finishes a socket after the client leaves)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_an_idle_socket_is_closed_normally() -> None:
+    with TestClient(toy_app(idle_timeout_s=0.2)) as client, client.websocket_connect("/ws/toy") as ws:
+        greeted(ws)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 1000
