@@ -182,12 +182,19 @@ class Link:
         self.lock = asyncio.Lock()
 
     async def send(self, reply: Reply) -> None:
+        """Send one reply; a client that does not take it within the timeout is closed (TimeoutError raised)."""
         async with self.lock:
-            with anyio.fail_after(self.timeout):
-                if isinstance(reply, bytes):
-                    await self.websocket.send_bytes(reply)
-                else:
-                    await self.websocket.send_text(reply.model_dump_json())
+            try:
+                with anyio.fail_after(self.timeout):
+                    if isinstance(reply, bytes):
+                        await self.websocket.send_bytes(reply)
+                    else:
+                        await self.websocket.send_text(reply.model_dump_json())
+            except TimeoutError:
+                logger.warning("ws_slow client=%s timeout_s=%g", address(self.websocket), self.timeout)
+                with anyio.move_on_after(1):
+                    await self.websocket.close(code=CLOSE_POLICY, reason="too slow to read")
+                raise
 
     async def error(self, code: ErrorCode, message: str, request: str | None = None) -> None:
         await self.send(Error(code=code, message=message, request=request))
