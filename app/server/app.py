@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.server.models import load_shared_lenet
-from app.server.routes import conv, health, lenet, pages, xor
+from app.server.routes import api_docs, conv, health, lenet, pages, xor
 from app.server.security import SecurityHeaders
 from app.server.settings import Settings
 from app.server.templating import make_templates
@@ -30,7 +30,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A new backprop-lab application configured by `settings` (default: read from the environment)."""
     settings = Settings.from_env() if settings is None else settings
-    # The interactive API docs pull their JavaScript from a CDN, which this app never does.
+    # The interactive API docs pull their JavaScript from a CDN, which this app never does: /docs is rendered
+    # on the server instead (routes/api_docs.py).
     app = FastAPI(title="backprop-lab", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.compute = anyio.CapacityLimiter(settings.compute_threads)
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(pages.router)
     app.include_router(lenet.router)
+    app.include_router(api_docs.router)
     app.include_router(conv.router)
     app.include_router(xor.router)
     return app

@@ -23,7 +23,12 @@ def quantize(array: np.ndarray) -> tuple[bytes, list[float], list[float]]:
     lo, hi = maps.min(axis=1, keepdims=True), maps.max(axis=1, keepdims=True)
     span = np.where(hi > lo, hi - lo, 1)
     codes = np.rint((maps - lo) / span * U8_LEVELS).astype(np.uint8)
-    return codes.tobytes(), lo.ravel().astype(float).tolist(), hi.ravel().astype(float).tolist()
+    return codes.tobytes(), short(lo), short(hi)
+
+
+def short(values: np.ndarray) -> list[float]:
+    """Values to 7 significant digits: all float32 holds, and a third of the JSON of 17-digit floats."""
+    return [float(f"{v:.7g}") for v in values.ravel()]
 
 
 def pack_frame(header: dict, arrays: dict[str, np.ndarray], u8: frozenset[str] = frozenset()) -> bytes:

@@ -29,30 +29,35 @@ PAGES: tuple[Page, ...] = (
         "The artificial neuron",
         "Move the weights and the bias of one neuron, h(x) = g(b + Σ wᵢxᵢ), and see how the activation g "
         "sets the range of its output and the bias shifts the position of the ridge.",
+        ready=True,
     ),
     Page(
         "xor",
         "XOR and backpropagation",
         "Train the recitation's 2-2-1 network on XOR one step at a time, with every chain-rule term of the "
         "derivation, from ∂l/∂ŷ back to ∂l/∂w₁, computed and shown as it flows backwards.",
+        ready=True,
     ),
     Page(
         "why-backprop",
         "Why backpropagation",
         "Count the derivative terms layer by layer: going backwards reuses what the layer above carried over "
         "and grows linearly with the weights, going forwards grows roughly quadratically.",
+        ready=True,
     ),
     Page(
         "conv",
         "Convolution walkthrough",
         "Slide a 3×3 kernel across the slide's 7×7 image window by window, and see how kernel size, stride "
         "and padding (k, s, p) set the output size and each unit's receptive field.",
+        ready=True,
     ),
     Page(
         "lenet",
         "LeNet in action",
         "Draw a digit and watch LeNet-5 classify it, with the feature maps of every layer computed live by "
         "the NumPy network on the server.",
+        ready=True,
     ),
     Page(
         "classroom",

@@ -46,6 +46,43 @@ class Settings(BaseModel):
     send_timeout_s: float = Field(5.0, gt=0, description="Seconds a send may take before the client is dropped.")
     stream_interval_s: float = Field(0.03, ge=0, description="Pause between the frames of a streamed answer.")
     compute_threads: int = Field(2, ge=1, description="Threads running NumPy for all websockets together.")
+    conv_max_size: int = Field(32, ge=3, description="Largest input height and width on the conv page, in cells.")
+    conv_max_channels: int = Field(8, ge=1, description="Most input channels C on the conv page.")
+    conv_max_filters: int = Field(8, ge=1, description="Most kernels (filters F) on the conv page.")
+    conv_max_kernel: int = Field(9, ge=1, description="Largest kernel size k of the conv page's convolution and stage 2.")
+    conv_max_stride: int = Field(8, ge=1, description="Largest stride and dilation on the conv page.")
+    conv_max_padding: int = Field(16, ge=0, description="Largest padding on the conv page (also after valid/same/full).")
+    conv_max_value: float = Field(1000.0, gt=0, description="Largest magnitude of an input, weight or bias on the conv page.")
+    conv_max_terms: int = Field(
+        200_000, ge=1, description="Most products F·C·k²·OH·OW in one conv-page walkthrough (bounds its work and size)."
+    )
+    conv_chunk_windows: int = Field(
+        256, ge=1, description="Output positions per streamed frame of a conv-page walkthrough (whole rows at least)."
+    )
+    surface_grid: int = Field(
+        41, ge=5, le=201, description="Cells along each side of the output grids over the input plane on /neuron and /xor."
+    )
+    neuron_max_param: int = Field(10, ge=1, description="Largest magnitude of w₁, w₂ and b on the neuron page.")
+    xor_max_lr: int = Field(20, ge=1, description="Largest learning rate on the XOR page.")
+    xor_max_steps_per_frame: int = Field(
+        200, ge=1, description="Most SGD steps between two streamed frames of an XOR training run."
+    )
+    xor_max_run_steps: int = Field(
+        200_000, ge=1, description="SGD steps after which an XOR training run stops by itself (until reset)."
+    )
+    why_max_width: int = Field(8, ge=1, description="Widest layer of the chain networks on the why-backprop page.")
+    why_max_depth: int = Field(12, ge=1, description="Most hidden layers of the chain networks on the why-backprop page.")
+    why_timing_repeats: int = Field(5, ge=1, description="Runs per measured wall time on the why-backprop page (median).")
+    why_max_listed_terms: int = Field(
+        600, ge=1, description="Most derivative terms the why-backprop page lists one by one (beyond it: counts only)."
+    )
+    lenet_max_canvas: int = Field(
+        400, ge=28, description="Largest height and width of a drawing sent to /ws/lenet, in pixels."
+    )
+    lenet_teach_max_steps: int = Field(20, ge=1, description="Most SGD steps of one 'teach this digit' on /lenet.")
+    lenet_teach_max_lr: float = Field(0.1, gt=0, description="Largest learning rate of 'teach this digit' on /lenet.")
+    lenet_max_upload_bytes: int = Field(4_194_304, ge=1024, description="Largest request body of POST /api/predict.")
+    lenet_max_png_pixels: int = Field(1_048_576, ge=784, description="Most pixels of a PNG sent to POST /api/predict.")
     max_connections: int = Field(1000, ge=1, description="Open websockets on this process, all addresses together.")
     rate_per_s: float = Field(30.0, gt=0, description="Messages a second one websocket may send on average.")
     rate_burst: int = Field(60, ge=1, description="Messages one websocket may send at once above the average rate.")

@@ -58,5 +58,8 @@ def test_unknown_path_answers_404(client: TestClient) -> None:
     assert client.get("/no-such-page").status_code == 404
 
 
-def test_cdn_backed_api_docs_are_disabled(client: TestClient) -> None:
-    assert client.get("/docs").status_code == 404
+def test_cdn_backed_api_docs_are_replaced_by_a_server_rendered_page(client: TestClient) -> None:
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "<script" not in docs.text
+    assert "/api/predict" in docs.text
+    assert client.get("/redoc").status_code == 404

@@ -1,5 +1,238 @@
-"""Routes of the lenet page: its websocket endpoint (and REST endpoints where it has them)."""
+"""Routes of the lenet page: its websocket /ws/lenet and the REST endpoint POST /api/predict."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import anyio
+import numpy as np
+from fastapi import APIRouter, Query, Request, WebSocket
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from app.data.drawing import NOISE_LEVEL
+from app.models.lenet import CLASSES
+from app.server.models import SharedModel
+from app.server.schemas.lenet import (
+    Activations,
+    ApiError,
+    Draw,
+    LenetRequest,
+    Movement,
+    PredictRequest,
+    PredictResponse,
+    Reset,
+    Taught,
+    Teach,
+)
+from app.server.settings import Settings
+from app.server.uploads import UploadError, media_type, multipart_file, read_body
+from app.server.ws import Problem, Reply, run_socket
+from app.services.limits import at_most
+from app.services.lenet import LeNetSession, NothingDrawn, Preprocessing, prepare, read, weight_sharing_copy
+from app.services.png import PngError, PngTooLarge, decode_png
+
+MESSAGES = TypeAdapter(LenetRequest)
+
+
+class TypedErrors(APIRoute):
+    """A route whose parameter errors (FastAPI's own validation) are answered as ApiError JSON like the others."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(part) for part in first["loc"])
+                return problem(422, "bad_query", f"{where}: {first['msg']}")
+
+        return answer
+
+
+router = APIRouter(route_class=TypedErrors)
+
+
+class LeNetConversation:
+    """One /ws/lenet connection: each request answered by this connection's LeNetSession."""
+
+    def __init__(self, shared: SharedModel, settings: Settings) -> None:
+        self.unavailable = shared.error
+        self.session = None if shared.model is None else LeNetSession(shared.model)
+        self.settings = settings
+        accuracy = shared.metadata.get("report", {}).get("test_accuracy")
+        self.about = {"test_accuracy": accuracy, "teach": {"max_steps": settings.lenet_teach_max_steps,
+                                                           "max_lr": settings.lenet_teach_max_lr}}
+
+    def handle(self, message: BaseModel) -> list[Reply]:
+        """The replies to one valid request."""
+        if self.session is None:
+            raise Problem("unavailable", self.unavailable or "LeNet-5 is not loaded")
+        if isinstance(message, Draw | Teach):
+            self.check_canvas(message.canvas)
+        if isinstance(message, Draw):
+            return [self.session.draw(message.canvas, message.preprocess, message.explain, message.target, message.seq)]
+        if isinstance(message, Teach):
+            return [self.teach(message), self.session.describe(self.about)]
+        if isinstance(message, Reset):
+            self.session.reset()
+        return [self.session.describe(self.about)]
+
+    def check_canvas(self, canvas: np.ndarray) -> None:
+        """Refuse a canvas larger than the server's setting."""
+        side = self.settings.lenet_max_canvas
+        if max(canvas.shape) > side:
+            raise Problem("bad_shape", f"canvas is {canvas.shape[0]}×{canvas.shape[1]} pixels; at most {side}×{side} "
+                                       f"on this server ({Settings.env_var('lenet_max_canvas')})")
+
+    def teach(self, message: Teach) -> Taught:
+        """One lesson on this connection's private copy of the weights."""
+        at_most("steps", message.steps, "lenet_teach_max_steps", self.settings)
+        at_most("lr", message.lr, "lenet_teach_max_lr", self.settings)
+        try:
+            lesson = self.session.teach(message.canvas, message.preprocess, message.label, message.steps, message.lr)
+        except NothingDrawn as exc:
+            raise Problem("impossible", str(exc)) from None
+        moved = [Movement(layer=m.layer, change=m.change, norm=m.norm, relative=m.relative, largest=m.largest)
+                 for m in lesson.moved]
+        return Taught(label=lesson.label, steps=lesson.steps, lr=lesson.lr, before=lesson.before.tolist(),
+                      after=lesson.after.tolist(), loss_before=lesson.loss_before, loss_after=lesson.loss_after,
+                      moved=moved, taught_steps=self.session.taught_steps)
+
+
+@router.websocket("/ws/lenet")
+async def lenet_socket(websocket: WebSocket) -> None:
+    """The /lenet page's websocket: drawings in; predictions, activations, gradients and lessons out."""
+    settings: Settings = websocket.app.state.settings
+    conversation = LeNetConversation(websocket.app.state.lenet, settings)
+    limits = {"max_canvas": settings.lenet_max_canvas, "teach_max_steps": settings.lenet_teach_max_steps,
+              "classes": CLASSES}
+    await run_socket(websocket, MESSAGES, conversation, latest_wins=frozenset({"draw"}), limits=limits)
+
+
+class ApiProblem(Exception):
+    """A request /api/predict cannot answer: the HTTP status, a code and a sentence."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+def problem(status: int, code: str, message: str) -> JSONResponse:
+    """An ApiError response."""
+    return JSONResponse(ApiError(code=code, message=message).model_dump(), status_code=status)
+
+
+PNG_TYPES = {"image/png", "application/octet-stream"}
+REQUEST_BODY = {
+    "required": True,
+    "description": (
+        "One of: a JSON object with the 28×28 image LeNet reads (no preprocessing); a PNG of a drawing of any size "
+        "as the whole body (`Content-Type: image/png`); or a PNG uploaded as a file field of a `multipart/form-data` "
+        "form (any field name, e.g. `curl -F file=@digit.png`). A PNG goes through the drawing preprocessing chosen "
+        "by `preprocess`; dark-on-light and light-on-dark drawings both work, and transparency counts as paper."
+    ),
+    "content": {
+        "application/json": {"schema": PredictRequest.model_json_schema()},
+        "image/png": {"schema": {"type": "string", "format": "binary"}},
+        "multipart/form-data": {
+            "schema": {"type": "object", "required": ["file"],
+                       "properties": {"file": {"type": "string", "format": "binary", "description": "the PNG"}}}
+        },
+    },
+}
+ERRORS = {
+    400: {"model": ApiError, "description": "not JSON, a corrupt or unsupported PNG, or an unreadable upload"},
+    413: {"model": ApiError, "description": "the body or the PNG's pixel count is over the server's limit"},
+    415: {"model": ApiError, "description": "a Content-Type other than JSON, PNG or multipart/form-data"},
+    422: {"model": ApiError, "description": "wrong shape or values, an empty drawing, or a bad query parameter"},
+    503: {"model": ApiError, "description": "LeNet-5's weights did not load (the message says how to fix it)"},
+}
+
+
+@router.post(
+    "/api/predict",
+    response_model=PredictResponse,
+    response_model_exclude_none=True,
+    summary="Classify a digit with LeNet-5",
+    responses=ERRORS,
+    openapi_extra={"requestBody": REQUEST_BODY},
+)
+async def predict(
+    request: Request,
+    activations: bool = Query(False, description="also return every layer's activations"),
+    preprocess: Preprocessing = Query("mnist", description="for PNGs: `mnist` (crop, scale to 20 px, centre by mass, "
+                                                             "as MNIST was made) or `raw` (the canvas shrunk to 28×28)"),
+) -> PredictResponse | JSONResponse:
+    """The same prediction as the /lenet page, for scripts: one forward pass of the shared LeNet-5."""
+    shared: SharedModel = request.app.state.lenet
+    settings: Settings = request.app.state.settings
+    if shared.model is None:
+        return problem(503, "unavailable", shared.error or "LeNet-5 is not loaded")
+    try:
+        body = await read_body(request, settings.lenet_max_upload_bytes)
+        image, asked = await anyio.to_thread.run_sync(
+            input_image, media_type(request), request.headers.get("content-type", ""), body, preprocess, settings,
+            limiter=request.app.state.compute,
+        )
+        reading = await anyio.to_thread.run_sync(
+            read, weight_sharing_copy(shared.model), image, limiter=request.app.state.compute
+        )
+    except UploadError as exc:
+        return problem(413 if exc.code == "too_large" else 400, exc.code, str(exc))
+    except ApiProblem as exc:
+        return problem(exc.status, exc.code, str(exc))
+    maps = None
+    if activations or asked:
+        maps = Activations(**{name: values.tolist() for name, values in reading.activations.items()})
+    return PredictResponse(prediction=reading.prediction, probabilities=reading.probabilities.tolist(), activations=maps)
+
+
+def input_image(kind: str, content_type: str, body: bytes, mode: Preprocessing, settings: Settings
+                ) -> tuple[np.ndarray, bool]:
+    """LeNet's 28×28 input from a request body, and whether the body itself asked for the activations."""
+    if kind == "application/json":
+        return json_image(body)
+    if kind in PNG_TYPES:
+        return png_image(body, mode, settings), False
+    if kind == "multipart/form-data":
+        return png_image(multipart_file(content_type, body), mode, settings), False
+    raise ApiProblem(415, "unsupported_media_type",
+                     f"Content-Type {kind or 'missing'}: send application/json, image/png or multipart/form-data")
+
+
+def json_image(body: bytes) -> tuple[np.ndarray, bool]:
+    """The image of a JSON body, checked, and its `activations` flag."""
+    try:
+        request = PredictRequest.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "json_invalid":
+            raise ApiProblem(400, "bad_json", f"the body is not JSON ({first['msg']})") from None
+        code = first["type"] if first["type"] in ("bad_shape", "bad_value") else "bad_value"
+        where = ".".join(str(part) for part in first["loc"])
+        raise ApiProblem(422, code, f"{where}: {first['msg']}" if where else first["msg"]) from None
+    image = np.array(request.image, dtype=np.float32)
+    if image.max() <= NOISE_LEVEL:
+        raise ApiProblem(422, "empty", f"the image has no ink (no value above {NOISE_LEVEL}); nothing to classify")
+    return image, request.activations
+
+
+def png_image(data: bytes, mode: Preprocessing, settings: Settings) -> np.ndarray:
+    """A PNG drawing decoded and preprocessed into LeNet's input."""
+    try:
+        pixels = decode_png(data, settings.lenet_max_png_pixels)
+    except PngTooLarge as exc:
+        raise ApiProblem(413, "too_large", str(exc)) from None
+    except PngError as exc:
+        raise ApiProblem(400, "bad_png", str(exc)) from None
+    prepared = prepare(pixels, mode)
+    if prepared.empty:
+        raise ApiProblem(422, "empty", "the drawing has no ink (it is one colour); nothing to classify")
+    return prepared.image
+

@@ -10,8 +10,37 @@ export const MSG = Object.freeze({
 });
 
 // Page messages: each page's block lists its request and reply types.
-export const LENET = Object.freeze({});
+// /ws/lenet (docs/protocol/lenet.md).
+export const LENET = Object.freeze({
+  draw: "draw", // request (latest wins): binary frame, header + "canvas" ink levels; answered by a prediction
+  teach: "teach", // request: binary frame like draw, plus label, steps, lr; answered by taught then model
+  reset: "reset", // request: back to the shared weights; answered by model
+  describe: "describe", // request: answered by model
+  prediction: "prediction", // reply: binary frame, probabilities in the header, every stage's maps
+  model: "model", // reply: binary frame, stages, receptive fields and weights
+  taught: "taught", // reply: what a lesson did
+});
 
-export const CONV = Object.freeze({});
+export const CONV = Object.freeze({
+  plan: "conv_plan", // request (latest wins) and the reply's first binary frame
+  windows: "conv_windows", // reply: binary frames with the per-window numbers, in chunks of output rows
+  asset: "conv_asset", // request and reply: a shipped MNIST digit or LeNet's conv1 kernels
+});
 
-export const XOR = Object.freeze({});
+// The pages on the recitation's small networks: /ws/neuron, /ws/xor and /ws/why-backprop (docs/protocol/xor.md).
+export const XOR = Object.freeze({
+  neuron: "neuron", // /ws/neuron request (latest wins): w1, w2, b, g
+  neuronSurface: "neuron_surface", // reply: binary frame, h over the input plane
+  reset: "xor_reset", // /ws/xor requests
+  config: "xor_config", // latest wins
+  run: "xor_run",
+  pause: "xor_pause",
+  step: "xor_step",
+  derive: "xor_derive", // latest wins
+  state: "xor_state", // reply: binary frame, one model's training state
+  derivation: "xor_derivation", // reply: the derivation for one example and the gradient check
+  whySlide: "why_slide", // /ws/why-backprop request and reply
+  whyCounts: "why_counts", // request (latest wins) and reply
+  whyTime: "why_time", // request (latest wins), answered by a stream of why_timing
+  whyTiming: "why_timing",
+});

@@ -1,0 +1,169 @@
+"""Messages of the /lenet page: its websocket (/ws/lenet) and POST /api/predict.
+
+docs/protocol/lenet.md describes them with the binary frames the server answers with; the JavaScript side
+mirrors the type names in static/js/lib/protocol.js (LENET).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic_core import PydanticCustomError
+
+from app.models.lenet import CLASSES
+from app.server.protocol import Message
+
+INK_LEVELS = 255
+IMAGE_SIDE = 28
+
+Preprocessing = Literal["mnist", "raw"]
+Digit = Annotated[StrictInt, Field(ge=0, le=CLASSES - 1)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def grid(value: object) -> np.ndarray:
+    """value as a 2-D float64 array, or a typed error saying what is wrong with its shape or numbers."""
+    try:
+        array = np.asarray(value)
+    except ValueError:
+        raise PydanticCustomError("bad_shape", "must be a rectangular grid (rows of equal length)") from None
+    if array.dtype.kind not in "iuf":
+        raise PydanticCustomError("bad_value", "must hold numbers only")
+    if array.ndim != 2 or 0 in array.shape:
+        shape = "×".join(map(str, array.shape)) or "a single number"
+        raise PydanticCustomError("bad_shape", f"must be 2-D (rows of columns), got {shape}")
+    array = array.astype(np.float64)
+    if not np.isfinite(array).all():
+        raise PydanticCustomError("bad_value", f"holds {int((~np.isfinite(array)).sum())} NaN or infinite values")
+    return array
+
+
+def ink_canvas(value: object) -> np.ndarray:
+    """A drawing's ink levels, 0 (paper) to 255 (full ink), as (H, W) uint8."""
+    array = grid(value)
+    if array.min() < 0 or array.max() > INK_LEVELS:
+        raise PydanticCustomError(
+            "bad_value", f"values are ink levels 0..{INK_LEVELS}, got {array.min():g}..{array.max():g}"
+        )
+    return np.rint(array).astype(np.uint8)
+
+
+Canvas = Annotated[np.ndarray, BeforeValidator(ink_canvas)]
+
+
+class DrawingMessage(Message):
+    """Base of the requests that carry a drawing (as the binary frame's "canvas" array, or JSON rows)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    canvas: Canvas
+    preprocess: Preprocessing = "mnist"
+
+
+class Draw(DrawingMessage):
+    """Client → server (latest wins): the drawing as it is now; answered by a `prediction` frame."""
+
+    type: Literal["draw"]
+    explain: StrictBool = False  # also backpropagate a class score to the input and every stage
+    target: Digit | None = None  # the class whose score is explained; None: the predicted class
+    seq: StrictInt = Field(0, ge=0, le=2**53)  # echoed in the answer
+
+
+class Teach(DrawingMessage):
+    """Client → server: "this drawing is a `label`": SGD steps on this connection's private copy of the weights."""
+
+    type: Literal["teach"]
+    label: Digit
+    steps: StrictInt = Field(ge=1)
+    lr: FiniteFloat = Field(gt=0)
+
+
+class Reset(Message):
+    """Client → server: forget the lessons, use the shared weights again; answered by a `model` frame."""
+
+    type: Literal["reset"]
+
+
+class Describe(Message):
+    """Client → server: send the `model` frame (stages, receptive fields, weights)."""
+
+    type: Literal["describe"]
+
+
+LenetRequest = Annotated[Draw | Teach | Reset | Describe, Field(discriminator="type")]
+
+
+class Movement(Message):
+    """How far one layer's parameters (weights and bias together) moved in a lesson."""
+
+    layer: str
+    change: float = Field(description="‖Δθ‖, the Euclidean length of the change")
+    norm: float = Field(description="‖θ‖ before the lesson")
+    relative: float = Field(description="‖Δθ‖ / ‖θ‖")
+    largest: float = Field(description="max |Δθ| over the layer's parameters")
+
+
+class Taught(Message):
+    """Server → client: what a lesson did, before and after, on this connection's copy of the weights."""
+
+    type: Literal["taught"] = "taught"
+    label: int
+    steps: int
+    lr: float
+    before: list[float] = Field(description="the 10 class probabilities before the lesson")
+    after: list[float] = Field(description="the 10 class probabilities after it")
+    loss_before: float
+    loss_after: float
+    moved: list[Movement]
+    taught_steps: int = Field(description="SGD steps taken on this connection since the last reset")
+
+
+class PredictRequest(BaseModel):
+    """A 28×28 image as LeNet reads it: 28 rows of 28 numbers in 0..1, ink high (1) on a background of 0."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image: list[list[float]] = Field(description="28 rows of 28 numbers in 0..1, ink high", examples=[[[0.0] * 28] * 28])
+    activations: bool = Field(False, description="also return every layer's activations (same as ?activations=true)")
+
+    @field_validator("image", mode="before")
+    @classmethod
+    def mnist_sized(cls, value: object) -> object:
+        """Exactly 28×28 finite numbers in 0..1."""
+        array = grid(value)
+        if array.shape != (IMAGE_SIDE, IMAGE_SIDE):
+            raise PydanticCustomError("bad_shape", f"must be 28×28, got {array.shape[0]}×{array.shape[1]}")
+        if array.min() < 0 or array.max() > 1:
+            raise PydanticCustomError("bad_value", f"values must lie in 0..1, got {array.min():g}..{array.max():g}")
+        return value
+
+
+class Activations(BaseModel):
+    """What every stage of LeNet-5 computed for the image, as in the /lenet page (after each ReLU)."""
+
+    input: list[list[list[float]]] = Field(description="1×28×28, what the network sees")
+    conv1: list[list[list[float]]] = Field(description="6×28×28 after ReLU")
+    pool1: list[list[list[float]]] = Field(description="6×14×14")
+    conv2: list[list[list[float]]] = Field(description="16×10×10 after ReLU")
+    pool2: list[list[list[float]]] = Field(description="16×5×5")
+    fc1: list[float] = Field(description="120 after ReLU")
+    fc2: list[float] = Field(description="84 after ReLU")
+    fc3: list[float] = Field(description="10 class scores before softmax")
+
+
+class PredictResponse(BaseModel):
+    """LeNet-5's answer: the digit, the ten class probabilities, and the activations when asked for."""
+
+    prediction: int = Field(ge=0, le=CLASSES - 1, description="the most probable digit")
+    probabilities: list[float] = Field(description="softmax of the class scores, for digits 0 to 9")
+    activations: Activations | None = Field(None, description="present with ?activations=true")
+
+
+class ApiError(BaseModel):
+    """Every error of the REST API: a code for programs and a sentence for people."""
+
+    code: str = Field(description="bad_json, bad_shape, bad_value, bad_png, bad_upload, bad_query, empty, too_large, "
+                                  "unsupported_media_type or unavailable")
+    message: str

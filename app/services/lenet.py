@@ -1,0 +1,309 @@
+"""LeNet in action: a drawing through LeNet-5 with every layer's activations, the gradients of a chosen class's
+score, the receptive fields, and a few SGD steps on a private copy of the weights ("teach this digit").
+
+The page shows eight stages, left to right as the data flows; each is the output of one engine layer:
+input (what conv1 reads), conv1 (after relu1), pool1, conv2 (after relu2), pool2, fc1 (after relu3),
+fc2 (after relu4) and fc3 (the class scores, before softmax). Each shown map is exactly what the next layer reads.
+
+Every connection runs its own copy of the network's layers (so two threads never share a layer's cache) that
+reads the shared weight arrays and never writes them; teaching first gives that copy weights of its own.
+Results travel as binary frames (app/server/frames.py): maps as bytes with a range per map, the numbers that
+matter (probabilities, scores) exact in the JSON header. docs/protocol/lenet.md describes them.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from app.data.drawing import preprocess_drawing, raw_downscale
+from app.models.lenet import CLASSES
+from app.nn import SGD, Conv2D, Dense, Sequential, softmax, softmax_cross_entropy
+from app.server.frames import pack_frame
+
+Preprocessing = Literal["mnist", "raw"]
+Kind = Literal["input", "conv", "pool", "dense"]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One column of the page: its name, the engine layer whose output it shows, and what kind of layer made it."""
+
+    name: str
+    source: str  # engine layer whose output this is; "" for the input (what the first layer reads)
+    kind: Kind
+    caption: str
+    signed: bool = False  # values may be negative (else ≥ 0: pixels, and outputs of ReLU or of pooling them)
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("input", "", "input", "what the network sees"),
+    Stage("conv1", "relu1", "conv", "5×5 convolution, padding 2, then ReLU"),
+    Stage("pool1", "pool1", "pool", "2×2 max pooling, stride 2"),
+    Stage("conv2", "relu2", "conv", "5×5 convolution over all 6 maps, then ReLU"),
+    Stage("pool2", "pool2", "pool", "2×2 max pooling, stride 2"),
+    Stage("fc1", "relu3", "dense", "fully connected from all 400 values, then ReLU"),
+    Stage("fc2", "relu4", "dense", "fully connected, then ReLU"),
+    Stage("fc3", "fc3", "dense", "class scores (before softmax)", signed=True),
+)
+PARAMETER_LAYERS = ("conv1", "conv2", "fc1", "fc2", "fc3")
+
+
+class NothingDrawn(ValueError):
+    """A request that needs a drawing, made with an empty canvas."""
+
+
+def weight_sharing_copy(model: Sequential, private: bool = False) -> Sequential:
+    """The same network with its own caches and gradients, so threads can run copies side by side.
+
+    The copy reads model's weight arrays (never writes them) unless `private`, which gives it copies of its own.
+    """
+    layers = []
+    for layer in model.layers:
+        twin = copy.copy(layer)
+        twin.params = {key: value.copy() if private else value for key, value in layer.params.items()}
+        twin.grads, twin.cache = {}, None
+        layers.append(twin)
+    return Sequential(layers)
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """A drawing turned into LeNet's 28×28 input (None when nothing is drawn), with where the strokes were."""
+
+    image: np.ndarray | None
+    mode: Preprocessing
+    drawing: dict
+
+    @property
+    def empty(self) -> bool:
+        return self.image is None
+
+
+def prepare(canvas: np.ndarray, mode: Preprocessing = "mnist") -> Prepared:
+    """The canvas (ink 0..255 or any canvas preprocess_drawing reads) as LeNet's input, MNIST-style or merely shrunk.
+
+    Both modes call an empty canvas empty, so the page shows no guess; a ValueError names a malformed canvas.
+    """
+    stages = preprocess_drawing(canvas)
+    drawing = {"size": list(stages.ink.shape), "box": stages.box, "offset": stages.offset,
+               "center_of_mass": stages.center_of_mass}
+    if stages.empty:
+        return Prepared(None, mode, drawing)
+    image = stages.image if mode == "mnist" else raw_downscale(canvas)
+    return Prepared(image.astype(np.float32), mode, drawing)
+
+
+@dataclass(frozen=True, eq=False)
+class Reading:
+    """One forward pass (and, when explaining, one backward pass) of one image, per stage."""
+
+    scores: np.ndarray  # (10,) fc3's outputs
+    probabilities: np.ndarray  # (10,) softmax of the scores
+    activations: dict[str, np.ndarray]  # stage -> (C, H, W) maps or (M,) units, batch axis removed
+    gradients: dict[str, np.ndarray] | None = None  # stage -> ∂ score[target] / ∂ that stage's values
+    target: int | None = None
+
+    @property
+    def prediction(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+
+def read(model: Sequential, image: np.ndarray, explain: bool = False, target: int | None = None) -> Reading:
+    """Run image (28, 28) through model once with tracing; with explain, backpropagate the score of `target`
+    (default: the predicted class) to the input and to every stage."""
+    x = image.reshape(1, 1, *image.shape)
+    scores = model.forward(x, trace=True)
+    trace = {record.name: record for record in model.trace}
+    activations = {stage.name: (trace[stage.source].output if stage.source else x)[0] for stage in STAGES}
+    probabilities = softmax(scores)[0]
+    if not explain:
+        return Reading(scores[0], probabilities, activations)
+    target = int(np.argmax(probabilities)) if target is None else target
+    model.backward(np.eye(CLASSES, dtype=scores.dtype)[[target]])
+    gradients = {
+        stage.name: (trace[stage.source].grad_output if stage.source else trace[model.layers[0].name].grad_input)[0]
+        for stage in STAGES
+    }
+    return Reading(scores[0], probabilities, activations, gradients, target)
+
+
+def prediction_frame(prepared: Prepared, reading: Reading | None, header: dict) -> bytes:
+    """The binary `prediction` frame: exact numbers in the header, every stage's values as bytes per map.
+
+    Arrays: one per stage (named like the stage) and, when explaining, "grad.<stage>" for each.
+    """
+    fields = {"type": "prediction", **header, "preprocess": prepared.mode, "drawing": prepared.drawing,
+              "empty": reading is None, "prediction": None, "probabilities": None, "scores": None, "explain": None}
+    if reading is None:
+        return pack_frame(fields, {})
+    fields |= {"prediction": reading.prediction, "probabilities": reading.probabilities.tolist(),
+               "scores": reading.scores.tolist()}
+    arrays = dict(reading.activations)
+    if reading.gradients is not None:
+        fields["explain"] = {"target": reading.target, "score": float(reading.scores[reading.target])}
+        arrays |= {f"grad.{name}": values for name, values in reading.gradients.items()}
+    return pack_frame(fields, arrays, u8=frozenset(arrays))
+
+
+def stage_shapes(model: Sequential) -> dict[str, list[int]]:
+    """Shape of every stage's values for one image, from a forward pass of zeros."""
+    reading = read(weight_sharing_copy(model), np.zeros((28, 28), np.float32))
+    return {name: list(values.shape) for name, values in reading.activations.items()}
+
+
+def receptive_field_table(model: Sequential) -> dict[str, dict[str, dict]]:
+    """For every spatial stage, its field in each earlier stage's units, from the engine's receptive_fields().
+
+    table[later][earlier] = {size, jump, start, channels}: unit u of `later` reads units start + u·jump up to
+    size − 1 further on of `earlier` along each axis (outside 0..n−1 is padding); channels is "same" when only
+    pooling lies between them (a unit reads its own map) and "all" when a convolution mixes the maps.
+    """
+    names = [layer.name for layer in model.layers]
+    table: dict[str, dict[str, dict]] = {}
+    for earlier in (stage for stage in STAGES if stage.kind != "dense"):
+        after = names.index(earlier.source) + 1 if earlier.source else 0
+        fields = Sequential(model.layers[after:]).receptive_fields()
+        for later in (stage for stage in STAGES[STAGES.index(earlier) + 1 :] if stage.source in fields):
+            between = model.layers[after : names.index(later.source) + 1]
+            mixes = any(isinstance(layer, Conv2D) for layer in between)
+            field_ = fields[later.source]
+            table.setdefault(later.name, {})[earlier.name] = {
+                "size": field_.size, "jump": field_.jump, "start": field_.start, "channels": "all" if mixes else "same"
+            }
+    return table
+
+
+def stage_geometry(model: Sequential, stage: Stage) -> dict | None:
+    """k, s, p, d of the conv or pooling layer that made a stage (None for the input and dense stages)."""
+    geometry = model.layer(stage.name).geometry if stage.kind in ("conv", "pool") else None
+    return None if geometry is None else asdict(geometry)
+
+
+def model_frame(model: Sequential, header: dict) -> bytes:
+    """The binary `model` frame: stages with shapes, geometry and receptive fields, and the weights the page shows.
+
+    Arrays: "<layer>.w" and "<layer>.b" for conv1, conv2, fc1, fc2, fc3. Conv kernels are exact float32
+    (F, C, K, K); dense weights are one row per unit, (M, D), as bytes with a range per unit.
+    """
+    shapes = stage_shapes(model)
+    stages = [
+        {"name": stage.name, "kind": stage.kind, "caption": stage.caption, "shape": shapes[stage.name],
+         "signed": stage.signed, "geometry": stage_geometry(model, stage), "weights": stage.name in PARAMETER_LAYERS}
+        for stage in STAGES
+    ]
+    arrays, dense = {}, set()
+    for name in PARAMETER_LAYERS:
+        layer = model.layer(name)
+        w = layer.params["w"]
+        if isinstance(layer, Dense):
+            w = w.T
+            dense.add(f"{name}.w")
+        arrays |= {f"{name}.w": w, f"{name}.b": layer.params["b"]}
+    fields = {"type": "model", **header, "classes": CLASSES, "stages": stages,
+              "fields": receptive_field_table(model)}
+    return pack_frame(fields, arrays, u8=frozenset(dense))
+
+
+@dataclass(frozen=True)
+class Movement:
+    """How far one layer's parameters (weights and bias together) moved in a lesson."""
+
+    layer: str
+    change: float  # ‖Δθ‖
+    norm: float  # ‖θ‖ before the lesson
+    largest: float  # max |Δθ|
+
+    @property
+    def relative(self) -> float:
+        return self.change / self.norm if self.norm else 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class Lesson:
+    """What a few SGD steps on one drawing did: the probabilities and loss before and after, the weights' moves."""
+
+    label: int
+    steps: int
+    lr: float
+    before: np.ndarray
+    after: np.ndarray
+    loss_before: float
+    loss_after: float
+    moved: list[Movement] = field(default_factory=list)
+
+
+def teach(model: Sequential, image: np.ndarray, label: int, steps: int, lr: float) -> Lesson:
+    """`steps` steps of plain SGD on softmax cross-entropy for (image, label) alone; updates model's weights in place."""
+    x = image.reshape(1, 1, *image.shape)
+    labels = np.array([label])
+    start = {name: value.copy() for name, value in model.params().items()}
+    before = model.forward(x)
+    loss_before, _ = softmax_cross_entropy(before, labels)
+    optimizer = SGD(lr)
+    for _ in range(steps):
+        _, dlogits = softmax_cross_entropy(model.forward(x), labels)
+        model.backward(dlogits, input_grad=False)
+        optimizer.step(model.params(), model.grads())
+    after = model.forward(x)
+    loss_after, _ = softmax_cross_entropy(after, labels)
+    return Lesson(label, steps, lr, softmax(before)[0], softmax(after)[0], loss_before, loss_after,
+                  movements(start, model.params()))
+
+
+def movements(start: dict[str, np.ndarray], end: dict[str, np.ndarray]) -> list[Movement]:
+    """Per parameter layer, the size of its parameters' change between two snapshots."""
+    moved = []
+    for layer in PARAMETER_LAYERS:
+        keys = [key for key in start if key.split(".")[0] == layer]
+        delta = np.concatenate([(end[key] - start[key]).ravel() for key in keys])
+        before = np.concatenate([start[key].ravel() for key in keys])
+        moved.append(Movement(layer, float(np.linalg.norm(delta)), float(np.linalg.norm(before)),
+                              float(np.abs(delta).max())))
+    return moved
+
+
+class LeNetSession:
+    """One connection's LeNet-5: the shared weights until the student teaches it, then a private copy."""
+
+    def __init__(self, shared: Sequential) -> None:
+        self.shared = shared
+        self.model = weight_sharing_copy(shared)
+        self.taught_steps = 0
+
+    @property
+    def state(self) -> dict:
+        """Which weights answer: "shared", or "taught" with the number of SGD steps taken on this connection."""
+        return {"model": "taught" if self.taught_steps else "shared", "taught_steps": self.taught_steps}
+
+    def draw(self, canvas: np.ndarray, mode: Preprocessing, explain: bool, target: int | None, seq: int) -> bytes:
+        """The prediction frame for a drawing: preprocessing, one traced forward pass, one backward when explaining."""
+        started = time.perf_counter()
+        prepared = prepare(canvas, mode)
+        reading = None if prepared.empty else read(self.model, prepared.image, explain, target)
+        header = {"seq": seq, **self.state, "server_ms": round((time.perf_counter() - started) * 1e3, 3)}
+        return prediction_frame(prepared, reading, header)
+
+    def teach(self, canvas: np.ndarray, mode: Preprocessing, label: int, steps: int, lr: float) -> Lesson:
+        """SGD steps towards `label` on this drawing, on this connection's own copy of the weights."""
+        prepared = prepare(canvas, mode)
+        if prepared.empty:
+            raise NothingDrawn("draw a digit before teaching the network what it is")
+        if not self.taught_steps:
+            self.model = weight_sharing_copy(self.shared, private=True)
+        lesson = teach(self.model, prepared.image, label, steps, lr)
+        self.taught_steps += steps
+        return lesson
+
+    def reset(self) -> None:
+        """Forget the lessons: back to the shared weights."""
+        self.model = weight_sharing_copy(self.shared)
+        self.taught_steps = 0
+
+    def describe(self, header: dict) -> bytes:
+        """The model frame for this connection's weights."""
+        return model_frame(self.model, {**self.state, **header})

@@ -1,0 +1,26 @@
+"""Checks of request values against the limits a server operator sets (app/server/settings.py).
+
+Pydantic schemas hold the bounds that never change (choices, indices); these hold the ones that are settings,
+and refuse a value with a `bad_value` error whose sentence names the limit and the variable that sets it.
+"""
+
+from __future__ import annotations
+
+from app.server.settings import Settings
+from app.server.ws import Problem
+
+
+def at_most(field: str, value: float, setting: str, settings: Settings) -> None:
+    """Refuse value when it is above the setting's limit."""
+    limit = getattr(settings, setting)
+    if value > limit:
+        where = Settings.env_var(setting)
+        raise Problem("bad_value", f"{field} must be at most {limit:g} on this server ({where}), got {value:g}")
+
+
+def within(field: str, value: float, setting: str, settings: Settings) -> None:
+    """Refuse value when its magnitude is above the setting's limit."""
+    limit = getattr(settings, setting)
+    if abs(value) > limit:
+        where = Settings.env_var(setting)
+        raise Problem("bad_value", f"{field} must be between −{limit:g} and {limit:g} on this server ({where}), got {value:g}")

@@ -1,0 +1,487 @@
+// The /lenet page: wires the drawing pad to /ws/lenet and the server's frames to the views. Every number shown
+// comes from the server (docs/protocol/lenet.md); this file only routes them: which frame goes to which view,
+// and which of the server's numbers describe the unit the student points at.
+
+import { DIVERGING, SEQUENTIAL } from "../lib/colors.js";
+import { encodeFrame } from "../lib/frames.js";
+import { LENET } from "../lib/protocol.js";
+import { saveLastDigit } from "../lib/shared-state.js";
+import { Socket } from "../lib/socket.js";
+import { throttle } from "../lib/throttle.js";
+import { readState, writeState } from "../lib/url-state.js";
+import { ColourLegend } from "../views/colour-legend.js";
+import { ConnectionStatus } from "../views/connection-status.js";
+import { DrawPad } from "../views/draw-pad.js";
+import { FeatureMaps } from "../views/feature-maps.js";
+import { HeatmapFigure } from "../views/heatmap-figure.js";
+import { PredictionReadout } from "../views/prediction-readout.js";
+import { ProbabilityBars } from "../views/probability-bars.js";
+import { TeachResult } from "../views/teach-result.js";
+import { UnitDetails } from "../views/unit-details.js";
+import { EXAMPLES } from "./lenet-examples.js";
+
+const UPLOAD_SIDE = 140; // the pad is sent as 140×140 ink bytes (about 20 KB)
+const SEND_EVERY_MS = 40; // at most 25 drawings a second, under the server's per-socket message rate
+const NOTICE_MS = 6000;
+const SCALES = { sequential: SEQUENTIAL, diverging: DIVERGING };
+
+const $ = (id) => document.getElementById(id);
+
+const state = readState({ preprocess: "mnist", brush: 22 });
+if (!["mnist", "raw"].includes(state.preprocess)) state.preprocess = "mnist";
+const view = { explain: false, target: null, show: "activations" };
+let model = null; // the last model frame: stages, receptive fields, weights
+let last = null; // the last prediction frame
+let selected = null; // the unit the student points at
+let seq = 0;
+const sentAt = new Map();
+let noticeTimer = null;
+
+const connection = new ConnectionStatus($("lenet-connection"));
+const pad = new DrawPad($("lenet-pad"), {
+  brush: state.brush,
+  onChange: () => {
+    scheduleDraw();
+    updateButtons();
+  },
+  onStrokeEnd: () => scheduleDraw(),
+});
+const readout = new PredictionReadout($("lenet-prediction"));
+const bars = new ProbabilityBars($("lenet-probabilities"));
+const input = new HeatmapFigure($("lenet-input"), { scale: SEQUENTIAL });
+const saliency = new HeatmapFigure($("lenet-saliency"), { scale: DIVERGING });
+const inputLegend = new ColourLegend($("lenet-input-legend"), { scale: SEQUENTIAL, caption: "ink: 0 (paper) to 1 (full ink)" });
+const saliencyLegend = new ColourLegend($("lenet-saliency-legend"), {
+  scale: DIVERGING,
+  caption: "red: more ink here raises the score; blue: lowers it",
+});
+const stripLegend = new ColourLegend($("lenet-strip-legend"), { scale: SEQUENTIAL, caption: "" });
+const details = new UnitDetails($("lenet-unit"), { scales: SCALES });
+const lesson = new TeachResult($("lenet-teach-result"));
+let strip = null; // FeatureMaps, built when the model frame arrives
+
+const socket = new Socket("/ws/lenet", {
+  onStatus: (status) => {
+    connection.update(status);
+    if (status === "ready") {
+      socket.send({ type: LENET.describe });
+      sendDraw();
+    }
+  },
+  onFrame: (frame) => (frame.header.type === LENET.model ? showModel(frame) : showPrediction(frame)),
+  onMessage: (message) => message.type === LENET.taught && showLesson(message),
+  onError: (error) => notify(error.message, error.code === "unavailable"),
+});
+
+// ---- Requests ----
+
+function withDrawing(header) {
+  return encodeFrame(header, { canvas: { shape: [UPLOAD_SIDE, UPLOAD_SIDE], data: pad.snapshot(UPLOAD_SIDE) } });
+}
+
+function sendDraw() {
+  seq += 1;
+  sentAt.set(seq, performance.now());
+  $("lenet-timing").dataset.sent = String(seq); // with data-answered: a hook for scripts and tests
+  const header = { type: LENET.draw, preprocess: state.preprocess, explain: view.explain, target: view.target, seq };
+  socket.request(withDrawing(header), LENET.prediction, LENET.draw);
+}
+
+const scheduleDraw = throttle(sendDraw, SEND_EVERY_MS);
+
+function teach(label) {
+  const header = {
+    type: LENET.teach,
+    preprocess: state.preprocess,
+    label,
+    steps: Number($("lenet-steps").value),
+    lr: Number($("lenet-lr").value),
+  };
+  if (socket.send(withDrawing(header))) setTeaching(true);
+}
+
+// ---- Frames from the server ----
+
+function showModel(frame) {
+  model = frame;
+  if (!strip) {
+    strip = new FeatureMaps($("lenet-strip"), { stages: frame.header.stages, scales: SCALES, onSelect: select });
+  }
+  const { model: weights, taught_steps: steps } = frame.header;
+  $("lenet-model-state").textContent = weights === "taught"
+    ? `This page now uses your taught copy of the weights (${steps} SGD steps). Other students are not affected.`
+    : "This page uses the shared weights.";
+  $("lenet-model-state").dataset.model = weights;
+  if (weights === "shared") lesson.update(null);
+  setTeaching(false);
+  sendDraw();
+}
+
+function showPrediction(frame) {
+  const { header } = frame;
+  if (sentAt.has(header.seq)) {
+    const roundTrip = performance.now() - sentAt.get(header.seq);
+    for (const key of sentAt.keys()) if (key <= header.seq) sentAt.delete(key);
+    $("lenet-timing").textContent = `answered in ${roundTrip.toFixed(0)} ms (server ${header.server_ms} ms)`;
+  }
+  last = frame;
+  $("lenet-timing").dataset.answered = String(header.seq);
+  render();
+  if (!header.empty && !pad.drawing) saveLastDigit(rows(frame.arrays.input.data, 28));
+}
+
+function showLesson(message) {
+  lesson.update(message);
+  setTeaching(false);
+}
+
+function render() {
+  if (!last) return;
+  const { header, arrays } = last;
+  pad.update(header.empty || header.preprocess === "raw" ? {} : header.drawing);
+  if (header.empty) {
+    readout.update(null);
+    bars.update(null);
+    input.update(null);
+    saliency.update(null);
+    strip?.update({ values: null });
+    showSelection();
+    return;
+  }
+  const probability = header.probabilities[header.prediction];
+  readout.update({ prediction: header.prediction, probability, taught: header.model === "taught" });
+  bars.update({ probabilities: header.probabilities, prediction: header.prediction });
+  input.update({ values: arrays.input.data, width: 28, height: 28, bounds: [0, 1] });
+  inputLegend.update([0, 1]);
+  const explained = header.explain !== null && arrays["grad.input"];
+  $("lenet-saliency").hidden = $("lenet-saliency-legend").hidden = !explained;
+  if (explained) {
+    const largest = maxAbs(arrays["grad.input"].data);
+    saliency.update({ values: arrays["grad.input"].data, width: 28, height: 28, bounds: [-largest, largest] });
+    saliencyLegend.update([-largest, largest]);
+    const { target, score } = header.explain;
+    $("lenet-saliency-caption").textContent = `∂ score of ${target} / ∂ pixel`;
+    $("lenet-explain-text").textContent = `Explaining the score of ${target} (s = ${score.toFixed(2)}, before softmax): ` +
+      "red pixels would raise it if inked more, blue ones lower it. The layers can show the same gradient at every unit.";
+  }
+  renderStrip();
+  showSelection();
+}
+
+function renderStrip() {
+  if (!strip || !last || last.header.empty) return;
+  const gradients = view.show === "gradients" && last.header.explain !== null;
+  const values = {};
+  for (const stage of model.header.stages) {
+    values[stage.name] = last.arrays[gradients ? `grad.${stage.name}` : stage.name]?.data;
+  }
+  strip.update({ values, gradients });
+  stripLegend.setScale(gradients ? DIVERGING : SEQUENTIAL, gradients
+    ? "gradient of the explained score at each unit: blue negative, white 0, red positive (range per layer)"
+    : "activation from 0 to the layer's largest value (range per layer, written under each layer); fc3 scores: blue negative, red positive");
+  stripLegend.update([0, 1], gradients ? ["−largest", "0", "+largest"] : ["0", "largest"]);
+}
+
+// ---- The selected unit: the server's receptive fields, weights and values, picked out ----
+
+function stageIndex(name) {
+  return model.header.stages.findIndex((stage) => stage.name === name);
+}
+
+function dims(stage) {
+  return stage.shape.length === 3 ? stage.shape : [1, stage.shape[0], 1];
+}
+
+/** Rows (or columns) of `earlier` read by unit u of a later stage: field.span(u) of the engine, clipped. */
+function span(field, u, size) {
+  const first = field.start + u * field.jump;
+  return { whole: [first, first + field.size - 1], clipped: [Math.max(0, first), Math.min(size - 1, first + field.size - 1)] };
+}
+
+function regionsFor(unit) {
+  const stages = model.header.stages;
+  const index = stageIndex(unit.stage);
+  const stage = stages[index];
+  const regions = {};
+  if (stage.kind === "dense") {
+    // A dense unit reads every value of the stage before it, and so everything the last spatial stage's
+    // units read: the union of their fields.
+    const lastSpatial = stages.slice(0, index).filter((s) => s.shape.length === 3).at(-1);
+    const [, h, w] = lastSpatial.shape;
+    for (const earlier of stages.slice(0, index)) {
+      const [, eh, ew] = dims(earlier);
+      const field = model.header.fields[lastSpatial.name]?.[earlier.name];
+      const rows = field ? [span(field, 0, eh).clipped[0], span(field, h - 1, eh).clipped[1]] : [0, eh - 1];
+      const cols = field ? [span(field, 0, ew).clipped[0], span(field, w - 1, ew).clipped[1]] : [0, ew - 1];
+      regions[earlier.name] = { channels: "all", rows, cols };
+    }
+    return regions;
+  }
+  for (const [name, field] of Object.entries(model.header.fields[unit.stage] ?? {})) {
+    const [, h, w] = dims(stages[stageIndex(name)]);
+    regions[name] = {
+      channels: field.channels === "same" ? unit.channel : "all",
+      rows: span(field, unit.row, h).clipped,
+      cols: span(field, unit.col, w).clipped,
+    };
+  }
+  return regions;
+}
+
+function select(unit) {
+  selected = unit;
+  showSelection();
+  const detail = describe(unit);
+  $("lenet-unit-status").textContent = detail ? `${detail.heading}. ${detail.facts.map((f) => f.join(": ")).join(". ")}` : "";
+}
+
+function showSelection() {
+  if (!selected || !model) return;
+  const regions = regionsFor(selected);
+  strip.highlight(selected, regions);
+  const onInput = selected.stage === "input"
+    ? [selected.row, selected.row, selected.col, selected.col]
+    : regions.input && [...regions.input.rows, ...regions.input.cols];
+  input.highlight(onInput ?? null);
+  saliency.highlight(onInput ?? null);
+  details.update(describe(selected));
+}
+
+function stageValues(stageName, gradients = false) {
+  return last && !last.header.empty ? last.arrays[gradients ? `grad.${stageName}` : stageName]?.data : undefined;
+}
+
+function describe(unit) {
+  const stages = model.header.stages;
+  const index = stageIndex(unit.stage);
+  const stage = stages[index];
+  const [, h, w] = dims(stage);
+  const at = (unit.channel * h + unit.row) * w + unit.col;
+  const dense = stage.kind === "dense";
+  const map = dims(stage)[0] > 1 ? ` · map ${unit.channel}` : "";
+  const heading = dense
+    ? `${stage.name} · unit ${unit.row}${stage.name === "fc3" ? ` (the score of digit ${unit.row})` : ""}`
+    : `${stage.name}${map} · row ${unit.row}, column ${unit.col}`;
+  const facts = [];
+  const value = stageValues(stage.name)?.[at];
+  facts.push(["value", value === undefined ? "draw a digit first" : value.toPrecision(4)]);
+  const gradient = stageValues(stage.name, true)?.[at];
+  if (gradient !== undefined) facts.push([`∂ score of ${last.header.explain.target} / ∂ value`, gradient.toPrecision(3)]);
+  const field = fieldText(unit, stage);
+  facts.push(["receptive field", field.text]);
+  const groups = [];
+  if (index > 0) {
+    const previous = stages[index - 1];
+    facts.push(["reads", readsText(stage, previous)]);
+    groups.push(...(dense ? denseGroups(unit, stage, previous) : windowGroups(unit, stage, previous)));
+  }
+  return { heading, facts, field: field.sizes, groups };
+}
+
+function fieldText(unit, stage) {
+  if (stage.kind === "input") return { text: "1×1: it is a pixel of the input", sizes: { size: [1, 1], inside: [1, 1] } };
+  const field = model.header.fields[stage.name]?.input;
+  if (!field) return { text: "all 28×28 input pixels (a dense layer reads everything before it)", sizes: { size: [28, 28], inside: [28, 28] } };
+  const rows = span(field, unit.row, 28);
+  const cols = span(field, unit.col, 28);
+  const inside = [rows.clipped[1] - rows.clipped[0] + 1, cols.clipped[1] - cols.clipped[0] + 1];
+  let text = `${field.size}×${field.size} input pixels (rows ${rows.clipped[0]}–${rows.clipped[1]}, ` +
+    `columns ${cols.clipped[0]}–${cols.clipped[1]})`;
+  if (inside[0] !== field.size || inside[1] !== field.size) {
+    text += `; ${inside[0]}×${inside[1]} of them inside the image, the rest zero padding`;
+  }
+  return { text, sizes: { size: [field.size, field.size], inside } };
+}
+
+function readsText(stage, previous) {
+  const g = stage.geometry;
+  const [c] = dims(previous);
+  if (stage.kind === "conv") return `a ${g.k}×${g.k} window of ${c === 1 ? "the" : `all ${c}`} ${previous.name} map${c === 1 ? "" : "s"} (stride ${g.s}, padding ${g.p})`;
+  if (stage.kind === "pool") return `a ${g.k}×${g.k} window of its own ${previous.name} map (stride ${g.s}), keeping the largest value`;
+  return `all ${previous.shape.reduce((a, b) => a * b, 1)} values of ${previous.name}`;
+}
+
+function windowGroups(unit, stage, previous) {
+  const field = model.header.fields[stage.name][previous.name];
+  const [channels, h, w] = dims(previous);
+  const rows = span(field, unit.row, h).whole;
+  const cols = span(field, unit.col, w).whole;
+  const data = stageValues(previous.name);
+  const picked = field.channels === "same" ? [unit.channel] : [...Array(channels).keys()];
+  const maps = picked.map((channel) => {
+    const size = field.size;
+    const cells = new Float32Array(size * size);
+    const padding = new Uint8Array(size * size);
+    let mark;
+    for (let r = 0; r < size; r++) {
+      for (let c = 0; c < size; c++) {
+        const row = rows[0] + r;
+        const col = cols[0] + c;
+        const inside = row >= 0 && row < h && col >= 0 && col < w;
+        padding[r * size + c] = inside ? 0 : 1;
+        cells[r * size + c] = inside && data ? data[(channel * h + row) * w + col] : 0;
+      }
+    }
+    if (stage.kind === "pool" && data) {
+      const own = stageValues(stage.name)[(unit.channel * dims(stage)[1] + unit.row) * dims(stage)[2] + unit.col];
+      mark = cells.findIndex((v) => v === own);
+    }
+    return { label: `${previous.name} map ${channel}`, values: cells, rows: size, cols: size, padding, mark };
+  });
+  const windowGroup = {
+    title: `Under its window: ${field.size}×${field.size} of ${picked.length === 1 ? `${previous.name} map ${picked[0]}` : `all ${channels} ${previous.name} maps`}`,
+    caption: stage.kind === "pool"
+      ? "Max pooling has no weights: it passes on the largest value of its window (marked)."
+      : "The values the kernel multiplies, weight by weight, then adds up with the bias; outside the map is zero padding (pad).",
+    signed: false,
+    maps,
+  };
+  if (stage.kind !== "conv") return [windowGroup];
+  const weights = model.arrays[`${stage.name}.w`];
+  const [, kc, kh, kw] = weights.shape;
+  const kernelSize = kc * kh * kw;
+  const kernel = weights.data.subarray(unit.channel * kernelSize, (unit.channel + 1) * kernelSize);
+  const bias = model.arrays[`${stage.name}.b`].data[unit.channel];
+  const kernelGroup = {
+    title: `Kernel of map ${unit.channel}: ${kc}×${kh}×${kw} weights, bias ${bias.toPrecision(3)}`,
+    caption: "The same weights for every unit of this map: that is what makes it a convolution.",
+    signed: true,
+    maps: [...Array(kc).keys()].map((c) => ({
+      label: kc > 1 ? `for ${previous.name} map ${c}` : "",
+      values: kernel.subarray(c * kh * kw, (c + 1) * kh * kw),
+      rows: kh,
+      cols: kw,
+    })),
+  };
+  return [kernelGroup, windowGroup];
+}
+
+/** Rows × columns to lay out a vector of n values (12 to a row when that divides it). */
+function vectorGrid(n) {
+  return n % 12 === 0 ? [n / 12, 12] : [1, n];
+}
+
+function denseGroups(unit, stage, previous) {
+  const weights = model.arrays[`${stage.name}.w`];
+  const inputs = weights.shape[1];
+  const row = weights.data.subarray(unit.row * inputs, (unit.row + 1) * inputs);
+  const bias = model.arrays[`${stage.name}.b`].data[unit.row];
+  const data = stageValues(previous.name) ?? new Float32Array(inputs);
+  const layout = (array, label) => {
+    if (previous.shape.length === 3) {
+      const [c, h, w] = previous.shape;
+      return [...Array(c).keys()].map((k) => ({ label: `${label} ${k}`, values: array.subarray(k * h * w, (k + 1) * h * w), rows: h, cols: w }));
+    }
+    const [rows, cols] = vectorGrid(inputs);
+    return [{ label: "", values: array, rows, cols }];
+  };
+  return [
+    {
+      title: `Its ${inputs} weights (one per ${previous.name} value), bias ${bias.toPrecision(3)}`,
+      caption: "Sent as 8-bit codes with a range per unit, so each is within 0.2% of that range.",
+      signed: true,
+      maps: layout(row, "for map"),
+    },
+    {
+      title: `What it reads: all of ${previous.name}`,
+      caption: "Multiplied by the weights above, summed, plus the bias" + (stage.signed ? "." : ", then ReLU."),
+      signed: previous.signed,
+      maps: layout(data, `${previous.name} map`),
+    },
+  ];
+}
+
+// ---- Small helpers ----
+
+function maxAbs(data) {
+  let largest = 0;
+  for (const v of data) largest = Math.max(largest, Math.abs(v));
+  return largest || 1;
+}
+
+function rows(data, side) {
+  return Array.from({ length: side }, (_, r) => Array.from(data.subarray(r * side, (r + 1) * side), (v) => Math.round(v * 1000) / 1000));
+}
+
+function notify(text, persistent = false) {
+  const notice = $("lenet-notice");
+  notice.textContent = text;
+  notice.hidden = false;
+  clearTimeout(noticeTimer);
+  if (!persistent) noticeTimer = setTimeout(() => (notice.hidden = true), NOTICE_MS);
+  setTeaching(false);
+}
+
+function setTeaching(busy) {
+  document.querySelectorAll("#lenet-labels button").forEach((button) => (button.disabled = busy || pad.empty));
+  $("lenet-reset").disabled = busy || $("lenet-model-state").dataset.model !== "taught";
+}
+
+function updateButtons() {
+  setTeaching(false);
+  $("lenet-undo").disabled = $("lenet-clear").disabled = pad.empty;
+}
+
+// ---- Controls ----
+
+$("lenet-brush").value = String(state.brush);
+$("lenet-brush-value").textContent = String(state.brush);
+$("lenet-brush").addEventListener("input", (event) => {
+  state.brush = Number(event.target.value);
+  $("lenet-brush-value").textContent = String(state.brush);
+  pad.setBrush(state.brush);
+  writeState(state);
+});
+$("lenet-undo").addEventListener("click", () => pad.undo());
+$("lenet-clear").addEventListener("click", () => pad.clear());
+$("lenet-example").addEventListener("change", (event) => {
+  if (event.target.value !== "") pad.load(EXAMPLES[event.target.value]);
+  event.target.value = "";
+});
+
+for (const radio of document.querySelectorAll("input[name=lenet-preprocess]")) {
+  radio.checked = radio.value === state.preprocess;
+  radio.addEventListener("change", () => {
+    state.preprocess = radio.value;
+    writeState(state);
+    sendDraw();
+  });
+}
+
+$("lenet-explain").addEventListener("click", (event) => {
+  view.explain = !view.explain;
+  event.currentTarget.setAttribute("aria-pressed", String(view.explain));
+  document.querySelectorAll("#lenet-targets button").forEach((button) => (button.disabled = !view.explain));
+  const gradientsRadio = document.querySelector("input[name=lenet-show][value=gradients]");
+  gradientsRadio.disabled = !view.explain;
+  view.show = view.explain ? "gradients" : "activations";
+  document.querySelector(`input[name=lenet-show][value=${view.show}]`).checked = true;
+  if (!view.explain) $("lenet-saliency").hidden = $("lenet-saliency-legend").hidden = true;
+  sendDraw();
+});
+
+$("lenet-targets").addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-target]");
+  if (!button) return;
+  view.target = button.dataset.target === "" ? null : Number(button.dataset.target);
+  document.querySelectorAll("#lenet-targets button").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
+  sendDraw();
+});
+
+for (const radio of document.querySelectorAll("input[name=lenet-show]")) {
+  radio.addEventListener("change", () => {
+    view.show = radio.value;
+    renderStrip();
+  });
+}
+
+$("lenet-labels").addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-label]");
+  if (button && !button.disabled) teach(Number(button.dataset.label));
+});
+$("lenet-reset").addEventListener("click", () => {
+  if (socket.send({ type: LENET.reset })) setTeaching(true);
+});
+
+writeState(state);
+updateButtons();

@@ -1,0 +1,184 @@
+"""POST /api/predict: JSON images, PNG drawings (raw body, multipart upload), typed errors, and the /docs page."""
+
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from app.data.mnist import Mnist
+from app.models.lenet import load_lenet5
+from app.server.app import create_app
+from app.server.settings import Settings
+from app.services.lenet import prepare, read
+
+SHAPES = {"input": [1, 28, 28], "conv1": [6, 28, 28], "pool1": [6, 14, 14], "conv2": [16, 10, 10],
+          "pool2": [16, 5, 5], "fc1": [120], "fc2": [84], "fc3": [10]}
+
+
+def png(pixels: np.ndarray) -> bytes:
+    """An 8-bit PNG (grey, RGB or RGBA by the last axis) with unfiltered rows."""
+    colour = 0 if pixels.ndim == 2 else {3: 2, 4: 6}[pixels.shape[2]]
+    raw = b"".join(b"\0" + row.tobytes() for row in pixels)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", pixels.shape[1], pixels.shape[0], 8, colour, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def drawn_one(size: int = 280) -> np.ndarray:
+    """A "1" the way a drawing app saves it: a dark upright stroke on opaque white, RGBA."""
+    pixels = np.full((size, size, 4), 255, np.uint8)
+    pixels[size // 6 : size * 5 // 6, size // 2 - size // 25 : size // 2 + size // 25, :3] = 20
+    return pixels
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_lenet5()[0]
+
+
+def test_a_json_mnist_digit_is_classified_like_the_engine_does(client: TestClient, mnist: Mnist, shipped) -> None:
+    image = mnist.test_images[0] / 255
+    response = client.post("/api/predict", json={"image": image.tolist()})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"prediction", "probabilities"}
+    expected = shipped.forward(image[None, None].astype(np.float32))
+    assert body["prediction"] == mnist.test_labels[0] == expected.argmax()
+    assert len(body["probabilities"]) == 10 and sum(body["probabilities"]) == pytest.approx(1, abs=1e-5)
+    assert np.argmax(body["probabilities"]) == body["prediction"]
+
+
+@pytest.mark.parametrize("ask", ["query", "field"])
+def test_activations_come_when_asked_by_query_or_field(client: TestClient, mnist: Mnist, shipped, ask: str) -> None:
+    image = (mnist.test_images[1] / 255).astype(np.float32)
+    if ask == "query":
+        response = client.post("/api/predict?activations=true", json={"image": image.tolist()})
+    else:
+        response = client.post("/api/predict", json={"image": image.tolist(), "activations": True})
+    activations = response.json()["activations"]
+    assert {name: list(np.shape(values)) for name, values in activations.items()} == SHAPES
+    shipped.forward(image[None, None], trace=True)
+    relu2 = next(record.output[0] for record in shipped.trace if record.name == "relu2")
+    np.testing.assert_allclose(activations["conv2"], relu2, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(activations["input"][0], image)
+
+
+def test_a_png_body_goes_through_the_drawing_preprocessing(client: TestClient, shipped) -> None:
+    pixels = drawn_one()
+    response = client.post("/api/predict", content=png(pixels), headers={"content-type": "image/png"})
+    assert response.status_code == 200
+    expected = read(shipped, prepare(pixels, "mnist").image)
+    assert response.json()["prediction"] == expected.prediction == 1
+    np.testing.assert_allclose(response.json()["probabilities"], expected.probabilities, rtol=1e-5, atol=1e-8)
+
+
+def test_a_multipart_upload_and_an_octet_stream_answer_the_same(client: TestClient) -> None:
+    data = png(drawn_one(200))
+    uploaded = client.post("/api/predict", files={"file": ("digit.png", data, "image/png")})
+    raw = client.post("/api/predict", content=data, headers={"content-type": "application/octet-stream"})
+    assert uploaded.status_code == raw.status_code == 200
+    assert uploaded.json() == raw.json()
+    assert uploaded.json()["prediction"] == 1
+
+
+def test_raw_preprocessing_is_a_query_parameter(client: TestClient, shipped) -> None:
+    pixels = np.zeros((280, 280), np.uint8)
+    pixels[10:60, 220:228] = 255  # a small "1" in the top right corner
+    response = client.post("/api/predict?preprocess=raw", content=png(pixels), headers={"content-type": "image/png"})
+    expected = read(shipped, prepare(pixels, "raw").image)
+    np.testing.assert_allclose(response.json()["probabilities"], expected.probabilities, rtol=1e-5, atol=1e-8)
+    centred = client.post("/api/predict", content=png(pixels), headers={"content-type": "image/png"})
+    assert centred.json()["prediction"] == 1
+
+
+@pytest.mark.parametrize(
+    "body, status, code, words",
+    [
+        ({"image": [[0.5] * 28] * 27}, 422, "bad_shape", "must be 28×28, got 27×28"),
+        ({"image": [[0.5] * 28] * 27 + [[0.5] * 27]}, 422, "bad_shape", "rectangular"),
+        ({"image": [[[0.5]] * 28] * 28}, 422, "bad_shape", "2-D"),
+        ({"image": [[2.0] * 28] * 28}, 422, "bad_value", "0..1"),
+        ({"image": [["x"] * 28] * 28}, 422, "bad_value", "numbers"),
+        ({"image": [[0.5] * 28] * 28, "colour": "red"}, 422, "bad_value", "colour"),
+        ({}, 422, "bad_value", "image: Field required"),
+        ({"image": [[0.0] * 28] * 28}, 422, "empty", "no ink"),
+    ],
+    ids=["27-rows", "ragged", "3-d", "out-of-range", "strings", "extra-field", "missing-image", "empty"],
+)
+def test_bad_json_images_get_typed_errors(client: TestClient, body, status: int, code: str, words: str) -> None:
+    response = client.post("/api/predict", json=body)
+    assert response.status_code == status
+    assert response.json()["code"] == code and words in response.json()["message"]
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "1e999"])
+def test_non_finite_numbers_are_refused(client: TestClient, number: str) -> None:
+    rows = [[0.5] * 28 for _ in range(28)]
+    text = str({"image": rows}).replace("'", '"').replace("0.5", number, 1)
+    response = client.post("/api/predict", content=text, headers={"content-type": "application/json"})
+    assert response.status_code == 422 and response.json()["code"] == "bad_value"
+    assert "NaN or infinite" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "content, content_type, status, code",
+    [
+        (b'{"image": ', "application/json", 400, "bad_json"),
+        (b"GIF89a....", "image/png", 400, "bad_png"),
+        (png(drawn_one(50))[:-30], "image/png", 400, "bad_png"),
+        (png(np.full((40, 40), 255, np.uint8)), "image/png", 422, "empty"),
+        (b"hello", "text/plain", 415, "unsupported_media_type"),
+        (b"--x\r\n\r\n", "multipart/form-data", 400, "bad_upload"),
+    ],
+    ids=["not-json", "not-png", "truncated-png", "blank-png", "text", "no-boundary"],
+)
+def test_bad_bodies_get_typed_errors(client: TestClient, content: bytes, content_type: str, status: int,
+                                     code: str) -> None:
+    response = client.post("/api/predict", content=content, headers={"content-type": content_type})
+    assert response.status_code == status
+    assert response.json()["code"] == code and response.json()["message"]
+
+
+def test_a_bad_query_parameter_is_a_typed_error(client: TestClient) -> None:
+    response = client.post("/api/predict?preprocess=sharpen", json={"image": [[0.5] * 28] * 28})
+    assert response.status_code == 422
+    assert response.json()["code"] == "bad_query" and "preprocess" in response.json()["message"]
+
+
+def test_bodies_and_pngs_over_the_limits_get_413() -> None:
+    settings = Settings(lenet_max_upload_bytes=20_000, lenet_max_png_pixels=10_000)
+    with TestClient(create_app(settings)) as client:
+        big = client.post("/api/predict", content=b"\0" * 30_000, headers={"content-type": "image/png"})
+        assert big.status_code == 413 and big.json()["code"] == "too_large"
+        wide = client.post("/api/predict", content=png(drawn_one(120)), headers={"content-type": "image/png"})
+        assert wide.status_code == 413 and "14400 pixels, over the limit of 10000" in wide.json()["message"]
+
+
+def test_missing_weights_answer_503_with_the_reason(tmp_path: Path) -> None:
+    with TestClient(create_app(Settings(weights=tmp_path / "none.npz"))) as client:
+        response = client.post("/api/predict", json={"image": [[0.5] * 28] * 28})
+        assert response.status_code == 503
+        assert response.json() == {"code": "unavailable", "message": client.app.state.lenet.error}
+
+
+def test_openapi_documents_the_three_kinds_of_body_and_the_errors(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/api/predict"]["post"]
+    assert set(operation["requestBody"]["content"]) == {"application/json", "image/png", "multipart/form-data"}
+    assert {p["name"] for p in operation["parameters"]} == {"activations", "preprocess"}
+    assert {"200", "400", "413", "415", "422", "503"} <= set(operation["responses"])
+
+
+def test_docs_page_lists_every_rest_operation_without_javascript(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    html = client.get("/docs").text
+    assert "<script" not in html
+    count = sum(len(item) for item in spec["paths"].values())
+    assert html.count('data-testid="operation"') == count
+    assert "Classify a digit with LeNet-5" in html and "multipart/form-data" in html
+    assert 'href="#schema-PredictResponse"' in html and 'id="schema-PredictResponse"' in html

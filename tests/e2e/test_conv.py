@@ -1,0 +1,241 @@
+"""The /conv page in Chromium: the seed's numbers in the DOM, settings, stepping, errors, shared URLs, backward."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
+
+from app.nn.conv import conv2d_backward, conv2d_forward
+from app.nn.pool import max_pool2d_backward, max_pool2d_forward
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 390, "height": 844}
+SEED_IMAGE = np.array(
+    [
+        [0, 0, 0, 0, 0, 0, 0],
+        [0, 1, 1, 1, 1, 1, 0],
+        [0, 1, 0, 0, 1, 0, 0],
+        [0, 1, 0, 1, 0, 0, 0],
+        [0, 1, 1, 0, 0, 0, 0],
+        [0, 1, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0, 0, 0],
+    ],
+    dtype=np.float32,
+)
+SEED_KERNEL = np.array([[0, 0, 0], [0, 1, 1], [0, 1, 0]], dtype=np.float32)
+SEED_5X5 = [[3, 2, 2, 3, 1], [2, 0, 2, 1, 0], [2, 2, 1, 0, 0], [3, 1, 0, 0, 0], [1, 0, 0, 0, 0]]
+SEED_3X3 = [[3, 2, 1], [2, 1, 0], [1, 0, 0]]
+
+
+def grid(page: Page, testid: str, index: int = 0) -> np.ndarray:
+    """The numbers of one table inside the element with data-testid (padding cells included), as floats."""
+    table = page.get_by_test_id(testid).locator("table").nth(index)
+    texts = table.evaluate("t => [...t.rows].map(r => [...r.cells].map(c => c.textContent))")
+    return np.array([[float(text.replace("−", "-")) for text in row] for row in texts])
+
+
+def wait_for_shape(page: Page, testid: str, rows: int, cols: int) -> None:
+    """Until the first table in testid has rows×cols cells."""
+    page.wait_for_function(
+        "([id, r, c]) => { const t = document.querySelector(`[data-testid=${id}] table`);"
+        " return t && t.rows.length === r && t.rows[0].cells.length === c; }",
+        arg=[testid, rows, cols],
+    )
+
+
+def window_cells(page: Page) -> list[tuple[int, int]]:
+    """(row, col) of the input cells under the window."""
+    cells = page.get_by_test_id("conv-input").locator("table").first.locator("td.is-window")
+    return sorted((int(c.get_attribute("data-row")), int(c.get_attribute("data-col"))) for c in cells.all())
+
+
+def open_conv(page: Page, base_url: str, query: str = "") -> None:
+    """The conv page, connected and showing its first output."""
+    page.goto(f"{base_url}/conv{query}")
+    page.get_by_test_id("conv-output").locator("table").first.wait_for()
+    page.locator("#conv-connection[data-state=ready]").wait_for()
+
+
+def set_number(page: Page, testid: str, value: int) -> None:
+    page.get_by_test_id(testid).fill(str(value))
+
+
+def test_default_page_shows_the_seeds_5x5_output(
+    page: Page, base_url: str, console_errors: list[str], screenshot: Callable[[Page, str], Path]
+) -> None:
+    open_conv(page, base_url)
+    wait_for_shape(page, "conv-output", 5, 5)
+    np.testing.assert_array_equal(grid(page, "conv-output"), SEED_5X5)
+    np.testing.assert_array_equal(grid(page, "conv-input"), SEED_IMAGE)
+    assert page.get_by_role("heading", level=1).inner_text() == "Convolution walkthrough"
+    assert "output row 0, column 0" in page.get_by_test_id("conv-announce").inner_text()
+    assert page.get_by_test_id("conv-sum-value").inner_text() == "3"
+    screenshot(page, "conv-1280x800")
+    assert console_errors == []
+
+
+def test_stride_2_gives_the_slides_3x3(page: Page, base_url: str, screenshot: Callable[[Page, str], Path]) -> None:
+    open_conv(page, base_url)
+    set_number(page, "conv-s", 2)
+    wait_for_shape(page, "conv-output", 3, 3)
+    np.testing.assert_array_equal(grid(page, "conv-output"), SEED_3X3)
+    formula = page.get_by_test_id("conv-formula").inner_text()
+    assert "7" in formula and "3" in formula
+    screenshot(page, "conv-stride2")
+
+
+def test_padding_1_with_stride_1_keeps_7x7_and_draws_the_padding(page: Page, base_url: str) -> None:
+    open_conv(page, base_url)
+    set_number(page, "conv-p", 1)
+    wait_for_shape(page, "conv-output", 7, 7)
+    expected, _ = conv2d_forward(SEED_IMAGE[None, None], SEED_KERNEL[None, None], None, 1, 1)
+    np.testing.assert_array_equal(grid(page, "conv-output"), expected[0, 0])
+    wait_for_shape(page, "conv-input", 9, 9)
+    assert page.get_by_test_id("conv-input").locator("td.is-pad").count() == 9 * 9 - 7 * 7
+
+
+def test_arrow_keys_and_clicker_keys_move_the_highlighted_window(page: Page, base_url: str) -> None:
+    open_conv(page, base_url)
+    first = window_cells(page)
+    assert first == [(r, c) for r in range(3) for c in range(3)]
+    page.keyboard.press("ArrowRight")
+    assert window_cells(page) == [(r, c) for r in range(3) for c in range(1, 4)]
+    assert "output row 0, column 1" in page.get_by_test_id("conv-announce").inner_text()
+    for _ in range(4):
+        page.keyboard.press("PageDown")
+    assert window_cells(page) == [(r, c) for r in range(1, 4) for c in range(3)]
+    page.keyboard.press("PageUp")
+    page.keyboard.press("ArrowLeft")
+    assert window_cells(page) == [(r, c) for r in range(3) for c in range(3, 6)]
+    assert page.get_by_test_id("conv-step-count").inner_text() == "Step 4 of 25"
+
+
+def test_clicking_an_output_cell_sends_the_window_there(page: Page, base_url: str) -> None:
+    open_conv(page, base_url)
+    page.get_by_test_id("conv-output").locator('td[data-row="3"][data-col="0"]').click()
+    assert window_cells(page) == [(r, c) for r in range(3, 6) for c in range(3)]
+    assert page.get_by_test_id("conv-sum-value").inner_text() == "3"
+
+
+def test_an_impossible_setting_shows_the_engines_explanation(
+    page: Page, base_url: str, screenshot: Callable[[Page, str], Path]
+) -> None:
+    open_conv(page, base_url)
+    set_number(page, "conv-k", 9)
+    problem = page.get_by_test_id("conv-problem")
+    problem.wait_for()
+    assert "larger than the padded input 7" in problem.inner_text()
+    assert "larger than the padded input 7" in page.get_by_test_id("conv-formula").inner_text()
+    screenshot(page, "conv-impossible")
+    set_number(page, "conv-k", 3)
+    problem.wait_for(state="hidden")
+    wait_for_shape(page, "conv-output", 5, 5)
+
+
+def test_stride_3_marks_the_cells_no_window_reaches_and_says_why(page: Page, base_url: str) -> None:
+    open_conv(page, base_url, "?s=3")
+    wait_for_shape(page, "conv-output", 2, 2)
+    reason = page.get_by_test_id("conv-unreached-reason").first.inner_text()
+    assert "13 input cells are never read" in reason and "remainder 1" in reason
+    assert page.get_by_test_id("conv-input").locator("td.is-unreached").count() == 13
+
+
+def test_a_shared_url_restores_its_settings_and_step(page: Page, base_url: str) -> None:
+    open_conv(page, base_url)
+    set_number(page, "conv-s", 2)
+    set_number(page, "conv-p", 1)
+    page.get_by_test_id("conv-stage2-kind").select_option("max")
+    wait_for_shape(page, "conv-stage2-output", 2, 2)
+    page.get_by_role("heading", level=1).click()  # the select keeps the arrow keys while it has the focus
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    shared = page.url
+    assert "s=2" in shared and "p=1" in shared and "stage2=max" in shared and "step=2" in shared
+    fresh = page.context.new_page()
+    open_conv(fresh, base_url, "?" + shared.split("?", 1)[1])
+    wait_for_shape(fresh, "conv-output", 4, 4)
+    assert fresh.get_by_test_id("conv-s").input_value() == "2"
+    assert fresh.get_by_test_id("conv-p").input_value() == "1"
+    expected, _ = conv2d_forward(SEED_IMAGE[None, None], SEED_KERNEL[None, None], None, 2, 1)
+    np.testing.assert_array_equal(grid(fresh, "conv-output"), expected[0, 0])
+    assert fresh.get_by_test_id("conv-step-count").inner_text() == "Step 3 of 20"
+    assert window_cells(fresh) == window_cells(page)
+
+
+def test_painting_a_cell_changes_the_input_and_the_output(page: Page, base_url: str) -> None:
+    open_conv(page, base_url)
+    page.get_by_test_id("conv-input").locator('td[data-row="5"][data-col="5"]').click()
+    page.wait_for_function("() => location.search.includes('input=custom')")
+    image = SEED_IMAGE.copy()
+    image[5, 5] = 1
+    expected, _ = conv2d_forward(image[None, None], SEED_KERNEL[None, None], None)
+    page.wait_for_function(
+        "() => document.querySelector("
+        "'[data-testid=conv-output] td[data-row=\"4\"][data-col=\"4\"]').textContent === '1'"
+    )
+    np.testing.assert_array_equal(grid(page, "conv-output"), expected[0, 0])
+
+
+def test_backward_view_shows_the_engines_gradients_and_a_chosen_cells_path(
+    page: Page, base_url: str, screenshot: Callable[[Page, str], Path]
+) -> None:
+    open_conv(page, base_url, "?stage2=max&k2=2&s2=2")
+    wait_for_shape(page, "conv-stage2-output", 2, 2)
+    page.get_by_test_id("conv-mode-backward").click()
+    x, w = SEED_IMAGE[None, None], SEED_KERNEL[None, None]
+    y, conv_cache = conv2d_forward(x, w, None)
+    _, pool_cache = max_pool2d_forward(y, 2, 2)
+    dconv = max_pool2d_backward(np.ones((1, 1, 2, 2), np.float32), pool_cache)
+    dx, dw, _ = conv2d_backward(dconv, conv_cache)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=conv-output] .conv-grid__caption').textContent.startsWith('∂l/∂y')"
+    )
+    np.testing.assert_array_equal(grid(page, "conv-output"), dconv[0, 0])
+    np.testing.assert_array_equal(grid(page, "conv-input"), dx[0, 0])
+    np.testing.assert_array_equal(grid(page, "conv-kernel"), dw[0, 0])
+    screenshot(page, "conv-backward")
+    page.get_by_test_id("conv-stage2-output").locator('td[data-row="0"][data-col="0"]').click()
+    dout = np.zeros((1, 1, 2, 2), np.float32)
+    dout[0, 0, 0, 0] = 1
+    dx_one, _, _ = conv2d_backward(max_pool2d_backward(dout, pool_cache), conv_cache)
+    page.wait_for_function("() => location.search.includes('grad=0%2C0%2C0')")
+    page.wait_for_function(
+        "n => [...document.querySelectorAll('[data-testid=conv-input] td')]"
+        ".filter(td => td.textContent !== '0').length === n",
+        arg=int(np.count_nonzero(dx_one)),
+    )
+    np.testing.assert_array_equal(grid(page, "conv-input"), dx_one[0, 0])
+
+
+def test_volume_example_gives_two_3x3_maps_equal_to_the_engine_on_the_shown_numbers(
+    page: Page, base_url: str, screenshot: Callable[[Page, str], Path]
+) -> None:
+    open_conv(page, base_url)
+    page.get_by_test_id("conv-example").select_option("volume")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=conv-output] table').length === 2")
+    wait_for_shape(page, "conv-input", 7, 7)
+    x = np.stack([grid(page, "conv-input", c)[1:-1, 1:-1] for c in range(3)])
+    w = np.stack([np.stack([grid(page, "conv-kernel", 3 * f + c) for c in range(3)]) for f in range(2)])
+    bias = [float(v) for v in page.locator(".conv-bias__input").evaluate_all("els => els.map(e => e.value)")]
+    expected, _ = conv2d_forward(x[None], w, np.array(bias), stride=2, pad=1)
+    for f in range(2):
+        np.testing.assert_array_equal(grid(page, "conv-output", f), expected[0, f])
+    screenshot(page, "conv-volume")
+
+
+def test_on_a_phone_the_page_does_not_scroll_sideways(
+    page: Page, base_url: str, screenshot: Callable[[Page, str], Path]
+) -> None:
+    page.set_viewport_size(PHONE)
+    open_conv(page, base_url)
+    wait_for_shape(page, "conv-output", 5, 5)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "conv-390x844")

@@ -1,0 +1,237 @@
+"""/lenet in Chromium against a real server: drawing with the mouse, live predictions, feature maps, receptive
+fields, gradients, teaching, the preprocessing switch, keyboard use and a phone-sized screen."""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import numpy as np
+import pytest
+
+from app.services.png import decode_png
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+pytestmark = pytest.mark.e2e
+
+PAD = 280
+PHONE = {"width": 390, "height": 844}
+STAGES = ["input", "conv1", "pool1", "conv2", "pool2", "fc1", "fc2", "fc3"]
+
+# Distinct colours on a canvas (more than one means it is not blank).
+DISTINCT_COLOURS = """(selector) => {
+  const canvas = document.querySelector(selector);
+  const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  const seen = new Set();
+  for (let i = 0; i < data.length; i += 4) seen.add(data[i] << 16 | data[i + 1] << 8 | data[i + 2]);
+  return seen.size;
+}"""
+
+
+def open_lenet(page: Page, base_url: str) -> None:
+    page.goto(f"{base_url}/lenet")
+    page.wait_for_selector('[data-testid="map-conv2-0"]')  # the model frame arrived and the strip is built
+
+
+def settled(page: Page) -> None:
+    """Wait until the page has the answer to the newest drawing it sent."""
+    page.wait_for_timeout(120)  # the throttled last send goes out within 40 ms
+    page.wait_for_function(
+        "() => { const t = document.getElementById('lenet-timing').dataset;"
+        " return t.sent !== undefined && t.sent === t.answered; }"
+    )
+
+
+def stroke(page: Page, points: list[tuple[float, float]]) -> None:
+    """Draw one stroke with the mouse through points given in pad units (0..280)."""
+    box = page.locator("#draw-canvas").bounding_box()
+    scale = box["width"] / PAD
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return box["x"] + x * scale, box["y"] + y * scale
+
+    page.mouse.move(*at(*points[0]))
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*at(*point), steps=3)
+    page.mouse.up()
+
+
+def draw_one(page: Page) -> None:
+    stroke(page, [(150, 45), (146, 110), (142, 175), (138, 235)])
+
+
+def draw_zero(page: Page) -> None:
+    stroke(page, [(140 + 60 * math.sin(t / 24 * 2 * math.pi), 140 - 90 * math.cos(t / 24 * 2 * math.pi))
+                  for t in range(25)])
+
+
+def prediction(page: Page) -> str:
+    settled(page)
+    return page.get_by_test_id("prediction").inner_text()
+
+
+def test_drawing_a_one_and_a_zero_with_the_mouse_is_classified_live(
+    page: Page, base_url: str, screenshot: Callable[[Page, str], Path], console_errors: list[str]
+) -> None:
+    open_lenet(page, base_url)
+    assert page.get_by_test_id("prediction").inner_text() == "Draw a digit"
+    draw_one(page)
+    assert prediction(page) == "1"
+    bars = page.get_by_test_id("probabilities").locator("li")
+    assert bars.count() == 10
+    assert float(bars.nth(1).get_attribute("data-probability")) > 0.9
+    screenshot(page, "lenet-1280x800")
+    page.get_by_role("button", name="Clear").click()
+    assert prediction(page) == "Draw a digit"
+    draw_zero(page)
+    assert prediction(page) == "0"
+    assert console_errors == []
+
+
+def test_every_layer_shows_feature_maps_that_are_not_blank(page: Page, base_url: str) -> None:
+    open_lenet(page, base_url)
+    draw_zero(page)
+    settled(page)
+    assert page.locator('[data-testid="layer-strip"] .fm-column').evaluate_all(
+        "columns => columns.map(c => c.dataset.stage)") == STAGES
+    for stage in STAGES:
+        colours = max(page.evaluate(DISTINCT_COLOURS, f'[data-testid="map-{stage}-{channel}"]')
+                      for channel in range(1 if stage in ("input", "fc1", "fc2", "fc3") else 6))
+        assert colours > 1, f"every {stage} map is blank"
+    assert page.evaluate(DISTINCT_COLOURS, '[data-testid="network-input"] canvas') > 1
+
+
+def test_hovering_a_conv2_unit_highlights_a_14x14_input_region(
+    page: Page, base_url: str, screenshot: Callable[[Page, str], Path]
+) -> None:
+    open_lenet(page, base_url)
+    draw_one(page)
+    settled(page)
+    cell = page.get_by_test_id("map-conv2-5")
+    box = cell.bounding_box()
+    cell.hover(position={"x": box["width"] * 4.5 / 10, "y": box["height"] * 4.5 / 10})  # unit (4, 4)
+    figure = page.get_by_test_id("network-input")
+    assert figure.get_attribute("data-highlight") == "14x14"
+    details = page.get_by_test_id("unit-details")
+    assert details.get_attribute("data-field-size") == "14x14"
+    assert "conv2 · map 5 · row 4, column 4" in details.inner_text()
+    assert "14×14 input pixels (rows 6–19, columns 6–19)" in details.inner_text()
+    frame_box = figure.locator(".heatmap-figure__frame").bounding_box()
+    field_box = figure.locator(".rf-box").bounding_box()
+    assert field_box["width"] == pytest.approx(frame_box["width"] * 14 / 28, abs=2)
+    assert page.locator('[data-stage="pool1"] .rf-box:visible').count() == 6  # a 5×5 window of all six maps
+    screenshot(page, "lenet-receptive-field")
+
+
+def test_the_explain_toggle_draws_a_saliency_map_for_the_chosen_class(
+    page: Page, base_url: str, screenshot: Callable[[Page, str], Path]
+) -> None:
+    open_lenet(page, base_url)
+    draw_one(page)
+    settled(page)
+    saliency = page.get_by_test_id("saliency")
+    assert not saliency.is_visible()
+    page.get_by_test_id("explain-toggle").click()
+    settled(page)
+    assert saliency.is_visible()
+    assert page.evaluate(DISTINCT_COLOURS, '[data-testid="saliency"] canvas') > 10
+    assert "score of 1" in saliency.inner_text()
+    before = saliency.locator("canvas").evaluate("c => c.toDataURL()")
+    page.locator("#lenet-targets").get_by_role("button", name="7", exact=True).click()
+    settled(page)
+    assert "score of 7" in saliency.inner_text()
+    assert saliency.locator("canvas").evaluate("c => c.toDataURL()") != before
+    assert page.locator('[data-testid="layer-strip"]').get_attribute("data-mode") == "gradients"
+    screenshot(page, "lenet-explain")
+
+
+def test_teaching_changes_this_page_only_and_reset_restores(page: Page, base_url: str) -> None:
+    open_lenet(page, base_url)
+    draw_one(page)
+    assert prediction(page) == "1"
+    page.locator("#lenet-lr").select_option("0.01")
+    page.locator("#lenet-labels").get_by_role("button", name="7", exact=True).click()
+    summary = page.get_by_test_id("teach-summary")
+    summary.wait_for()
+    assert "on this drawing as a 7" in summary.inner_text()
+    assert page.get_by_test_id("model-state").get_attribute("data-model") == "taught"
+    assert prediction(page) == "7"
+    page.get_by_test_id("reset-weights").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=model-state]').dataset.model === 'shared'")
+    assert prediction(page) == "1"
+
+
+def test_raw_preprocessing_shows_the_whole_pad_shrunk(page: Page, base_url: str) -> None:
+    open_lenet(page, base_url)
+    stroke(page, [(240, 20), (238, 50), (236, 80)])  # a small "1" in the top right corner
+    assert prediction(page) == "1"
+    centred = page.get_by_test_id("network-input").locator("canvas").evaluate("c => c.toDataURL()")
+    page.get_by_label("Raw: the whole pad shrunk to 28×28").check()
+    settled(page)
+    assert page.get_by_test_id("network-input").locator("canvas").evaluate("c => c.toDataURL()") != centred
+    assert "preprocess=raw" in page.url
+    assert page.locator(".draw-pad__box").is_hidden()
+
+
+def test_every_example_digit_is_classified_as_itself(page: Page, base_url: str) -> None:
+    open_lenet(page, base_url)
+    wrong = {}
+    for digit in range(10):
+        page.locator("#lenet-example").select_option(str(digit))
+        if (answer := prediction(page)) != str(digit):
+            wrong[digit] = answer
+    assert wrong == {}
+
+
+def test_keyboard_reaches_the_layers_and_moves_between_units(page: Page, base_url: str) -> None:
+    open_lenet(page, base_url)
+    page.locator("#lenet-example").select_option("3")
+    settled(page)
+    column = page.locator('.fm-column[data-stage="pool1"]')
+    column.focus()
+    page.keyboard.press("ArrowDown")  # the first key selects the first unit of the first map
+    for key in ["ArrowDown", "ArrowDown", "ArrowRight", "PageDown"]:
+        page.keyboard.press(key)
+    details = page.get_by_test_id("unit-details").inner_text()
+    assert "pool1 · map 1 · row 2, column 1" in details
+    assert "6×6 input pixels (rows 2–7, columns 0–5)" in details
+    outline = column.evaluate("c => getComputedStyle(c).outlineStyle")
+    assert outline != "none"
+
+
+def test_the_pads_png_gives_the_same_prediction_through_the_rest_api(page: Page, base_url: str) -> None:
+    open_lenet(page, base_url)
+    draw_zero(page)
+    assert prediction(page) == "0"
+    url, pixels = page.evaluate(
+        """() => { const c = document.getElementById('draw-canvas');
+                   const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                   return [c.toDataURL('image/png'), Array.from(data)]; }"""
+    )
+    data = base64.b64decode(url.split(",", 1)[1])
+    decoded = decode_png(data, 1_000_000)  # Chromium's own PNG encoder as an independent oracle for the decoder
+    np.testing.assert_array_equal(decoded, np.array(pixels, np.uint8).reshape(PAD, PAD, 4))
+    response = httpx.post(f"{base_url}/api/predict", content=data, headers={"content-type": "image/png"})
+    assert response.status_code == 200 and response.json()["prediction"] == 0
+
+
+def test_on_a_phone_the_page_fits_and_the_layers_scroll_sideways(
+    page: Page, base_url: str, screenshot: Callable[[Page, str], Path]
+) -> None:
+    page.set_viewport_size(PHONE)
+    open_lenet(page, base_url)
+    pad = page.locator("#draw-canvas").bounding_box()
+    assert pad["width"] <= PHONE["width"] - 20
+    draw_one(page)
+    assert prediction(page) == "1"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    strip = page.locator(".lenet-strip")
+    assert strip.evaluate("s => s.scrollWidth > s.clientWidth")
+    screenshot(page, "lenet-390x844")
