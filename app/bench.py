@@ -5,6 +5,7 @@ Each figure is a median over repeated runs. speedup_vs_torch > 1 means the engin
 
 from __future__ import annotations
 
+import importlib.util
 import platform
 import statistics
 import time
@@ -108,9 +109,7 @@ def run(quick: bool = False) -> dict:
         "machine": {"python": platform.python_version(), "numpy": np.__version__, "processor": platform.machine()},
         "engine": engine_figures(model, images, labels, repeats),
     }
-    try:
-        import torch  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("torch") is None:
         result["torch"] = {"skipped": "PyTorch is not installed: pip install torch==2.13.0"}
         return result
     result["torch"] = torch_figures(lenet5(np.random.default_rng(0)), images, labels, repeats)
