@@ -7,6 +7,8 @@ nothing needs it (the first layer while training); it then returns None.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from app.nn.activations import ACTIVATIONS
@@ -79,34 +81,42 @@ class Conv2D(Layer):
         return dx
 
 
-class MaxPool2D(Layer):
+class Pool2D(Layer):
+    """Pooling over k×k windows with stride s (default k) and padding p; subclasses pick the functional pair."""
+
+    pool_forward: Callable[..., tuple[np.ndarray, tuple]]
+    pool_backward: Callable[[np.ndarray, tuple], np.ndarray]
+
+    def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0, *, name: str) -> None:
+        super().__init__(name)
+        self.geometry = LayerGeometry(kernel_size, kernel_size if stride is None else stride, padding)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out, self.cache = self.pool_forward(x, self.geometry.k, self.geometry.s, self.geometry.p)
+        return out
+
+    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray:
+        return self.pool_backward(dout, self.cache)
+
+
+class MaxPool2D(Pool2D):
     """Keeps the largest value of each k×k window."""
 
+    pool_forward = staticmethod(max_pool2d_forward)
+    pool_backward = staticmethod(max_pool2d_backward)
+
     def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0, *, name: str = "maxpool") -> None:
-        super().__init__(name)
-        self.geometry = LayerGeometry(kernel_size, kernel_size if stride is None else stride, padding)
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        out, self.cache = max_pool2d_forward(x, self.geometry.k, self.geometry.s, self.geometry.p)
-        return out
-
-    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray:
-        return max_pool2d_backward(dout, self.cache)
+        super().__init__(kernel_size, stride, padding, name=name)
 
 
-class AvgPool2D(Layer):
+class AvgPool2D(Pool2D):
     """Averages each k×k window."""
 
+    pool_forward = staticmethod(avg_pool2d_forward)
+    pool_backward = staticmethod(avg_pool2d_backward)
+
     def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0, *, name: str = "avgpool") -> None:
-        super().__init__(name)
-        self.geometry = LayerGeometry(kernel_size, kernel_size if stride is None else stride, padding)
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        out, self.cache = avg_pool2d_forward(x, self.geometry.k, self.geometry.s, self.geometry.p)
-        return out
-
-    def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray:
-        return avg_pool2d_backward(dout, self.cache)
+        super().__init__(kernel_size, stride, padding, name=name)
 
 
 class Dense(Layer):
