@@ -1,6 +1,8 @@
 // MathML built from the slides' names ("w5", "yhat", "z1", "l") and small expressions ("1 - yhat"), plus
 // numbers with significant digits for gradients that can be tiny. MathML renders natively (Chromium, Firefox).
 
+import { formatValue } from "./format.js";
+
 const NS = "http://www.w3.org/1998/Math/MathML";
 const SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉";
 
@@ -82,18 +84,3 @@ export function math(children, display = "block") {
   return node;
 }
 
-/** A number with `digits` significant digits, a real minus sign, and ×10ⁿ for very small or large values. */
-export function formatValue(value, digits = 4) {
-  if (value === null || value === undefined || Number.isNaN(value)) return "–";
-  if (value === 0) return "0";
-  const abs = Math.abs(value);
-  let text;
-  if (abs >= 1e-3 && abs < 1e5) {
-    text = Number(value.toPrecision(digits)).toString();
-  } else {
-    const [mantissa, exponent] = value.toExponential(digits - 1).split("e");
-    const sup = [...String(Number(exponent))].map((c) => (c === "-" ? "⁻" : "⁰¹²³⁴⁵⁶⁷⁸⁹"[Number(c)])).join("");
-    text = `${Number(mantissa)}×10${sup}`;
-  }
-  return text.replace("-", "−");
-}

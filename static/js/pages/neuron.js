@@ -5,7 +5,7 @@ import { Socket } from "../lib/socket.js";
 import { XOR } from "../lib/protocol.js";
 import { throttle } from "../lib/throttle.js";
 import { readState, writeState } from "../lib/url-state.js";
-import { formatValue } from "../lib/math.js";
+import { formatValue } from "../lib/format.js";
 import { ConnectionStatus } from "../views/connection-status.js";
 import { DecisionSurface } from "../views/decision-surface.js";
 import { NeuronFormula } from "../views/neuron-formula.js";

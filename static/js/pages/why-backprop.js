@@ -5,7 +5,7 @@ import { Socket } from "../lib/socket.js";
 import { XOR } from "../lib/protocol.js";
 import { throttle } from "../lib/throttle.js";
 import { readState, writeState } from "../lib/url-state.js";
-import { formatValue } from "../lib/math.js";
+import { formatValue } from "../lib/format.js";
 import { ChainDiagram } from "../views/chain-diagram.js";
 import { ConnectionStatus } from "../views/connection-status.js";
 import { LineChart } from "../views/line-chart.js";

@@ -3,7 +3,7 @@
 
 import { paintHeatmap } from "../lib/canvas.js";
 import { SEQUENTIAL } from "../lib/colors.js";
-import { formatValue } from "../lib/math.js";
+import { formatValue } from "../lib/format.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 

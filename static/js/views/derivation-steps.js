@@ -3,7 +3,8 @@
 // the slides. Previous/Next buttons and the arrow keys (Home/End too) walk the steps; later steps stay hidden
 // so the class can predict them. Every number comes from the server's xor_derivation message.
 
-import { expression, formatValue, math, mn, mo, mrow, parens, partial, partialText, symbolText, times } from "../lib/math.js";
+import { formatValue } from "../lib/format.js";
+import { expression, math, mn, mo, mrow, parens, partial, partialText, symbolText, times } from "../lib/math.js";
 
 const LAYER_TITLES = { loss: "The loss", "layer 2": "Layer 2 (the output neuron)", "layer 1": "Layer 1 (the hidden neurons)" };
 

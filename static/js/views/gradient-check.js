@@ -1,7 +1,8 @@
 // "Check the gradients": for each parameter, app/nn's backpropagated gradient next to the central finite
 // difference the server computed with app/nn's gradient check, and their relative error.
 
-import { formatValue, symbolText } from "../lib/math.js";
+import { formatValue } from "../lib/format.js";
+import { symbolText } from "../lib/math.js";
 
 const AGREE = 1e-6;
 

@@ -2,7 +2,7 @@
 // labelled ticks, a legend, and an optional marker at one x. Used for the loss curve and the term and time counts.
 
 import { DIVERGING, SEQUENTIAL, cssColor } from "../lib/colors.js";
-import { formatValue } from "../lib/math.js";
+import { formatValue } from "../lib/format.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const W = 640;

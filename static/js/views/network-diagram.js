@@ -3,7 +3,8 @@
 // with the number as text. Parts named in `highlight` are marked, the rest dimmed, for the derivation.
 
 import { DIVERGING, cssColor } from "../lib/colors.js";
-import { formatValue, symbolText } from "../lib/math.js";
+import { formatValue } from "../lib/format.js";
+import { symbolText } from "../lib/math.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const R = 30;

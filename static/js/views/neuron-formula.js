@@ -1,7 +1,8 @@
 // The neuron's formula h(x) = g(b + w₁x₁ + w₂x₂) with the numbers the server used, the range of h that g sets,
 // and where the line a(x) = 0 lies: its turn (set by w₁, w₂ only) and its distance from the origin (moved by b).
 
-import { el, formatValue, math, mi, mn, mo, mrow, parens, symbol } from "../lib/math.js";
+import { formatValue } from "../lib/format.js";
+import { el, math, mi, mn, mo, mrow, parens, symbol } from "../lib/math.js";
 
 const NAMES = { sigmoid: "σ", tanh: "tanh", relu: "ReLU", step: "step", identity: "id" };
 

@@ -1,7 +1,7 @@
 // A small table of points and the numbers the server computed for each (inputs, targets, outputs, losses),
 // so the numbers that matter are text on the page, not only colours.
 
-import { formatValue } from "../lib/math.js";
+import { formatValue } from "../lib/format.js";
 
 export class PointTable {
   /** options: columns [{key, label, digits}], caption, testid (cells get data-testid `${testid}-${row}-${key}`). */
