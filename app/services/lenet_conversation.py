@@ -1,0 +1,60 @@
+"""One /ws/lenet connection: drawings answered by this connection's LeNetSession, lessons on its private copy."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel
+
+from app.server.models import SharedModel
+from app.server.schemas.lenet import Draw, Movement, Reset, Taught, Teach
+from app.server.settings import Settings
+from app.server.ws import Problem, Reply
+from app.services.lenet import LeNetSession, NothingDrawn
+from app.services.limits import at_most
+
+
+class LeNetConversation:
+    """One /ws/lenet connection: each request answered by this connection's LeNetSession."""
+
+    def __init__(self, shared: SharedModel, settings: Settings) -> None:
+        self.unavailable = shared.error
+        self.session = None if shared.model is None else LeNetSession(shared.model)
+        self.settings = settings
+        accuracy = shared.metadata.get("report", {}).get("test_accuracy")
+        self.about = {"test_accuracy": accuracy, "teach": {"max_steps": settings.lenet_teach_max_steps,
+                                                           "max_lr": settings.lenet_teach_max_lr}}
+
+    def handle(self, message: BaseModel) -> list[Reply]:
+        """The replies to one valid request."""
+        if self.session is None:
+            raise Problem("unavailable", self.unavailable or "LeNet-5 is not loaded")
+        if isinstance(message, Draw | Teach):
+            self.check_canvas(message.canvas)
+        if isinstance(message, Draw):
+            return [self.session.draw(message.canvas, message.preprocess, message.explain, message.target, message.seq)]
+        if isinstance(message, Teach):
+            return [self.teach(message), self.session.describe(self.about)]
+        if isinstance(message, Reset):
+            self.session.reset()
+        return [self.session.describe(self.about)]
+
+    def check_canvas(self, canvas: np.ndarray) -> None:
+        """Refuse a canvas larger than the server's setting."""
+        side = self.settings.lenet_max_canvas
+        if max(canvas.shape) > side:
+            raise Problem("bad_shape", f"canvas is {canvas.shape[0]}×{canvas.shape[1]} pixels; at most {side}×{side} "
+                                       f"on this server ({Settings.env_var('lenet_max_canvas')})")
+
+    def teach(self, message: Teach) -> Taught:
+        """One lesson on this connection's private copy of the weights."""
+        at_most("steps", message.steps, "lenet_teach_max_steps", self.settings)
+        at_most("lr", message.lr, "lenet_teach_max_lr", self.settings)
+        try:
+            lesson = self.session.teach(message.canvas, message.preprocess, message.label, message.steps, message.lr)
+        except NothingDrawn as exc:
+            raise Problem("impossible", str(exc)) from None
+        moved = [Movement(layer=m.layer, change=m.change, norm=m.norm, relative=m.relative, largest=m.largest)
+                 for m in lesson.moved]
+        return Taught(label=lesson.label, steps=lesson.steps, lr=lesson.lr, before=lesson.before.tolist(),
+                      after=lesson.after.tolist(), loss_before=lesson.loss_before, loss_after=lesson.loss_after,
+                      moved=moved, taught_steps=self.session.taught_steps)
