@@ -1,4 +1,4 @@
-"""The registry of the app's pages: it feeds the navigation, the home page cards and the page routes."""
+"""The registry of the app's pages (navigation, home page cards, page routes) and the recitation's lesson path."""
 
 from dataclasses import dataclass
 
@@ -65,4 +65,32 @@ PAGES: tuple[Page, ...] = (
         "Open a room the whole class joins with a short code, so every student's screen follows the "
         "teacher's demo live and can then try it on their own.",
     ),
+)
+
+
+@dataclass(frozen=True)
+class LessonStep:
+    """One step of the lesson path: a page, and optionally a query that sets it up and an anchor to scroll to."""
+
+    title: str
+    path: str
+    query: str = ""
+    anchor: str = ""
+
+    @property
+    def href(self) -> str:
+        """The link that opens the step."""
+        return self.path + (f"?{self.query}" if self.query else "") + (f"#{self.anchor}" if self.anchor else "")
+
+
+# The recitation in its order, so a teacher can run it from the app: the home page lists it and presentation
+# mode's previous/next links walk it (static/js/lib/lesson.js finds the current step from the URL).
+LESSON: tuple[LessonStep, ...] = (
+    LessonStep("The artificial neuron", "/neuron"),
+    LessonStep("XOR: how many layers?", "/xor"),
+    LessonStep("Backpropagation step by step", "/xor", anchor="derivation"),
+    LessonStep("Why backpropagation", "/why-backprop"),
+    LessonStep("Convolution arithmetic: k, s, p", "/conv"),
+    LessonStep("Pooling", "/conv", query="stage2=max&k2=2&s2=2"),
+    LessonStep("LeNet in action", "/lenet"),
 )

@@ -12,9 +12,9 @@ export function readState(defaults) {
   return state;
 }
 
-/** Replace the query string with state (no new history entry). */
+/** Replace the query string with state (no new history entry; the #anchor stays, e.g. a lesson step's). */
 export function writeState(state) {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(state)) params.set(key, String(value));
-  history.replaceState(null, "", `${location.pathname}?${params}`);
+  history.replaceState(null, "", `${location.pathname}?${params}${location.hash}`);
 }

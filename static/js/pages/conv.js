@@ -5,6 +5,7 @@
 import { formatNumber } from "../lib/format.js";
 import { CONV } from "../lib/protocol.js";
 import { loadLastDigit } from "../lib/shared-state.js";
+import { addSaveButton } from "../lib/snapshot.js";
 import { Socket } from "../lib/socket.js";
 import { readState, writeState } from "../lib/url-state.js";
 import { ConnectionStatus } from "../views/connection-status.js";
@@ -1144,6 +1145,7 @@ function wire() {
     }
   });
   document.addEventListener("keydown", onKey);
+  addSaveButton($("conv-stage"), { name: "conv-walkthrough", label: "the walkthrough" });
   new ResizeObserver(relink).observe($("conv-stage"));
 }
 

@@ -6,6 +6,7 @@ import { DIVERGING, SEQUENTIAL } from "../lib/colors.js";
 import { encodeFrame } from "../lib/frames.js";
 import { LENET } from "../lib/protocol.js";
 import { saveLastDigit } from "../lib/shared-state.js";
+import { addSaveButton } from "../lib/snapshot.js";
 import { Socket } from "../lib/socket.js";
 import { throttle } from "../lib/throttle.js";
 import { readState, writeState } from "../lib/url-state.js";
@@ -46,6 +47,9 @@ const pad = new DrawPad($("lenet-pad"), {
   },
   onStrokeEnd: () => scheduleDraw(),
 });
+addSaveButton($("draw-canvas"), { name: "lenet-drawing", label: "the drawing", place: $("lenet-pad") });
+addSaveButton(document.querySelector(".lenet-figures"), { name: "lenet-input", label: "what the network sees" });
+addSaveButton($("lenet-strip"), { name: "lenet-layers", label: "the layers", place: $("lenet-strip").parentElement });
 const readout = new PredictionReadout($("lenet-prediction"));
 const bars = new ProbabilityBars($("lenet-probabilities"));
 const input = new HeatmapFigure($("lenet-input"), { scale: SEQUENTIAL });

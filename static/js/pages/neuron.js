@@ -6,6 +6,7 @@ import { XOR } from "../lib/protocol.js";
 import { throttle } from "../lib/throttle.js";
 import { readState, writeState } from "../lib/url-state.js";
 import { formatValue } from "../lib/format.js";
+import { addSaveButton } from "../lib/snapshot.js";
 import { ConnectionStatus } from "../views/connection-status.js";
 import { DecisionSurface } from "../views/decision-surface.js";
 import { NeuronFormula } from "../views/neuron-formula.js";
@@ -24,6 +25,7 @@ const status = new ConnectionStatus(document.querySelector("[data-testid=connect
 const surface = new DecisionSurface(document.getElementById("neuron-surface"), {
   label: "h over the input plane", testid: "neuron-surface",
 });
+addSaveButton(surface.el, { name: "neuron-surface", label: "h over the input plane" });
 const formula = new NeuronFormula(document.getElementById("neuron-formula"));
 const table = new PointTable(document.getElementById("neuron-points"), {
   caption: "The four XOR points",

@@ -6,6 +6,7 @@ import { XOR } from "../lib/protocol.js";
 import { throttle } from "../lib/throttle.js";
 import { readState, writeState } from "../lib/url-state.js";
 import { formatValue } from "../lib/format.js";
+import { addSaveButton } from "../lib/snapshot.js";
 import { ChainDiagram } from "../views/chain-diagram.js";
 import { ConnectionStatus } from "../views/connection-status.js";
 import { LineChart } from "../views/line-chart.js";
@@ -38,6 +39,11 @@ const views = {
   generalBackward: new TermListing($("why-general-backward"), { testid: "general-backward" }),
   generalForward: new TermListing($("why-general-forward"), { testid: "general-forward" }),
 };
+
+for (const [id, name, label] of [
+  ["why-slide-diagram", "why-slide-network", "the slide's network"], ["why-diagram", "why-network", "the chain network"],
+  ["why-count-chart", "why-terms", "the chart of terms"], ["why-time-chart", "why-time", "the chart of times"],
+]) addSaveButton($(id), { name, label });
 
 const state = readState({ width: 2, depth: 3 });
 sliders.width.value = state.width;

@@ -7,6 +7,8 @@ import { XOR } from "../lib/protocol.js";
 import { throttle } from "../lib/throttle.js";
 import { readState, writeState } from "../lib/url-state.js";
 import { formatValue } from "../lib/format.js";
+import { onPresentKeys, reveal } from "../lib/present.js";
+import { addSaveButton } from "../lib/snapshot.js";
 import { ConnectionStatus } from "../views/connection-status.js";
 import { DecisionSurface } from "../views/decision-surface.js";
 import { DerivationSteps } from "../views/derivation-steps.js";
@@ -51,6 +53,12 @@ const views = {
   gradcheck: new GradientCheck($("xor-gradcheck")),
 };
 views.derivation = new DerivationSteps($("xor-derivation"), { onStep: (step, index) => showDerivationStep(index) });
+for (const [id, name, label] of [
+  ["neuron-surface", "xor-neuron-surface", "the single neuron's output"], ["neuron-chart", "xor-neuron-loss", "the single neuron's loss"],
+  ["xor-diagram", "xor-network", "the network"], ["xor-surface", "xor-surface", "the output over the input plane"],
+  ["xor-hidden", "xor-hidden-space", "the hidden space"], ["xor-chart", "xor-loss", "the loss curve"],
+  ["xor-derivation-diagram", "xor-derivation-network", "the derivation's network"],
+]) addSaveButton($(id), { name, label });
 
 const histories = { network: [], neuron: [] };
 const latest = { network: null, neuron: null };
@@ -233,5 +241,42 @@ function showDerivationStep(index) {
     values: { x1: values.x1, x2: values.x2, z1: values.z1, z2: values.z2, yhat: values.yhat },
   });
 }
+
+// ---- presentation mode: a clicker's keys step the derivation, or the training when the derivation is away ----
+
+/** Whether the derivation is what the class sees: it spans the middle of the screen. */
+function derivationOnScreen() {
+  const box = $("derivation").getBoundingClientRect();
+  return box.top < innerHeight / 2 && box.bottom > innerHeight / 2;
+}
+
+/** Press a training button (Run or Step) and bring the training's buttons and pictures into view. */
+function train(button) {
+  button.click();
+  reveal(controls.step.closest(".controls"));
+}
+
+const DERIVATION_MOVES = { ArrowRight: 1, ArrowDown: 1, PageDown: 1, ArrowLeft: -1, ArrowUp: -1, PageUp: -1 };
+onPresentKeys((event) => {
+  const steps = views.derivation;
+  if (event.key === " ") {
+    if (event.target.closest("button, a, summary")) return false; // Space presses the focused button itself
+    train(controls.run);
+    return true;
+  }
+  if (event.key === "s" || event.key === "S") {
+    train(controls.step);
+    return true;
+  }
+  if (!derivationOnScreen()) {
+    if (event.key !== "ArrowRight" && event.key !== "PageDown") return false;
+    train(controls.step);
+    return true;
+  }
+  if (event.key in DERIVATION_MOVES) steps.show(steps.index + DERIVATION_MOVES[event.key]);
+  else if (event.key === "Home" || event.key === "End") steps.show(event.key === "Home" ? 0 : steps.steps.length - 1);
+  else return false;
+  return true;
+});
 
 showOutputs();

@@ -98,7 +98,7 @@ export class DerivationSteps {
     this.data = data;
     this.steps = data.steps;
     this.list.replaceChildren(...this.steps.map((step, i) => this.render(step, i)));
-    this.show(Math.min(this.index, this.steps.length - 1));
+    this.show(Math.min(this.index, this.steps.length - 1), false);
   }
 
   render(step, i) {
@@ -136,7 +136,8 @@ export class DerivationSteps {
     return item;
   }
 
-  show(index) {
+  /** Show steps up to index; scroll (when the user moved, not when a derivation arrives) keeps it in view. */
+  show(index, scroll = true) {
     if (!this.steps.length) return;
     this.index = Math.max(0, Math.min(this.steps.length - 1, index));
     [...this.list.children].forEach((item, i) => {
@@ -154,7 +155,7 @@ export class DerivationSteps {
     this.status.textContent = `Step ${this.index + 1} of ${this.steps.length}: ${partialText(step.target.of, step.target.wrt)} = ${formatValue(step.target.value)}`;
     this.prev.disabled = this.index === 0;
     this.next.disabled = this.index === this.steps.length - 1;
-    this.list.children[this.index].scrollIntoView({ block: "nearest" });
+    if (scroll) this.list.children[this.index].scrollIntoView({ block: "nearest" });
     this.onStep(step, this.index);
   }
 

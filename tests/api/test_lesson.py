@@ -1,0 +1,86 @@
+"""The lesson path: the recitation's order, every step on a ready page, listed on the home page and handed to
+presentation mode's script."""
+
+import html
+import json
+import re
+from urllib.parse import parse_qs
+
+from fastapi.testclient import TestClient
+
+from app.server.pages import LESSON, PAGES
+
+# The recitation's order: neuron, XOR, the derivation, why backpropagation, convolution, pooling, LeNet.
+RECITATION = [
+    ("/neuron", "", ""),
+    ("/xor", "", ""),
+    ("/xor", "", "derivation"),
+    ("/why-backprop", "", ""),
+    ("/conv", "", ""),
+    ("/conv", "stage2=max&k2=2&s2=2", ""),
+    ("/lenet", "", ""),
+]
+
+
+def test_lesson_follows_the_recitations_order() -> None:
+    assert [(step.path, step.query, step.anchor) for step in LESSON] == RECITATION
+    assert [step.title for step in LESSON][2] == "Backpropagation step by step"
+    assert LESSON[5].title == "Pooling"
+
+
+def test_every_step_is_on_a_ready_page_of_the_registry() -> None:
+    ready = {page.path for page in PAGES if page.ready}
+    missing = [step.title for step in LESSON if step.path not in ready]
+    assert missing == []
+
+
+def test_every_steps_link_opens_its_page(client: TestClient) -> None:
+    titles = {page.path: page.title for page in PAGES}
+    for step in LESSON:
+        response = client.get(step.href.split("#")[0])
+        assert response.status_code == 200, step.href
+        assert f"<h1>{html.escape(titles[step.path], quote=False)}</h1>" in response.text
+
+
+def test_every_steps_anchor_exists_on_its_page(client: TestClient) -> None:
+    anchored = [step for step in LESSON if step.anchor]
+    assert [step.href for step in anchored] == ["/xor#derivation"]
+    for step in anchored:
+        assert f'id="{step.anchor}"' in client.get(step.path).text
+
+
+def test_the_pooling_step_sets_max_pooling_with_a_2x2_window(client: TestClient) -> None:
+    pooling = next(step for step in LESSON if step.title == "Pooling")
+    assert pooling.href == "/conv?stage2=max&k2=2&s2=2"
+    assert parse_qs(pooling.query) == {"stage2": ["max"], "k2": ["2"], "s2": ["2"]}
+    assert '<option value="max">max pooling</option>' in client.get("/conv").text
+
+
+def test_home_lists_the_steps_in_order_as_links(client: TestClient) -> None:
+    page = client.get("/").text
+    listing = re.search(r'<ol[^>]*data-testid="lesson-path"[^>]*>(.*?)</ol>', page, re.S)
+    assert listing is not None
+    links = re.findall(r'<a href="([^"]+)" data-lesson-step="(\d+)">([^<]+)</a>', listing.group(1))
+    assert [(html.unescape(href), int(index), html.unescape(title)) for href, index, title in links] == [
+        (step.href, i, step.title) for i, step in enumerate(LESSON)
+    ]
+    assert 'href="/neuron?present=1"' in page
+
+
+def test_every_page_hands_the_lesson_to_presentation_mode(client: TestClient) -> None:
+    for path in ["/", *(page.path for page in PAGES)]:
+        page = client.get(path).text
+        found = re.search(r"data-lesson='([^']*)'", page)
+        assert found is not None, path
+        steps = json.loads(html.unescape(found.group(1)))
+        assert [(s["title"], s["path"], s["query"], s["anchor"], s["href"]) for s in steps] == [
+            (step.title, step.path, step.query, step.anchor, step.href) for step in LESSON
+        ]
+        assert 'data-testid="present-toggle"' in page
+        assert 'src="/static/js/lib/present.js"' in page and 'src="/static/js/lib/present-boot.js"' in page
+
+
+def test_the_api_reference_stays_free_of_scripts_and_presentation_controls(client: TestClient) -> None:
+    page = client.get("/docs").text
+    assert "<script" not in page
+    assert "present-toggle" not in page and "data-lesson" not in page
