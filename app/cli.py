@@ -54,13 +54,16 @@ def _serve(args: argparse.Namespace) -> int:
 
 def uvicorn_options(settings: Settings) -> dict:
     """uvicorn's own limits, set from the app's settings: its defaults (16 MiB messages, compression on, shutdown
-    waiting forever on open websockets) are wrong for a server a whole class hammers."""
+    waiting forever on open websockets) are wrong for a server a whole class hammers; its websocket protocol is
+    its default one, changed so a client that stops reading can be dropped (app/server/uvicorn_ws.py)."""
+    from app.server.uvicorn_ws import WebSocketProtocol
+
     return {
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,
+        "ws": WebSocketProtocol,
         "ws_max_size": settings.max_message_bytes,
-        "ws_max_queue": 4,
         "ws_per_message_deflate": False,
         "ws_ping_interval": settings.ping_interval_s,
         "ws_ping_timeout": settings.ping_timeout_s,

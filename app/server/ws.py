@@ -11,19 +11,23 @@
 - The page's Conversation answers each message with replies, computed in a worker thread so one connection's
   NumPy never holds up another's socket. A streaming answer (a generator) is abandoned as soon as a new
   request arrives.
+- Nothing is queued for a client that does not read: a stream makes its next frame only once the previous one
+  is sent, and a send the client does not take within the send timeout closes the socket and ends both loops.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import logging
 import math
 import struct
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 from urllib.parse import urlsplit
 
 import anyio
@@ -41,6 +45,7 @@ logger = logging.getLogger(__name__)
 Reply = BaseModel | bytes  # a JSON message, or a binary frame from app.server.frames.pack_frame
 
 CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 CLOSE_TRY_LATER = 1013
@@ -174,27 +179,48 @@ class Inbox:
 
 
 class Link:
-    """The sending side of a socket: one send at a time, each with a timeout so a stuck client is dropped."""
+    """The sending side of a socket: one send or close at a time, each send with a timeout so a stuck client is
+    dropped; after the close nothing more is sent (a send then raises WebSocketDisconnect)."""
 
     def __init__(self, websocket: WebSocket, settings: Settings) -> None:
         self.websocket, self.timeout = websocket, settings.send_timeout_s
         self.stream_interval = settings.stream_interval_s
         self.lock = asyncio.Lock()
+        self.closed = False
 
     async def send(self, reply: Reply) -> None:
         """Send one reply; a client that does not take it within the timeout is closed (TimeoutError raised)."""
         async with self.lock:
+            if self.closed:
+                raise WebSocketDisconnect(CLOSE_NORMAL)
             try:
                 with anyio.fail_after(self.timeout):
                     if isinstance(reply, bytes):
                         await self.websocket.send_bytes(reply)
                     else:
                         await self.websocket.send_text(reply.model_dump_json())
+            except RuntimeError:
+                # The server closed the socket under the app (uvicorn does when keepalive pings go unanswered,
+                # before the disconnect reaches the app): the client is gone, not a failure to log.
+                raise WebSocketDisconnect(CLOSE_GOING_AWAY) from None
             except TimeoutError:
                 logger.warning("ws_slow client=%s timeout_s=%g", address(self.websocket), self.timeout)
-                with anyio.move_on_after(1):
-                    await self.websocket.close(code=CLOSE_POLICY, reason="too slow to read")
+                await self.shut(CLOSE_POLICY, "too slow to read")
                 raise
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close the socket after the send in progress, so a close never races a send."""
+        async with self.lock:
+            await self.shut(code, reason)
+
+    async def shut(self, code: int, reason: str) -> None:
+        """Send the close frame once; a client already gone (or closed by the server: RuntimeError), or not
+        reading it within a second, is just left."""
+        if self.closed:
+            return
+        self.closed = True
+        with anyio.move_on_after(1), contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await self.websocket.close(code=code, reason=reason)
 
     async def error(self, code: ErrorCode, message: str, request: str | None = None) -> None:
         await self.send(Error(code=code, message=message, request=request))
@@ -223,19 +249,30 @@ async def run_socket(
     clients.add(websocket)
     logger.info("ws_open %s connections=%d", where, len(clients))
     link, inbox = Link(websocket, settings), Inbox(settings.max_pending, latest_wins)
-    worker = asyncio.create_task(work(link, inbox, conversation, websocket.app.state.compute))
+    welcome = Welcome(limits=limits or {})
     ending = "left"
+
+    async def until_done(job: Callable[[], Awaitable[str]]) -> None:
+        """Run the reading or the answering; whichever ends first (the client left or was closed, a send timed
+        out) ends the other, so a dropped client never leaves a task behind."""
+        nonlocal ending
+        try:
+            ending = await job()
+        except WebSocketDisconnect:
+            pass
+        except TimeoutError:
+            ending = "send timed out"
+        group.cancel_scope.cancel()
+
     try:
-        ending = await receive(websocket, link, inbox, messages, settings, Welcome(limits=limits or {}))
-    except WebSocketDisconnect:
-        pass
-    except TimeoutError:
-        ending = "send timed out"
+        reading = functools.partial(receive, websocket, link, inbox, messages, settings, welcome)
+        answering = functools.partial(work, link, inbox, conversation, websocket.app.state.compute)
+        async with anyio.create_task_group() as group:
+            group.start_soon(until_done, reading)
+            group.start_soon(until_done, answering)
     finally:
-        worker.cancel()
         clients.discard(websocket)
         logger.info("ws_close %s reason=%s", where, ending.replace(" ", "_"))
-        await asyncio.gather(worker, return_exceptions=True)
 
 
 def address(websocket: WebSocket) -> str:
@@ -255,7 +292,7 @@ async def receive(
         with anyio.move_on_after(settings.idle_timeout_s) as idle:
             frame = await websocket.receive()
         if idle.cancelled_caught:
-            await websocket.close(code=CLOSE_NORMAL, reason=f"idle for {settings.idle_timeout_s:g} s")
+            await link.close(CLOSE_NORMAL, f"idle for {settings.idle_timeout_s:g} s")
             return "idle"
         if frame["type"] == "websocket.disconnect":
             return "left"
@@ -263,7 +300,7 @@ async def receive(
         try:
             if not limit.allow():
                 if limit.refused > settings.rate_strikes:
-                    await websocket.close(code=CLOSE_POLICY, reason="too many messages")
+                    await link.close(CLOSE_POLICY, "too many messages")
                     return "rate limit"
                 raise Problem("rate_limited", f"more than {settings.rate_per_s:g} messages a second; slow down")
             obj = parse(frame, settings)
@@ -280,11 +317,29 @@ async def receive(
             if not inbox.put(validate(messages, obj)):
                 raise Problem("busy", f"{settings.max_pending} requests are already waiting; wait for their answers")
         except Problem as problem:
-            logger.info("ws_error code=%s request=%s client=%s", problem.code, kind, address(websocket))
+            known = kind is None or kind == "hello" or kind in request_types(messages)
+            where = address(websocket)
+            logger.info("ws_error code=%s request=%s client=%s", problem.code, kind if known else "unknown", where)
             await link.error(problem.code, str(problem), kind)
             if problem.code == "too_large":
-                await websocket.close(code=CLOSE_TOO_BIG, reason="message too large")
+                await link.close(CLOSE_TOO_BIG, "message too large")
                 return "too large"
+
+
+@functools.cache
+def request_types(adapter: TypeAdapter) -> frozenset[str]:
+    """The type tags a page's messages may have (the choices of its tagged unions): the log names a request's type
+    only when it is one of them, so nothing a client wrote reaches the log."""
+    found, todo = set(), [adapter.core_schema]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "tagged-union":
+                found.update(key for key in node["choices"] if isinstance(key, str))
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return frozenset(found)
 
 
 def validate(adapter: TypeAdapter, obj: dict) -> BaseModel:
@@ -295,8 +350,9 @@ def validate(adapter: TypeAdapter, obj: dict) -> BaseModel:
         raise Problem(*human(exc)) from None
 
 
-async def work(link: Link, inbox: Inbox, conversation: Conversation, limiter: anyio.CapacityLimiter) -> None:
-    """Answer requests one at a time; a streamed answer (a generator) stops when a newer request is waiting."""
+async def work(link: Link, inbox: Inbox, conversation: Conversation, limiter: anyio.CapacityLimiter) -> NoReturn:
+    """Answer requests one at a time, until the client leaves (WebSocketDisconnect) or is dropped (TimeoutError);
+    a streamed answer (a generator) stops when a newer request is waiting."""
     while True:
         message = await inbox.take()
         try:
@@ -312,7 +368,7 @@ async def work(link: Link, inbox: Inbox, conversation: Conversation, limiter: an
         except Problem as problem:
             await link.error(problem.code, str(problem), message.type)
         except (WebSocketDisconnect, TimeoutError):
-            return
+            raise
         except Exception:
             logger.exception("failed to answer a %s message", message.type)
             await link.error("internal", "the server failed to answer this message; the failure is logged", message.type)

@@ -2,74 +2,14 @@
 
 import json
 import time
-from collections.abc import Iterator
-from typing import Annotated, Literal
 
 import numpy as np
 import pytest
-from fastapi import FastAPI, WebSocket
 from fastapi.testclient import TestClient
-from pydantic import Field, TypeAdapter
 from starlette.websockets import WebSocketDisconnect
 
-from app.server.app import create_app
 from app.server.frames import pack_frame, unpack_frame
-from app.server.protocol import PROTOCOL_VERSION, Message
-from app.server.settings import Settings
-from app.server.ws import Problem, run_socket
-
-
-class Add(Message):
-    type: Literal["add"]
-    a: float
-    b: float = Field(ge=0)
-
-
-class Count(Message):
-    type: Literal["count"]
-    upto: int = Field(ge=1, le=1000)
-
-
-class Fail(Message):
-    type: Literal["fail"]
-    how: Literal["problem", "crash"]
-
-
-class Total(Message):
-    type: Literal["total"] = "total"
-    value: float
-
-
-MESSAGES = TypeAdapter(Annotated[Add | Count | Fail, Field(discriminator="type")])
-
-
-class Toy:
-    """Adds numbers, counts (streaming), sums the arrays of binary frames, and fails on request."""
-
-    def handle(self, message):
-        if message.type == "add":
-            return [Total(value=message.a + message.b)]
-        if message.type == "count":
-            return (Total(value=i) for i in range(1, message.upto + 1))
-        if message.how == "problem":
-            raise Problem("impossible", "asked to fail")
-        raise RuntimeError("boom")
-
-
-def toy_app(**settings) -> FastAPI:
-    app = create_app(Settings(**settings))
-
-    @app.websocket("/ws/toy")
-    async def toy(websocket: WebSocket) -> None:
-        await run_socket(websocket, MESSAGES, Toy(), latest_wins=frozenset({"count"}))
-
-    return app
-
-
-@pytest.fixture
-def toy() -> Iterator[TestClient]:
-    with TestClient(toy_app(stream_interval_s=0.0)) as client:
-        yield client
+from app.server.protocol import PROTOCOL_VERSION
 
 
 def greeted(ws) -> dict:
@@ -118,7 +58,7 @@ def test_requests_before_hello_are_refused_politely(toy: TestClient) -> None:
         assert greeted(ws)["type"] == "welcome"
 
 
-def test_oversized_message_is_refused_and_closes_1009() -> None:
+def test_oversized_message_is_refused_and_closes_1009(toy_app) -> None:
     with TestClient(toy_app(max_message_bytes=1024)) as client, client.websocket_connect("/ws/toy") as ws:
         greeted(ws)
         ws.send_text(json.dumps({"type": "add", "a": 1, "b": 1, "pad": "x" * 2000}))
@@ -135,7 +75,7 @@ def test_streamed_answer_arrives_in_order(toy: TestClient) -> None:
         assert [ws.receive_json()["value"] for _ in range(5)] == [1, 2, 3, 4, 5]
 
 
-def test_a_new_request_stops_a_stream() -> None:
+def test_a_new_request_stops_a_stream(toy_app) -> None:
     with TestClient(toy_app(stream_interval_s=0.01)) as client, client.websocket_connect("/ws/toy") as ws:
         greeted(ws)
         ws.send_json({"type": "count", "upto": 1000})
@@ -156,7 +96,7 @@ def test_cross_origin_handshake_is_refused_and_same_origin_accepted(toy: TestCli
         assert greeted(ws)["type"] == "welcome"
 
 
-def test_configured_origin_is_accepted() -> None:
+def test_configured_origin_is_accepted(toy_app) -> None:
     with TestClient(toy_app(allowed_origins="https://lab.example, https://other.example")) as client:
         with client.websocket_connect("/ws/toy", headers={"origin": "https://lab.example"}) as ws:
             assert greeted(ws)["type"] == "welcome"
@@ -183,7 +123,7 @@ def test_binary_frames_round_trip_floats_exactly_and_maps_to_a_byte() -> None:
     ],
     ids=["overflowing-float", "huge-int", "deep-nesting", "infinity", "truncated"],
 )
-def test_hostile_json_gets_a_typed_error(toy: TestClient, raw: str, code: str) -> None:
+def test_hostile_json_gets_a_typed_error(toy_app, toy: TestClient, raw: str, code: str) -> None:
     with TestClient(toy_app(max_message_bytes=1_000_000)) as client, client.websocket_connect("/ws/toy") as ws:
         greeted(ws)
         ws.send_text(raw)
@@ -202,7 +142,7 @@ def test_binary_garbage_gets_a_typed_error(toy: TestClient, garbage: bytes) -> N
         assert ws.receive_json()["value"] == 2
 
 
-def test_a_flood_gets_rate_errors_then_close_1008() -> None:
+def test_a_flood_gets_rate_errors_then_close_1008(toy_app) -> None:
     with TestClient(toy_app(rate_per_s=1, rate_burst=3, rate_strikes=5)) as client, client.websocket_connect("/ws/toy") as ws:
         greeted(ws)
         for _ in range(20):
@@ -217,7 +157,7 @@ def test_a_flood_gets_rate_errors_then_close_1008() -> None:
         assert codes.count(None) <= 2  # at most the burst (3, the hello took one) was answered
 
 
-def test_connections_beyond_the_cap_are_closed_1013_while_others_work() -> None:
+def test_connections_beyond_the_cap_are_closed_1013_while_others_work(toy_app) -> None:
     with TestClient(toy_app(max_connections=2)) as client:
         with client.websocket_connect("/ws/toy") as first, client.websocket_connect("/ws/toy") as second:
             greeted(first)
@@ -241,7 +181,7 @@ def eventually(condition, seconds: float = 5.0) -> bool:
     return True
 
 
-def test_an_idle_socket_is_closed_normally() -> None:
+def test_an_idle_socket_is_closed_normally(toy_app) -> None:
     with TestClient(toy_app(idle_timeout_s=0.2)) as client, client.websocket_connect("/ws/toy") as ws:
         greeted(ws)
         with pytest.raises(WebSocketDisconnect) as closed:

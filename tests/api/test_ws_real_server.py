@@ -1,0 +1,540 @@
+"""The websocket loop on a real uvicorn server, started in a background thread with the app's uvicorn_options
+on a free loopback port: what Starlette's TestClient cannot show, because it does not run uvicorn's websocket
+protocol — keepalive pings, compression, slow readers, abrupt disconnects, shutdown, uvicorn's own limits.
+Clients are the real `websockets` asyncio client. Every server's log is recorded, and a test fails if its
+server logged an error or a traceback (see the `serve` fixture)."""
+
+import asyncio
+import contextlib
+import gc
+import json
+import logging
+import socket
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+import uvicorn
+from fastapi import FastAPI, WebSocket
+from starlette.websockets import WebSocketDisconnect
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from app.cli import uvicorn_options
+from app.server.frames import unpack_frame
+from app.server.protocol import PROTOCOL_VERSION
+
+START_TIMEOUT_S = 20.0
+DEADLINE_S = 20.0  # generous bound on any wait for something the server does by itself
+SEND_BUFFER = 32_768  # the server's kernel send buffer (autotuned up to MBs otherwise), so a client that stops
+# reading fills it within a few frames
+SECRET = "hunter2-drawing-of-a-seven"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One log record as written: level, logger, message, and the traceback if there was one."""
+
+    level: int
+    logger: str
+    message: str
+    traceback: str
+
+
+class Recorder(logging.Handler):
+    """Keeps every log entry of the server (and anything else in the process) while it runs."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.entries: list[Entry] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        trace = logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
+        self.entries.append(Entry(record.levelno, record.name, record.getMessage(), trace))
+
+    def lines(self, prefix: str) -> list[str]:
+        """The messages starting with prefix (the ws log lines start with their event name)."""
+        return [entry.message for entry in list(self.entries) if entry.message.startswith(prefix)]
+
+    def noise(self) -> list[str]:
+        """Errors and tracebacks: what must never be logged."""
+        return [f"{logging.getLevelName(e.level)} {e.logger}: {e.message}" for e in list(self.entries)
+                if e.level >= logging.ERROR or e.traceback]
+
+
+class LiveServer:
+    """A real uvicorn server in a thread, serving `app` with uvicorn_options(app's settings)."""
+
+    def __init__(self, app: FastAPI, log: Recorder, send_buffer: int) -> None:
+        self.app, self.log = app, log
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)  # inherited by accepted sockets
+        self.sock.bind(("127.0.0.1", 0))
+        port = self.sock.getsockname()[1]
+        self.url = f"ws://127.0.0.1:{port}"
+        options = {**uvicorn_options(app.state.settings), "port": port, "log_config": None}
+        self.config = uvicorn.Config(app, **options)
+        self.server = uvicorn.Server(self.config)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread = threading.Thread(target=self.run, name="uvicorn", daemon=True)
+
+    def run(self) -> None:
+        """The thread: uvicorn's own event loop (uvloop when installed, as `backprop-lab serve`)."""
+        with asyncio.Runner(loop_factory=self.config.get_loop_factory()) as runner:
+            runner.run(self.serve())
+
+    async def serve(self) -> None:
+        """Serve on the socket bound here, keeping the loop so tests can look into it."""
+        self.loop = asyncio.get_running_loop()
+        await self.server.serve(sockets=[self.sock])
+
+    def start(self) -> None:
+        self.thread.start()
+        assert wait_until(lambda: self.server.started or not self.thread.is_alive(), START_TIMEOUT_S)
+        assert self.server.started, "the server did not start"
+
+    def stop(self) -> None:
+        """Shut down as on Ctrl+C, within the shutdown timeout plus a generous margin."""
+        self.server.should_exit = True
+        self.thread.join(self.app.state.settings.shutdown_timeout_s + DEADLINE_S)
+        assert not self.thread.is_alive(), "the server did not stop"
+        self.sock.close()
+
+    def tasks(self) -> int:
+        """asyncio tasks alive in the server's loop (the counting one excluded)."""
+
+        async def count() -> int:
+            return len(asyncio.all_tasks()) - 1
+
+        return asyncio.run_coroutine_threadsafe(count(), self.loop).result(DEADLINE_S)
+
+    def backed_up(self) -> int:
+        """Connections holding bytes their client has not taken (the kernel's buffers are full)."""
+        return sum(1 for c in list(self.server.server_state.connections) if c.transport.get_write_buffer_size())
+
+    def connections(self) -> int:
+        """Connections uvicorn holds (a dropped client's stays until its transport is gone)."""
+        return len(self.server.server_state.connections)
+
+    def open_sockets(self) -> int:
+        """Websockets the app is serving (app.state.clients)."""
+        return len(self.app.state.clients)
+
+    @property
+    def steps(self) -> int:
+        """Frames the toy's streams have made so far."""
+        return self.app.state.toy_stats.steps
+
+
+def endings(server: LiveServer, count: int) -> list[str]:
+    """The reasons of the server's ws_close lines, once there are count of them (the server logs a close
+    just after the client sees it)."""
+    assert wait_until(lambda: len(server.log.lines("ws_close")) >= count)
+    return [line.rsplit("reason=", 1)[1] for line in server.log.lines("ws_close")]
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = DEADLINE_S) -> bool:
+    """Whether condition() becomes true within seconds."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+async def eventually(condition: Callable[[], bool], seconds: float = DEADLINE_S) -> bool:
+    """wait_until for coroutines: whether condition() becomes true within seconds."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+@pytest.fixture
+def serve(toy_app) -> Iterator[Callable[..., LiveServer]]:
+    """Factory of running servers of the toy app: serve(**settings). Each is stopped after the test, and the test
+    fails if anything logged an error or a traceback meanwhile (shutdown included)."""
+    log = Recorder()
+    root, levels = logging.getLogger(), {}
+    root.addHandler(log)
+    for name in ("app", "uvicorn"):
+        levels[name] = logging.getLogger(name).level
+        logging.getLogger(name).setLevel(logging.INFO)
+    servers: list[LiveServer] = []
+
+    def start(app: FastAPI | None = None, send_buffer: int = SEND_BUFFER, **settings) -> LiveServer:
+        server = LiveServer(app or toy_app(**settings), log, send_buffer)
+        servers.append(server)
+        server.start()
+        return server
+
+    try:
+        yield start
+        for server in servers:
+            if server.thread.is_alive():
+                server.stop()
+        assert log.noise() == [], "the server logged errors"
+    finally:
+        root.removeHandler(log)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def run(scenario, seconds: float = 60.0):
+    """Run a client scenario (a coroutine) in a fresh event loop of the test's thread, bounded in time."""
+    return asyncio.run(asyncio.wait_for(scenario, seconds))
+
+
+async def greeted(server: LiveServer, path: str = "/ws/toy", **options) -> ClientConnection:
+    """A client connection that has said hello."""
+    ws = await connect(server.url + path, proxy=None, compression=None, open_timeout=DEADLINE_S, **options)
+    await ws.send(json.dumps({"type": "hello", "version": PROTOCOL_VERSION}))
+    assert json.loads(await ws.recv())["type"] == "welcome"
+    return ws
+
+
+async def add(ws: ClientConnection, a: float, b: float) -> float:
+    """One round trip: the toy's sum of a and b."""
+    await ws.send(json.dumps({"type": "add", "a": a, "b": b}))
+    return json.loads(await ws.recv())["value"]
+
+
+def value(message: str | bytes) -> float:
+    """The counted value of a toy reply, JSON or binary frame."""
+    return unpack_frame(message)[0]["value"] if isinstance(message, bytes) else json.loads(message)["value"]
+
+
+# ---- what uvicorn does that the app must answer ----
+
+
+def test_a_stream_longer_than_the_keepalive_timeouts_stays_open_with_pings_answered(serve) -> None:
+    server = serve(stream_interval_s=0.03, ping_interval_s=0.25, ping_timeout_s=1.0)
+
+    async def scenario() -> None:
+        ws = await greeted(server, ping_interval=0.25, ping_timeout=1.0)
+        await ws.send(json.dumps({"type": "count", "upto": 80}))  # ≥ 2.4 s, far over 0.25 + 1.0
+        assert value(await ws.recv()) == 1
+        # A message while the stream runs: uvicorn stops reading the socket (pongs included) until the app has
+        # read it. The hello does not stop the stream; it is answered by a welcome among the counts.
+        await ws.send(json.dumps({"type": "hello", "version": PROTOCOL_VERSION}))
+        counts, kinds = [1.0], []
+        while len(counts) < 80:
+            reply = json.loads(await ws.recv())
+            kinds.append(reply["type"])
+            if reply["type"] == "total":
+                counts.append(reply["value"])
+        assert counts == list(range(1, 81)) and kinds.count("welcome") == 1
+        assert ws.latency > 0  # the client's keepalive pings were answered
+        assert await add(ws, 2, 3) == 5
+        await ws.close()
+
+    run(scenario())
+    assert endings(server, 1) == ["left"]
+
+
+def deaf_app(toy_app, **settings) -> FastAPI:
+    """The toy app plus /ws/deaf: a handler that streams without ever reading again, as a naive one would."""
+    app = toy_app(**settings)
+
+    @app.websocket("/ws/deaf")
+    async def deaf(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.receive()
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # sending once uvicorn has closed it
+            for i in range(400):
+                await websocket.send_text(json.dumps({"type": "total", "value": i}))
+                await asyncio.sleep(0.025)
+
+    return app
+
+
+def test_without_the_receive_loop_uvicorn_would_drop_a_streaming_socket_1011(serve, toy_app) -> None:
+    """The control for the test above: the same stream from a handler that does not read is killed by the
+    keepalive, which is why ws.py keeps a receive loop beside every stream."""
+    server = serve(deaf_app(toy_app, ping_interval_s=0.25, ping_timeout_s=0.5))
+
+    async def scenario() -> None:
+        ws = await connect(server.url + "/ws/deaf", proxy=None, compression=None, ping_interval=0.25, ping_timeout=0.5)
+        await ws.send("start")
+        await ws.recv()
+        await ws.send("a message nobody reads")
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await ws.recv()
+        # the keepalive of one side or the other: the server's pong is not read, the client's ping not answered
+        assert 1011 in {frame.code for frame in (closed.value.rcvd, closed.value.sent) if frame is not None}
+
+    run(scenario())
+
+
+def test_per_message_compression_is_off_even_when_the_client_offers_it(serve) -> None:
+    server = serve()
+
+    async def scenario() -> None:
+        async with connect(server.url + "/ws/toy", proxy=None, compression="deflate") as ws:
+            assert "permessage-deflate" in ws.request.headers["Sec-WebSocket-Extensions"]
+            assert "Sec-WebSocket-Extensions" not in ws.response.headers
+
+    run(scenario())
+
+
+def test_malformed_json_and_binary_frames_are_answered_on_the_real_server(serve) -> None:
+    server = serve()
+
+    async def scenario() -> None:
+        async with connect(server.url + "/ws/toy", proxy=None, compression=None) as ws:
+            await ws.send(json.dumps({"type": "hello", "version": PROTOCOL_VERSION}))
+            await ws.recv()
+            malformed = ["{nope", "[1, 2", '{"type": "add", "a": NaN, "b": 1}', b"\x01", b"\xff\xff\xff\xff junk", b""]
+            for frame in malformed:
+                await ws.send(frame)
+                reply = json.loads(await ws.recv())
+                assert reply["type"] == "error" and reply["code"] in {"bad_json", "bad_value", "bad_message"}
+            assert await add(ws, 1, 1) == 2
+
+    run(scenario())
+    assert not [line for line in server.log.lines("") if "Exception" in line]
+
+
+def never_reading_socket(server: LiveServer) -> socket.socket:
+    """A connected TCP socket with a tiny receive buffer, for a client that will stop reading."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    sock.connect(("127.0.0.1", int(server.url.rsplit(":", 1)[1])))
+    return sock
+
+
+async def stuck(server: LiveServer, size: int = 16_384) -> ClientConnection:
+    """A client that asks for a long stream of frames of about size bytes, then never reads again."""
+    ws = await greeted(server, sock=never_reading_socket(server), max_queue=1, max_size=None, ping_interval=None)
+    await ws.send(json.dumps({"type": "count", "upto": 1000, "size": size}))
+    await ws.recv()
+    ws.transport.pause_reading()
+    return ws
+
+
+async def closed_code(ws: ClientConnection) -> int | None:
+    """Read until the connection closes; its close code."""
+    with pytest.raises(ConnectionClosed):
+        while True:
+            await ws.recv()
+    return ws.close_code
+
+
+def test_shutdown_with_clients_connected_closes_them_1012_without_waiting_for_the_timeout(serve) -> None:
+    server = serve(stream_interval_s=0.05, shutdown_timeout_s=3.0, send_timeout_s=60.0)
+
+    async def scenario() -> list[int | None]:
+        idle = await greeted(server)
+        streaming = await greeted(server)
+        await streaming.send(json.dumps({"type": "count", "upto": 1000}))
+        await streaming.recv()
+        blocked = await stuck(server)  # its buffers full when the server stops: uvicorn alone would wait for it
+        assert await eventually(lambda: server.backed_up() == 1)
+        watchers = [asyncio.create_task(closed_code(ws)) for ws in (idle, streaming)]
+        await asyncio.to_thread(server.stop)  # within shutdown_timeout_s + DEADLINE_S, or the test fails
+        blocked.transport.resume_reading()
+        await asyncio.wait_for(closed_code(blocked), DEADLINE_S)
+        return await asyncio.wait_for(asyncio.gather(*watchers), DEADLINE_S)
+
+    assert run(scenario()) == [1012, 1012]
+    assert len(server.log.lines("ws_close")) == 3 and server.open_sockets() == 0
+    assert not server.log.lines("Cancel")  # no waiting for the graceful timeout (uvicorn logs this as an error)
+
+
+# ---- slow readers, abrupt disconnects, cancellations ----
+
+
+def test_a_client_that_never_reads_a_stream_slows_no_one_is_not_queued_for_and_is_dropped(serve) -> None:
+    server = serve(stream_interval_s=0.05, send_timeout_s=2.0, rate_per_s=10_000, rate_burst=10_000)
+
+    async def scenario() -> int:
+        other = await greeted(server)
+        slow = await stuck(server)  # 20 frames of 16 KB a second, never read
+        done = 0
+        while server.open_sockets() == 2:  # the slow client is stuck, then dropped after the send timeout
+            assert await add(other, done, 1) == done + 1
+            done += 1
+        produced = server.steps
+        assert await eventually(lambda: server.connections() == 1)  # its socket and buffers are freed at once
+        for i in range(20):
+            assert await add(other, i, 1) == i + 1
+        assert server.steps == produced  # the abandoned stream made nothing more
+        assert produced <= 25  # what the buffers held (9 measured), not 20 a second for the 2+ s it was stuck
+        slow.transport.resume_reading()
+        await asyncio.wait_for(closed_code(slow), DEADLINE_S)
+        await other.close()
+        return done
+
+    assert run(scenario()) >= 20  # round trips completed while the slow client was stuck
+    assert len(server.log.lines("ws_slow")) == 1
+    assert endings(server, 2) == ["send_timed_out", "left"]
+
+
+def test_a_client_that_stops_answering_pings_mid_stream_is_dropped_quietly(serve) -> None:
+    """uvicorn closes it (1011) while the stream still sends: those sends must end the socket, not log errors."""
+    # A tiny kernel buffer: the frames the client does not take wait in uvicorn's own buffer, below its
+    # high-water mark, so the stream is still sending when the keepalive fails.
+    server = serve(send_buffer=2048, stream_interval_s=0.05, send_timeout_s=60.0, ping_interval_s=0.5, ping_timeout_s=0.5)
+
+    async def scenario() -> None:
+        ws = await stuck(server, size=1024)
+        assert await eventually(lambda: server.open_sockets() == 0)
+        ws.transport.abort()
+
+    run(scenario())
+    assert endings(server, 1) == ["left"]
+
+
+def test_abrupt_disconnects_and_cancelled_streams_leave_no_task_and_no_memory(serve) -> None:
+    server = serve(stream_interval_s=0.01)
+
+    async def abrupt(i: int) -> None:
+        """A stream, a cancelled stream or a training run, then the TCP socket closed with no close frame."""
+        if i % 3 == 2:
+            ws = await greeted(server, "/ws/xor")
+            await ws.send(json.dumps({"type": "xor_run", "model": "network"}))
+            await ws.recv()
+            await ws.send(json.dumps({"type": "xor_pause", "model": "network"}))  # a run cancelled halfway
+            await ws.send(json.dumps({"type": "xor_run", "model": "network"}))
+            await ws.recv()
+        else:
+            ws = await greeted(server)
+            await ws.send(json.dumps({"type": "count", "upto": 1000, "size": 16_384}))
+            await ws.recv()
+            if i % 3 == 1:
+                await ws.send(json.dumps({"type": "count", "upto": 1000}))  # latest wins: the first stream stops
+                await ws.recv()
+        ws.transport.abort()
+
+    async def cycles(n: int) -> None:
+        for i in range(n):
+            await abrupt(i)
+        assert await eventually(lambda: server.open_sockets() == 0)
+
+    def memory() -> int:
+        """Bytes allocated in the process and still held."""
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0]
+
+    baseline_tasks = server.tasks()
+    tracemalloc.start()
+    try:
+        run(cycles(30))  # warm-up (caches, thread pools, first-use allocations), logged as usual
+        assert wait_until(lambda: server.tasks() == baseline_tasks)
+        assert endings(server, 30) == ["left"] * 30 and len(server.log.lines("ws_open")) == 30
+        with quiet_info():  # the INFO lines pytest and this test keep would look like a leak of ~1 KB a socket
+            before = memory()
+            run(cycles(60))
+            assert wait_until(lambda: server.tasks() == baseline_tasks)
+            growth = memory() - before
+    finally:
+        tracemalloc.stop()
+    assert growth < 256 * 1024, f"memory grew by {growth} bytes over 60 abrupt disconnects"
+
+
+@contextlib.contextmanager
+def quiet_info() -> Iterator[None]:
+    """Only warnings and errors from the app and uvicorn while the block runs (errors still fail the test)."""
+    loggers = [logging.getLogger(name) for name in ("app", "uvicorn", "uvicorn.error")]  # uvicorn sets .error itself
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+# ---- abuse, on the real server ----
+
+
+def test_an_oversize_message_is_closed_1009_by_uvicorn(serve) -> None:
+    server = serve(max_message_bytes=2048)
+
+    async def scenario() -> None:
+        ws = await greeted(server)
+        await ws.send(json.dumps({"type": "add", "a": 1, "b": 1, "pad": "x" * 4000}))
+        with pytest.raises(ConnectionClosed):
+            await ws.recv()
+        assert ws.close_code == 1009
+        ok = await greeted(server)
+        assert await add(ok, 1, 2) == 3
+        await ok.close()
+
+    run(scenario())
+    assert endings(server, 2) == ["left", "left"] and not server.log.lines("ws_error")  # uvicorn refused it
+
+
+def test_a_flood_gets_rate_errors_then_close_1008(serve) -> None:
+    server = serve(rate_per_s=1, rate_burst=3, rate_strikes=5)
+
+    async def scenario() -> None:
+        ws = await greeted(server)
+        for _ in range(20):
+            await ws.send(json.dumps({"type": "add", "a": 1, "b": 1}))
+        codes = []
+        with pytest.raises(ConnectionClosed):
+            while True:
+                codes.append(json.loads(await ws.recv()).get("code"))
+        assert ws.close_code == 1008
+        assert codes.count("rate_limited") == 5 and codes.count(None) <= 2
+
+    run(scenario())
+    assert endings(server, 1) == ["rate_limit"]
+
+
+def test_connections_beyond_the_cap_are_closed_1013_while_a_round_trip_completes(serve) -> None:
+    server = serve(max_connections=3)
+
+    async def scenario() -> None:
+        first, second, third = [await greeted(server) for _ in range(3)]
+        extra = await connect(server.url + "/ws/toy", proxy=None, compression=None)
+        with pytest.raises(ConnectionClosed):
+            await extra.recv()
+        assert extra.close_code == 1013
+        assert await add(first, 2, 3) == 5
+        await third.close()
+        assert await eventually(lambda: server.open_sockets() == 2)
+        fourth = await greeted(server)  # room again
+        assert await add(fourth, 1, 1) == 2
+        for ws in (first, second, fourth):
+            await ws.close()
+
+    run(scenario())
+    assert len(server.log.lines("ws_refused reason=full")) == 1
+
+
+# ---- the log ----
+
+
+def test_connections_errors_and_refusals_are_logged_without_message_contents(serve) -> None:
+    server = serve()
+
+    async def scenario() -> None:
+        with pytest.raises(InvalidStatus):
+            await connect(server.url + "/ws/toy", proxy=None, origin="http://evil.example")
+        ws = await greeted(server)
+        await ws.send('{"type": "add", "a": "' + SECRET + '", "b": 1}')  # wrong type: bad_message
+        await ws.send('{"type": "' + SECRET + '"}')  # unknown type: the error names it, the log must not
+        await ws.send("{" + SECRET)  # not JSON
+        await ws.send(b"\x10\x00\x00\x00" + SECRET.encode())  # an unreadable binary frame
+        replies = [json.loads(await ws.recv()) for _ in range(4)]
+        assert [reply["code"] for reply in replies] == ["bad_message", "bad_message", "bad_json", "bad_message"]
+        await ws.close()
+
+    run(scenario())
+    assert endings(server, 1) == ["left"]
+    log = server.log
+    assert len(log.lines("ws_refused reason=origin origin=http://evil.example")) == 1
+    assert len(log.lines("ws_open path=/ws/toy client=127.0.0.1:")) == 1
+    assert [line.split(" request=")[0] for line in log.lines("ws_error")] == ["ws_error code=bad_message"] * 2 + [
+        "ws_error code=bad_json", "ws_error code=bad_message"]
+    assert not [entry for entry in log.entries if SECRET in entry.message + entry.traceback]
