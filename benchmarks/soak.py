@@ -28,11 +28,8 @@ import json
 import random
 import signal
 import struct
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +38,7 @@ import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from lenet_roundtrip import REPO, browser_frame, canvases, free_port
+from lenet_roundtrip import browser_frame, canvases, free_port, start_server
 
 ANSWER_TIMEOUT_S = 30.0  # an answer slower than this counts as unanswered
 MALFORMED_SHARE = 0.05
@@ -243,21 +240,6 @@ def rss_mb(pid: int, key: str = "VmRSS") -> float:
     return float("nan")
 
 
-def start_server(port: int, log: Path) -> subprocess.Popen:
-    """`python -m app serve` on the loopback port with default settings, its log going to a file."""
-    command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--log-level", "info"]
-    server = subprocess.Popen(command, cwd=REPO, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("the server did not answer /healthz within 30 s")
-
-
 def percentiles(values: list[float]) -> dict[str, float]:
     """p50 and p99 of a list of milliseconds, with the count."""
     if not values:
@@ -286,7 +268,7 @@ async def soak(args: argparse.Namespace) -> dict:
     """Run the load, then shut the server down with the clients connected; the figures."""
     port = free_port()
     log = Path(tempfile.mkdtemp(prefix="soak-")) / "server.log"
-    server = start_server(port, log)
+    server = start_server(port, log=log, log_level="info")
     stats, keep = Stats(), []
     rss = {"start": rss_mb(server.pid)}
     try:
