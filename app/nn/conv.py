@@ -38,21 +38,18 @@ def window_view(xp: np.ndarray, k: int, s: int, d: int, oh: int, ow: int) -> np.
     )
 
 
-def scatter_windows(
-    tap_grad: Callable[[int, int], np.ndarray], k: int, padded_shape: tuple[int, ...], dtype: np.dtype, p: int, s: int, d: int
-) -> np.ndarray:
+def scatter_windows(tap_grad: Callable[[int, int], np.ndarray], k: int, dxp: np.ndarray, p: int, s: int, d: int) -> np.ndarray:
     """Adjoint of window_view: tap_grad(i, j) is the (N, C, OH, OW) gradient reaching kernel tap (i, j) of
-    every window; add it back onto the input cells that tap read, then drop the padding.
+    every window; add it onto the zeroed padded input gradient dxp at the cells that tap read, then drop the padding.
 
     Loops over the k×k kernel taps only; each step adds one strided slice of the whole batch.
     """
-    dxp = np.zeros(padded_shape, dtype=dtype)
     for i in range(k):
         for j in range(k):
             g = tap_grad(i, j)
             oh, ow = g.shape[2:]
             dxp[:, :, i * d : i * d + s * oh : s, j * d : j * d + s * ow : s] += g
-    h, w = padded_shape[2] - 2 * p, padded_shape[3] - 2 * p
+    h, w = dxp.shape[2] - 2 * p, dxp.shape[3] - 2 * p
     return dxp[:, :, p : p + h, p : p + w]
 
 
@@ -94,6 +91,8 @@ def conv2d_backward(
     db = dout_mat.sum(axis=1) if has_bias else None
     if not input_grad:
         return None, dw, db
-    dcols = (w.reshape(f, -1).T @ dout_mat).reshape(c, k, k, n, oh, ow).transpose(3, 0, 1, 2, 4, 5)
-    dx = scatter_windows(lambda i, j: dcols[:, :, i, j], k, padded_shape, dcols.dtype, pad, stride, dilation)
+    dcols = (w.reshape(f, -1).T @ dout_mat).reshape(c, k, k, n, oh, ow)
+    # dcols is channel-major (C first); scattering into a channel-major buffer too keeps every add in memory order
+    dxp = np.zeros((c, n) + padded_shape[2:], dtype=dcols.dtype).transpose(1, 0, 2, 3)
+    dx = scatter_windows(lambda i, j: dcols[:, i, j].transpose(1, 0, 2, 3), k, dxp, pad, stride, dilation)
     return dx, dw, db

@@ -44,7 +44,8 @@ def max_pool2d_forward(x: np.ndarray, k: int, stride: int | None = None, pad: in
 def max_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """Route each output's gradient to its window's winner only; every other input gets zero."""
     winner, (padded_shape, k, s, pad) = cache
-    return scatter_windows(lambda i, j: dout * (winner == i * k + j), k, padded_shape, dout.dtype, pad, s, 1)
+    dxp = np.zeros(padded_shape, dtype=dout.dtype)
+    return scatter_windows(lambda i, j: dout * (winner == i * k + j), k, dxp, pad, s, 1)
 
 
 def avg_pool2d_forward(x: np.ndarray, k: int, stride: int | None = None, pad: int = 0) -> tuple[np.ndarray, tuple]:
@@ -57,4 +58,5 @@ def avg_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """Share each output's gradient equally among the k×k cells of its window."""
     padded_shape, k, s, pad = cache
     share = dout / (k * k)
-    return scatter_windows(lambda i, j: share, k, padded_shape, dout.dtype, pad, s, 1)
+    dxp = np.zeros(padded_shape, dtype=dout.dtype)
+    return scatter_windows(lambda i, j: share, k, dxp, pad, s, 1)
