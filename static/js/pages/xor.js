@@ -180,13 +180,9 @@ function pointsOn(header, u, v) {
 function showNetwork(header, arrays) {
   latest.network = header;
   record("network", header, arrays);
-  testid("xor-step-count").textContent = String(header.step);
-  testid("xor-loss").textContent = formatValue(header.loss, 3);
-  testid("xor-loss").dataset.value = String(header.loss);
-  const verdict = testid("xor-verdict");
-  verdict.dataset.solved = String(header.solved);
-  verdict.textContent = (header.solved ? "Solved: every point is on its side of ŷ = 0.5." : "Not separated yet.") +
-    (header.stopped ? ` ${header.stopped}` : "");
+  showProgress(header, "xor-step-count", "xor-loss", "xor-verdict",
+    (header.solved ? "Solved: every point is on its side of ŷ = 0.5." : "Not separated yet.") +
+    (header.stopped ? ` ${header.stopped}` : ""));
   showRunButton(controls.run, header.running);
   showDiagram(header);
   views.surface.update({
@@ -204,17 +200,22 @@ function showDiagram(header) {
   views.diagram.update({ params: header.params, grads: header.grads, show: shown() });
 }
 
+/** A training readout: the step, the loss (as text and exact in data-value) and the verdict in words. */
+function showProgress(header, stepId, lossId, verdictId, verdictText) {
+  testid(stepId).textContent = String(header.step);
+  testid(lossId).textContent = formatValue(header.loss, 3);
+  testid(lossId).dataset.value = String(header.loss);
+  const verdict = testid(verdictId);
+  verdict.dataset.solved = String(header.solved);
+  verdict.textContent = verdictText;
+}
+
 function showNeuron(header, arrays) {
   latest.neuron = header;
   record("neuron", header, arrays);
-  testid("neuron-step").textContent = String(header.step);
-  testid("neuron-loss").textContent = formatValue(header.loss, 3);
-  testid("neuron-loss").dataset.value = String(header.loss);
-  const verdict = testid("neuron-verdict");
-  verdict.dataset.solved = String(header.solved);
-  verdict.textContent = header.solved
+  showProgress(header, "neuron-step", "neuron-loss", "neuron-verdict", header.solved
     ? `A line separates ${header.task.toUpperCase()}: every point is on its side.`
-    : header.task === "xor" ? "No line separates XOR: the loss stays near 0.25." : "Not separated yet.";
+    : header.task === "xor" ? "No line separates XOR: the loss stays near 0.25." : "Not separated yet.");
   showRunButton(controls.neuronRun, header.running);
   views.neuronSurface.update({
     values: arrays.surface.data, size: header.size, box: header.box, scale: [0, 1], line: header.line,
