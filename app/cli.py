@@ -3,6 +3,7 @@
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,12 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.log_level,
         help="how much the server logs (default: %(default)s)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port; above 1, rooms need BACKPROP_LAB_REDIS_URL (default: %(default)s)",
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -47,8 +54,21 @@ def _serve(args: argparse.Namespace) -> int:
     flags = {"host": args.host, "port": args.port, "log_level": args.log_level}
     settings = Settings.from_env().model_copy(update=flags)
     logging.getLogger().setLevel(settings.log_level.upper())
+    if args.workers < 1:
+        logger.error("--workers must be at least 1")
+        return 2
+    if args.workers > 1 and not settings.redis_url:
+        logger.error("--workers %d needs shared rooms: set %s (e.g. redis://127.0.0.1:6379/0)",
+                     args.workers, Settings.env_var("redis_url"))
+        return 2
     logger.info("serving backprop-lab on http://%s:%d", settings.host, settings.port)
-    uvicorn.run(create_app(settings), **uvicorn_options(settings))
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), **uvicorn_options(settings))
+        return 0
+    # Each worker process builds its own app from the environment, so the flags travel there too.
+    for name, value in flags.items():
+        os.environ[Settings.env_var(name)] = str(value)
+    uvicorn.run("app.server.app:create_app", factory=True, workers=args.workers, **uvicorn_options(settings))
     return 0
 
 

@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: the repository root, an in-process client, and a real server process."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -53,12 +54,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server() -> Iterator[str]:
-    """Run `python -m app serve` on a free loopback port until the block ends; yields its base URL."""
+def running_server(env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> Iterator[str]:
+    """Run `python -m app serve` on a free loopback port (with extra environment variables and flags) until the
+    block ends; yields its base URL."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--log-level", "warning", *args]
+    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, **(env or {})})
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while True:
@@ -83,6 +86,47 @@ def running_server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def start_server() -> Callable[[], AbstractContextManager[str]]:
+def start_server() -> Callable[..., AbstractContextManager[str]]:
     """Factory of real server processes: `with start_server() as base_url: ...`."""
     return running_server
+
+
+REDIS_SERVER = Path("/usr/bin/redis-server")
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server of our own on a free loopback port, without persistence, for the whole run. It fails
+    (never skips) when redis-server is missing: ./scripts/test installs Debian's package."""
+    if not REDIS_SERVER.is_file():
+        pytest.fail(f"redis-server is missing at {REDIS_SERVER}; ./scripts/test installs it with apt-get.", pytrace=False)
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    command = [str(REDIS_SERVER), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+               "--dir", str(folder)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"redis-server exited with code {process.returncode}:\n{process.stdout.read()}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"redis-server on port {port} did not answer within {SERVER_START_TIMEOUT_S} s")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def room_backend(request: pytest.FixtureRequest) -> str:
+    """Each room test runs on both backends: "" (this process's memory) and a real Redis URL."""
+    return request.getfixturevalue("redis_url") if request.param == "redis" else ""

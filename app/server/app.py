@@ -1,5 +1,6 @@
 """The app factory: builds the FastAPI application from one Settings object."""
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,21 +11,35 @@ from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.server.models import load_shared_lenet
-from app.server.routes import api_docs, conv, health, lenet, pages, xor
+from app.rooms.backends import open_store
+from app.server.routes import api_docs, conv, health, lenet, pages, rooms, xor
 from app.server.security import SecurityHeaders
 from app.server.settings import Settings
 from app.server.templating import make_templates
 
 logger = logging.getLogger(__name__)
 
+# Python's cyclic GC runs its young generation every 700 allocations, so objects of a request in flight (frames,
+# futures, a connection's last LeNet trace) survive into the oldest generation, whose full collections then walk
+# every object of every open connection while holding the GIL: ~160 ms pauses every ~20 s with 600 websockets
+# (benchmarks/classroom_load.py). Collecting the young generation every 50,000 allocations lets them die young.
+GC_YOUNG_THRESHOLD = 50_000
+
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Load what every request shares once at start-up (the trained LeNet-5) and release it on exit."""
-    app.state.lenet = load_shared_lenet(app.state.settings.weights)
-    logger.info("backprop-lab %s ready, static files from %s", __version__, app.state.settings.static_dir)
-    yield
-    logger.info("backprop-lab stopped")
+    """Load what every request shares once at start-up (the trained LeNet-5, the room store) and release it on exit."""
+    settings: Settings = app.state.settings
+    app.state.lenet = load_shared_lenet(settings.weights)
+    app.state.rooms = await open_store(settings)
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+    backend = "redis" if settings.redis_url else "memory"
+    logger.info("backprop-lab %s ready, rooms in %s, static files from %s", __version__, backend, settings.static_dir)
+    try:
+        yield
+    finally:
+        await app.state.rooms.close()
+        logger.info("backprop-lab stopped")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -36,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.compute = anyio.CapacityLimiter(settings.compute_threads)
     app.state.clients = set()
+    app.state.room_openers = {}  # client address -> RateLimit of the rooms it opens
     app.state.templates = make_templates(settings.templates_dir)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
@@ -45,4 +61,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_docs.router)
     app.include_router(conv.router)
     app.include_router(xor.router)
+    app.include_router(rooms.router)
     return app

@@ -25,6 +25,11 @@ ErrorCode = Literal[
     "rate_limited",  # more messages a second than the limit; a sustained flood is closed with 1008
     "unavailable",  # the server cannot serve this now (e.g. LeNet's weights did not load)
     "impossible",  # valid numbers that describe something impossible (the sentence says why)
+    "not_joined",  # a room message before joining a room
+    "room_not_found",  # no room has this code (a typo, or not a code at all)
+    "room_expired",  # the room ended or was idle too long
+    "room_full",  # the room's gallery holds as many drawings as the server allows
+    "forbidden",  # a student (or a wrong teacher key) asking for what only the room's teacher may do
     "internal",  # the server failed; the failure is logged
 ]
 

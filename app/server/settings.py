@@ -90,6 +90,20 @@ class Settings(BaseModel):
     idle_timeout_s: float = Field(1800.0, gt=0, description="Seconds without a message after which a websocket is closed.")
     ping_interval_s: float = Field(20.0, gt=0, description="Seconds between keepalive pings to each websocket.")
     ping_timeout_s: float = Field(20.0, gt=0, description="Seconds a pong may take before the websocket is dropped.")
+    redis_url: str = Field(
+        "", description="Redis server holding the classroom rooms, e.g. redis://127.0.0.1:6379/0 (empty: in this process; "
+                        "needed for `serve --workers` above 1 and for several machines)."
+    )
+    public_url: str = Field(
+        "", description="Address students use to reach the server, for join links and QR codes (empty: as the teacher's browser reached it)."
+    )
+    room_idle_minutes: float = Field(120.0, gt=0, description="Minutes a classroom room lives with nobody connected and nothing sent.")
+    max_rooms: int = Field(500, ge=1, description="Classroom rooms open at once, on all processes together.")
+    room_opens_per_hour: int = Field(20, ge=1, description="Rooms one address may open in an hour (per server process).")
+    room_max_submissions: int = Field(5000, ge=1, description="Drawings one room's gallery keeps.")
+    room_max_view_bytes: int = Field(
+        32_768, ge=1024, description="Largest description of the teacher's screen a room broadcasts (the drawing's strokes included)."
+    )
     shutdown_timeout_s: float = Field(5.0, gt=0, description="Seconds a shutdown waits for open connections.")
 
     @field_validator("allowed_origins", mode="before")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import inspect
 import json
 import logging
 import math
@@ -42,7 +43,7 @@ HELLO = TypeAdapter(Hello)
 
 logger = logging.getLogger(__name__)
 
-Reply = BaseModel | bytes  # a JSON message, or a binary frame from app.server.frames.pack_frame
+Reply = BaseModel | bytes | str  # a JSON message (a model, or already JSON text), or a binary frame (pack_frame)
 
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
@@ -52,9 +53,12 @@ CLOSE_TRY_LATER = 1013
 
 
 class Conversation(Protocol):
-    """One page's side of one connection: replies to each valid message (a list, or a generator to stream)."""
+    """One page's side of one connection: replies to each valid message (a list, or a generator to stream).
 
-    def handle(self, message: BaseModel) -> Iterable[Reply]: ...
+    A NumPy conversation's handle runs in a worker thread; a coroutine handle (the rooms', which waits on their
+    store) is awaited in the event loop and returns a list."""
+
+    def handle(self, message: BaseModel) -> Iterable[Reply] | Awaitable[list[Reply]]: ...
 
 
 class Problem(Exception):
@@ -170,12 +174,20 @@ class Inbox:
         self.arrived.set()
         return True
 
-    async def take(self) -> BaseModel:
-        """The oldest waiting request, waiting for one if needed."""
+    async def wait(self) -> None:
+        """Return once a request is waiting (without taking it)."""
         while not self.waiting:
             self.arrived.clear()
             await self.arrived.wait()
+
+    def take_now(self) -> BaseModel:
+        """The oldest waiting request; call after wait()."""
         return self.waiting.pop(next(iter(self.waiting)))
+
+    async def take(self) -> BaseModel:
+        """The oldest waiting request, waiting for one if needed."""
+        await self.wait()
+        return self.take_now()
 
 
 class Link:
@@ -197,6 +209,8 @@ class Link:
                 with anyio.fail_after(self.timeout):
                     if isinstance(reply, bytes):
                         await self.websocket.send_bytes(reply)
+                    elif isinstance(reply, str):
+                        await self.websocket.send_text(reply)
                     else:
                         await self.websocket.send_text(reply.model_dump_json())
             except RuntimeError:
@@ -232,8 +246,10 @@ async def run_socket(
     conversation: Conversation,
     latest_wins: frozenset[str] = frozenset(),
     limits: dict[str, int] | None = None,
+    feed: Callable[[Link], Awaitable[str]] | None = None,
 ) -> None:
-    """Serve one websocket until the client leaves; `messages` validates the page's request types."""
+    """Serve one websocket until the client leaves; `messages` validates the page's request types. A `feed`
+    runs beside the reading and the answering and sends what the client did not ask for (a room's broadcasts)."""
     settings: Settings = websocket.app.state.settings
     clients: set[WebSocket] = websocket.app.state.clients
     where = f"path={websocket.url.path} client={address(websocket)}"
@@ -270,6 +286,8 @@ async def run_socket(
         async with anyio.create_task_group() as group:
             group.start_soon(until_done, reading)
             group.start_soon(until_done, answering)
+            if feed is not None:
+                group.start_soon(until_done, functools.partial(feed, link))
     finally:
         clients.discard(websocket)
         logger.info("ws_close %s reason=%s", where, ending.replace(" ", "_"))
@@ -352,19 +370,32 @@ def validate(adapter: TypeAdapter, obj: dict) -> BaseModel:
 
 async def work(link: Link, inbox: Inbox, conversation: Conversation, limiter: anyio.CapacityLimiter) -> NoReturn:
     """Answer requests one at a time, until the client leaves (WebSocketDisconnect) or is dropped (TimeoutError);
-    a streamed answer (a generator) stops when a newer request is waiting."""
+    a streamed answer (a generator) stops when a newer request is waiting.
+
+    A NumPy request is taken from the inbox only once a compute thread is free for it: while all threads are busy
+    (more drawings than the server can answer), a newer request still replaces a waiting one, so what is computed
+    is never older than the wait for the inbox, however long the queue for the threads."""
+    threaded = not inspect.iscoroutinefunction(conversation.handle)
     while True:
-        message = await inbox.take()
+        await inbox.wait()
         try:
-            answer = await anyio.to_thread.run_sync(conversation.handle, message, limiter=limiter)
-            streaming = not isinstance(answer, list | tuple)
+            if threaded:
+                async with limiter:  # a compute slot first; the thread itself comes from anyio's pool
+                    message = inbox.take_now()
+                    answer = await anyio.to_thread.run_sync(conversation.handle, message)
+            else:
+                message = inbox.take_now()
+                answer = await conversation.handle(message)
+            if isinstance(answer, list | tuple):
+                for reply in answer:  # computed already: no thread hop per reply
+                    await link.send(reply)
+                continue
             replies = iter(answer)
             while (reply := await anyio.to_thread.run_sync(next, replies, None, limiter=limiter)) is not None:
                 await link.send(reply)
                 if inbox.waiting:
                     break
-                if streaming:
-                    await asyncio.sleep(link.stream_interval)
+                await asyncio.sleep(link.stream_interval)
         except Problem as problem:
             await link.error(problem.code, str(problem), message.type)
         except (WebSocketDisconnect, TimeoutError):

@@ -199,3 +199,15 @@ def apply_palette(indices: np.ndarray, chunks: list[tuple[bytes, bytes]]) -> np.
     if indices.max() >= len(colours):
         raise PngError(f"a pixel uses palette entry {indices.max()} but the palette has {len(colours)} entries")
     return colours[indices]
+
+
+def encode_png(grey: np.ndarray) -> bytes:
+    """A greyscale 8-bit PNG of an (H, W) uint8 array (no filtering: these images are tiny)."""
+    height, width = grey.shape
+    rows = np.hstack([np.zeros((height, 1), np.uint8), grey.astype(np.uint8)])  # filter byte 0 (None) per row
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return SIGNATURE + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 9)) + chunk(b"IEND", b"")

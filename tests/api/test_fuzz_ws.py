@@ -18,11 +18,12 @@ from app.server.frames import unpack_frame
 from app.server.protocol import PROTOCOL_VERSION, ErrorCode
 from app.server.routes.lenet import MESSAGES as LENET_MESSAGES
 from app.server.schemas.conv import CONV_MESSAGES
+from app.server.schemas.room import ROOM_REQUESTS
 from app.server.schemas.xor import NEURON_REQUESTS, WHY_REQUESTS, XOR_REQUESTS
 from app.server.settings import Settings
 
 BATCH = 50
-BATCHES = 45  # 5 endpoints × 45 batches × 50 messages > 10,000 messages
+BATCHES = 45  # 6 endpoints × 45 batches × 50 messages = 13,500 messages
 SENTINEL = "fuzz-sentinel"
 
 # path -> (the endpoint's request adapter, a valid request, the type of its answer)
@@ -32,7 +33,18 @@ ENDPOINTS: dict[str, tuple[TypeAdapter, dict, str]] = {
     "/ws/neuron": (NEURON_REQUESTS, {"type": "neuron", "w1": 1, "w2": 1, "b": -1, "g": "sigmoid"}, "neuron_surface"),
     "/ws/xor": (XOR_REQUESTS, {"type": "xor_step", "model": "network"}, "xor_state"),
     "/ws/why-backprop": (WHY_REQUESTS, {"type": "why_slide"}, "why_slide"),
+    "/ws/room": (ROOM_REQUESTS, {"type": "submit", "canvas": [[0, 255, 0]] * 3, "tag": 1}, "submitted"),
 }
+
+
+def join_a_room(client: TestClient, ws) -> None:
+    """/ws/room: the fuzzer speaks as a student who joined a real room (before joining, all is not_joined)."""
+    ws.send_json({"type": "join", "code": client.post("/api/rooms").json()["code"]})
+    while ws.receive_json()["type"] != "joined":
+        pass
+
+
+SETUP = {"/ws/room": join_a_room}  # what a connection does after the welcome, before the fuzzing
 
 ERROR_CODES = set(ErrorCode.__args__) - {"internal"}
 
@@ -119,6 +131,8 @@ def test_fuzzed_messages_get_typed_errors_and_the_socket_keeps_working(client: T
     with client.websocket_connect(path) as ws:
         ws.send_json({"type": "hello", "version": PROTOCOL_VERSION})
         assert ws.receive_json()["type"] == "welcome"
+        if path in SETUP:
+            SETUP[path](client, ws)
 
         @settings(max_examples=BATCHES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
         @given(st.lists(requests(fields), min_size=BATCH, max_size=BATCH))

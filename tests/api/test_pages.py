@@ -6,6 +6,7 @@ from markupsafe import escape
 
 from app import __version__
 from app.server.pages import PAGES, Page
+from app.server.routes.pages import _page_handler
 
 
 def test_home_page_names_the_app_and_has_a_card_linking_to_every_page(client: TestClient) -> None:
@@ -35,9 +36,11 @@ def test_every_registry_page_answers_200_with_its_title_and_summary(client: Test
     assert escape(page.summary) in response.text
 
 
-@pytest.mark.parametrize("page", [page for page in PAGES if not page.ready], ids=lambda page: page.slug)
-def test_page_not_ready_yet_says_coming_soon(client: TestClient, page: Page) -> None:
-    assert "Coming soon" in client.get(page.path).text
+def test_a_page_not_ready_yet_says_coming_soon(client: TestClient) -> None:
+    page = Page("future", "A future page", "What it will show.")  # every registry page is ready now
+    client.app.router.add_api_route(page.path, _page_handler(page), methods=["GET"])
+    html = client.get(page.path).text
+    assert "Coming soon" in html and "A future page" in html and "What it will show." in html
 
 
 def test_nav_marks_the_current_page(client: TestClient) -> None:

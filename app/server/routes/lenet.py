@@ -16,7 +16,8 @@ from pydantic import TypeAdapter, ValidationError
 from app.data.drawing import NOISE_LEVEL
 from app.models.lenet import CLASSES
 from app.server.models import SharedModel
-from app.server.schemas.lenet import Activations, ApiError, LenetRequest, PredictRequest, PredictResponse
+from app.server.responses import ApiError, problem
+from app.server.schemas.lenet import Activations, LenetRequest, PredictRequest, PredictResponse
 from app.server.settings import Settings
 from app.server.uploads import UploadError, media_type, multipart_file, read_body
 from app.server.ws import run_socket
@@ -63,11 +64,6 @@ class ApiProblem(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code = status, code
-
-
-def problem(status: int, code: str, message: str) -> JSONResponse:
-    """An ApiError response."""
-    return JSONResponse(ApiError(code=code, message=message).model_dump(), status_code=status)
 
 
 PNG_TYPES = {"image/png", "application/octet-stream"}

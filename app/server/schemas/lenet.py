@@ -159,11 +159,3 @@ class PredictResponse(BaseModel):
     prediction: int = Field(ge=0, le=CLASSES - 1, description="the most probable digit")
     probabilities: list[float] = Field(description="softmax of the class scores, for digits 0 to 9")
     activations: Activations | None = Field(None, description="present with ?activations=true")
-
-
-class ApiError(BaseModel):
-    """Every error of the REST API: a code for programs and a sentence for people."""
-
-    code: str = Field(description="bad_json, bad_shape, bad_value, bad_png, bad_upload, bad_query, empty, too_large, "
-                                  "unsupported_media_type or unavailable")
-    message: str

@@ -44,3 +44,26 @@ export const XOR = Object.freeze({
   whyTime: "why_time", // request (latest wins), answered by a stream of why_timing
   whyTiming: "why_timing",
 });
+
+// The classroom: /ws/room (docs/protocol/room.md).
+export const ROOM = Object.freeze({
+  join: "join", // request: code, and the teacher's key or the member id of an earlier join; answered by joined
+  view: "view", // teacher request (latest wins) and event to students: page, query, anchor, live state
+  ask: "ask", // teacher request: prompt, kind (digit | number | choice), choices
+  answer: "answer", // student request (latest wins): question id, value; answered by answered
+  reveal: "reveal", // teacher request: close the question with the answer
+  dismiss: "dismiss", // teacher request: take the question away
+  submit: "submit", // request: binary frame like LeNet's draw plus tag; answered by submitted
+  tag: "tag", // request: id, tag
+  show: "show", // teacher request and event: one submission for everyone (null: none)
+  names: "names", // teacher request and event: students see names or not
+  end: "end", // teacher request: close the room; everyone gets ended
+  joined: "joined", // reply: role, code, member, and the room's state now
+  question: "question", // event: the open (or revealed) question, or null
+  answers: "answers", // teacher event: counts of the answers so far
+  answered: "answered", // reply: this member's answer as counted
+  submission: "submission", // teacher event: a gallery drawing (new or retagged)
+  submitted: "submitted", // reply: the sender's own drawing with LeNet's prediction
+  students: "students", // event: students connected
+  ended: "ended", // event: the room is closed
+});

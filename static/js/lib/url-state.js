@@ -12,9 +12,12 @@ export function readState(defaults) {
   return state;
 }
 
+export const URL_CHANGED = "backprop-lab:url-state"; // window event after every writeState (a room follows it)
+
 /** Replace the query string with state (no new history entry; the #anchor stays, e.g. a lesson step's). */
 export function writeState(state) {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(state)) params.set(key, String(value));
   history.replaceState(null, "", `${location.pathname}?${params}${location.hash}`);
+  window.dispatchEvent(new Event(URL_CHANGED));
 }

@@ -1,0 +1,325 @@
+"""One connection to a room: its role (teacher or student), its answers to each message, and its outbox.
+
+The teacher drives: what the teacher's page shows (`view`), questions, which submission everyone looks at.
+Students follow, answer questions and send drawings to the gallery. Every change is published through the
+store, so members on other processes see it too; each connection keeps the events meant for it in its own
+latest-wins outbox (outbox.py), which `feed` sends, so a broadcast never waits on a slow student.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import dataclass
+
+import anyio
+import numpy as np
+from pydantic import BaseModel
+
+from app.models.lenet import CLASSES
+from app.rooms.codes import is_code, new_member, normal_code, secret_matches
+from app.rooms.outbox import Outbox
+from app.rooms.store import RoomStore
+from app.server.models import SharedModel
+from app.server.pages import PAGES
+from app.server.schemas.room import (
+    TEACHER_ONLY, Answer, Ask, Dismiss, End, Join, Names, Reveal, Show, Submit, Tag, View,
+)
+from app.server.settings import Settings
+from app.server.ws import Link, Problem
+from app.services.lenet import prepare, read, weight_sharing_copy
+
+OUTBOX_CAPACITY = 256
+HEARTBEAT_S = 30.0  # how often a connection tells the store it is still here (below store.ONLINE_S)
+PAGE_PATHS = frozenset(page.path for page in PAGES if page.ready)
+
+
+def envelope(message: dict, key: str, to: str = "all") -> dict:
+    """An event as published: the message, the outbox key it replaces, and who gets it: "all", "teacher" or
+    "student" (the teacher's own screen is where a view comes from, so views go to students only)."""
+    return {"message": message, "key": key, "to": to}
+
+
+def public(submission: dict, names: bool) -> dict:
+    """A submission as every student may see it: no member id, the name only when the teacher shares names."""
+    shown = {k: v for k, v in submission.items() if k not in ("member", "name")}
+    shown["author"] = submission.get("name", "") if names else ""
+    return shown
+
+
+def for_teacher(submission: dict) -> dict:
+    """A submission as the teacher sees it: the name the student gave, no member id."""
+    shown = {k: v for k, v in submission.items() if k not in ("member", "name")}
+    shown["author"] = submission.get("name", "")
+    return shown
+
+
+def reply(message: dict) -> str:
+    """A reply to the sender alone, as JSON text."""
+    return json.dumps(message)
+
+
+def counts(answers: dict[str, str]) -> dict:
+    """How many members gave each answer."""
+    tally: dict[str, int] = {}
+    for value in answers.values():
+        tally[value] = tally.get(value, 0) + 1
+    return {"counts": tally, "total": len(answers)}
+
+
+@dataclass(frozen=True)
+class RoomServices:
+    """What every connection to a room shares: the store, the settings, LeNet and the compute threads."""
+
+    store: RoomStore
+    settings: Settings
+    lenet: SharedModel
+    compute: anyio.CapacityLimiter
+
+
+class RoomSession:
+    """One websocket's membership of one room."""
+
+    def __init__(self, services: RoomServices) -> None:
+        self.services, self.store, self.settings = services, services.store, services.settings
+        self.outbox = Outbox(OUTBOX_CAPACITY)
+        self.connection = new_member()
+        self.code: str | None = None
+        self.role: str | None = None
+        self.member = ""
+        self.name = ""
+        self.stop = None
+        self.joined = anyio.Event()
+
+    # ---- the connection's lifetime ----
+
+    async def feed(self, link: Link) -> str:
+        """Send this connection's room events as they come, and keep the room alive while it is connected."""
+        await self.joined.wait()
+        while True:
+            with anyio.move_on_after(HEARTBEAT_S):
+                key, text = await self.outbox.take()
+                if self.outbox.lost:
+                    await link.close(1013, "too far behind the room; reconnect to catch up")
+                    return "outbox overflow"
+                await link.send(text)
+                if key == "ended":
+                    await link.close(1000, "the room has ended")
+                    return "room ended"
+                continue
+            await self.store.touch(self.code)
+            if self.role == "student":
+                await self.store.online(self.code, self.connection, True)
+
+    async def leave(self) -> None:
+        """Stop listening and count this student out."""
+        if self.stop is not None:
+            await self.stop()
+        if self.code is not None and self.role == "student":
+            students = await self.store.online(self.code, self.connection, False)
+            await self.store.publish(self.code, envelope({"type": "students", "count": students}, "students"))
+
+    def deliver(self, event: dict, text: str) -> None:
+        """Store listener: queue an event meant for this connection."""
+        if event["to"] == "all" or event["to"] == self.role:
+            self.outbox.put(event["key"], text)
+
+    # ---- messages ----
+
+    async def handle(self, message: BaseModel) -> list[str]:
+        """Answer one message (most answers reach the client as events through the outbox)."""
+        if isinstance(message, Join):
+            return await self.join(message)
+        if self.code is None:
+            raise Problem("not_joined", "join a room first: send {\"type\": \"join\", \"code\": \"…\"}")
+        room = await self.store.room(self.code)
+        if room is None:
+            raise Problem("room_expired", f"room {self.code} has ended or expired; ask your teacher for a new code")
+        if message.type in TEACHER_ONLY and self.role != "teacher":
+            raise Problem("forbidden", f"only the teacher of room {self.code} can send {message.type}")
+        handler = getattr(self, f"on_{message.type}")
+        return await handler(message, room)
+
+    async def join(self, message: Join) -> list[str]:
+        if self.code is not None:
+            raise Problem("impossible", f"this connection is already in room {self.code}; open another to switch")
+        code = normal_code(message.code)
+        room = await self.store.room(code) if is_code(code) else None
+        if room is None:
+            if is_code(code) and await self.store.known(code):
+                raise Problem("room_expired", f"room {code} has ended or expired; ask your teacher for a new code")
+            raise Problem("room_not_found", f"there is no room {code or '(empty)'}; check the code on the board")
+        if message.key is not None and not secret_matches(message.key, room["teacher"]):
+            raise Problem("forbidden", f"this is not the teacher link of room {code}; join with the code instead")
+        self.code, self.role = code, "teacher" if message.key is not None else "student"
+        self.member, self.name = message.member or new_member(), message.name or ""
+        self.stop = await self.store.listen(code, self.deliver)
+        await self.store.touch(code)
+        if self.role == "student":
+            students = await self.store.online(code, self.connection, True)
+            await self.store.publish(code, envelope({"type": "students", "count": students}, "students"))
+        self.outbox.first("joined", json.dumps(await self.welcome(room)))
+        self.joined.set()
+        return []
+
+    async def welcome(self, room: dict) -> dict:
+        """The `joined` message: the room's state now, as this member may see it."""
+        gallery = await self.store.submissions(self.code)
+        question = room.get("question")
+        joined = {
+            "type": "joined", "role": self.role, "code": self.code, "member": self.member,
+            "idle_minutes": self.settings.room_idle_minutes, "view": room.get("view"), "question": question,
+            "shown": room.get("shown"), "names": room.get("names", False),
+            "students": await self.store.online(self.code, "", False),
+        }
+        if self.role == "teacher":
+            joined["gallery"] = [for_teacher(item) for item in gallery]
+            if question is not None:
+                joined["answers"] = counts(await self.store.answers(self.code, question["id"]))
+        else:
+            joined["mine"] = [public(item, True) for item in gallery if item.get("member") == self.member]
+            if question is not None:
+                joined["answered"] = (await self.store.answers(self.code, question["id"])).get(self.member)
+        return joined
+
+    async def on_view(self, message: View, room: dict) -> list[str]:
+        if message.page not in PAGE_PATHS:
+            raise Problem("bad_value", f"page {message.page!r} is not one of {', '.join(sorted(PAGE_PATHS))}")
+        if message.query and not message.query.startswith("?"):
+            raise Problem("bad_value", "query must be empty or start with '?'")
+        if message.anchor and not message.anchor.startswith("#"):
+            raise Problem("bad_value", "anchor must be empty or start with '#'")
+        view = {"page": message.page, "query": message.query, "anchor": message.anchor, "state": message.state,
+                "at": time.time()}
+        size = len(json.dumps(view))
+        if size > self.settings.room_max_view_bytes:
+            raise Problem("too_large", f"a view of {size} bytes is over the limit of {self.settings.room_max_view_bytes}")
+        await self.store.update(self.code, {"view": view})
+        await self.store.publish(self.code, envelope({"type": "view", **view}, "view", "student"))
+        return []
+
+    async def on_ask(self, message: Ask, room: dict) -> list[str]:
+        if message.kind == "choice" and len(message.choices) < 2:
+            raise Problem("bad_value", "a multiple-choice question needs 2 to 6 choices")
+        if message.kind != "choice" and message.choices:
+            raise Problem("bad_value", f"a {message.kind} question has no choices")
+        question = {"id": room.get("asked", 0) + 1, "prompt": message.prompt, "kind": message.kind,
+                    "choices": message.choices, "open": True}
+        await self.store.update(self.code, {"question": question, "asked": question["id"]})
+        await self.store.publish(self.code, envelope({"type": "question", "question": question}, "question"))
+        await self.store.publish(self.code, envelope(
+            {"type": "answers", "question": question["id"], "counts": {}, "total": 0}, "answers", "teacher"))
+        return []
+
+    async def on_answer(self, message: Answer, room: dict) -> list[str]:
+        question = room.get("question")
+        if question is None or question["id"] != message.question or not question["open"]:
+            raise Problem("impossible", "this question is closed; wait for the next one")
+        value = answer_value(question, message.value)
+        answers = await self.store.answer(self.code, question["id"], self.member, value)
+        await self.store.publish(self.code, envelope(
+            {"type": "answers", "question": question["id"], **counts(answers)}, "answers", "teacher"))
+        return [reply({"type": "answered", "question": question["id"], "value": value})]
+
+    async def on_reveal(self, message: Reveal, room: dict) -> list[str]:
+        question = room.get("question")
+        if question is None:
+            raise Problem("impossible", "there is no question to reveal; ask one first")
+        answer = answer_value(question, message.answer) if message.answer is not None else None
+        question = {**question, "open": False, "answer": answer,
+                    **counts(await self.store.answers(self.code, question["id"]))}
+        await self.store.update(self.code, {"question": question})
+        await self.store.publish(self.code, envelope({"type": "question", "question": question}, "question"))
+        return []
+
+    async def on_dismiss(self, message: Dismiss, room: dict) -> list[str]:
+        await self.store.update(self.code, {"question": None})
+        await self.store.publish(self.code, envelope({"type": "question", "question": None}, "question"))
+        return []
+
+    async def on_submit(self, message: Submit, room: dict) -> list[str]:
+        limit = self.settings.room_max_submissions
+        if await self.store.gallery_size(self.code) >= limit:
+            raise Problem("room_full", f"the gallery holds {limit} drawings, its limit; the teacher can open a new room")
+        side = self.settings.lenet_max_canvas
+        if max(message.canvas.shape) > side:
+            raise Problem("bad_shape", f"canvas is {message.canvas.shape[0]}×{message.canvas.shape[1]} pixels; "
+                                       f"at most {side}×{side} on this server")
+        lenet = self.services.lenet
+        if lenet.model is None:
+            raise Problem("unavailable", lenet.error or "LeNet-5 is not loaded")
+        image, probabilities = await anyio.to_thread.run_sync(
+            classify, lenet, message.canvas, message.preprocess, limiter=self.services.compute)
+        prediction = int(np.argmax(probabilities))
+        submission = {
+            "member": self.member, "name": self.name, "at": round(time.time(), 3), "tag": message.tag,
+            "prediction": prediction, "confidence": round(float(probabilities[prediction]), 4),
+            "probabilities": [round(float(p), 4) for p in probabilities],
+            "pixels": base64.b64encode(np.rint(image * 255).astype(np.uint8).tobytes()).decode(),
+        }
+        sid = await self.store.add_submission(self.code, submission)
+        submission["id"] = sid
+        await self.store.publish(self.code, envelope(
+            {"type": "submission", "submission": for_teacher(submission)}, f"submission:{sid}", "teacher"))
+        return [reply({"type": "submitted", "submission": public(submission, True)})]
+
+    async def on_tag(self, message: Tag, room: dict) -> list[str]:
+        found = await self.store.submission(self.code, message.id)
+        if found is None or (found["member"] != self.member and self.role != "teacher"):
+            raise Problem("impossible", f"there is no drawing {message.id} of yours in this room")
+        submission = await self.store.update_submission(self.code, message.id, {"tag": message.tag})
+        await self.store.publish(self.code, envelope(
+            {"type": "submission", "submission": for_teacher(submission)}, f"submission:{message.id}", "teacher"))
+        return [reply({"type": "submitted", "submission": public(submission, True)})]
+
+    async def on_show(self, message: Show, room: dict) -> list[str]:
+        shown = None
+        if message.id is not None:
+            found = await self.store.submission(self.code, message.id)
+            if found is None:
+                raise Problem("impossible", f"there is no drawing {message.id} in this room's gallery")
+            shown = public(found, room.get("names", False))
+        await self.store.update(self.code, {"shown": shown})
+        await self.store.publish(self.code, envelope({"type": "show", "submission": shown}, "show"))
+        return []
+
+    async def on_names(self, message: Names, room: dict) -> list[str]:
+        await self.store.update(self.code, {"names": message.visible})
+        await self.store.publish(self.code, envelope({"type": "names", "visible": message.visible}, "names"))
+        return []
+
+    async def on_end(self, message: End, room: dict) -> list[str]:
+        await self.store.delete(self.code)
+        await self.store.publish(self.code, envelope(
+            {"type": "ended", "message": f"the teacher ended room {self.code}"}, "ended"))
+        return []
+
+
+def answer_value(question: dict, value: str) -> str:
+    """An answer in its one canonical form (so "7" and "7.0" count together), or a Problem saying what fits."""
+    value = value.strip()
+    if question["kind"] == "digit":
+        if value not in {str(d) for d in range(CLASSES)}:
+            raise Problem("bad_value", "the answer is one digit, 0 to 9")
+        return value
+    if question["kind"] == "number":
+        try:
+            number = float(value)
+        except ValueError:
+            raise Problem("bad_value", f"{value!r} is not a number") from None
+        if not np.isfinite(number):
+            raise Problem("bad_value", "the answer must be a finite number")
+        return f"{number:.6g}"
+    if value not in question["choices"]:
+        raise Problem("bad_value", f"pick one of: {', '.join(question['choices'])}")
+    return value
+
+
+def classify(lenet: SharedModel, canvas: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray]:
+    """LeNet's 28×28 input for a drawing and its ten probabilities; an empty drawing is a Problem."""
+    prepared = prepare(canvas, mode)
+    if prepared.empty:
+        raise Problem("impossible", "nothing is drawn: draw a digit before sending it to the class")
+    reading = read(weight_sharing_copy(lenet.model), prepared.image)
+    return prepared.image, reading.probabilities

@@ -1,0 +1,159 @@
+"""Classroom rooms: open one (POST /api/rooms), look one up, its QR code, its gallery as a zip, the join page,
+and the room websocket /ws/room. The rooms themselves are app/rooms; docs/protocol/room.md describes them."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import anyio
+import segno
+from fastapi import APIRouter, Header, Request, WebSocket
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from app.rooms.codes import digest, is_code, new_code, new_secret, normal_code, secret_matches
+from app.rooms.export import gallery_zip
+from app.rooms.session import RoomServices, RoomSession
+from app.rooms.store import RoomStore
+from app.server.pages import PAGES
+from app.server.responses import ApiError, problem
+from app.server.schemas.room import ROOM_LATEST_WINS, ROOM_REQUESTS
+from app.server.settings import Settings
+from app.server.ws import RateLimit, run_socket
+
+router = APIRouter()
+MAX_TRACKED_ADDRESSES = 10_000  # addresses whose room openings are counted; past it the counts start afresh
+CLASSROOM = next(page for page in PAGES if page.slug == "classroom")
+
+
+class OpenedRoom(BaseModel):
+    """A new room: the code to project, the links, and the teacher's key (shown once, never stored in clear)."""
+
+    code: str = Field(description="the join code students type, e.g. K7QX2M")
+    key: str = Field(description="the teacher's secret; whoever holds it drives the room")
+    join_url: str = Field(description="the link (and QR code) students open")
+    teacher_url: str = Field(description="the teacher's link: the key travels in the #fragment, never to a server log")
+    qr_url: str = Field(description="an SVG QR code of join_url")
+    idle_minutes: float = Field(description="the room closes after this long with nobody connected")
+
+
+class RoomInfo(BaseModel):
+    """An open room as anyone with its code may see it."""
+
+    code: str
+    join_url: str
+    students: int = Field(description="students connected now")
+
+
+def base_url(request: Request) -> str:
+    """Where students reach this server: the configured public URL, else the address the request came to."""
+    configured: str = request.app.state.settings.public_url
+    return configured.rstrip("/") if configured else str(request.base_url).rstrip("/")
+
+
+async def find(request: Request, text: str) -> tuple[str, dict | JSONResponse]:
+    """The code and the room's fields, or a 404 saying whether the code is wrong or the room is gone."""
+    store: RoomStore = request.app.state.rooms
+    code = normal_code(text)
+    room = await store.room(code) if is_code(code) else None
+    if room is not None:
+        return code, room
+    if is_code(code) and await store.known(code):
+        return code, problem(404, "room_expired", f"room {code} has ended or expired; ask for a new code")
+    return code, problem(404, "room_not_found", f"there is no room {code}; check the code on the board")
+
+
+def may_open(request: Request, settings: Settings) -> bool:
+    """Whether this client address may open another room now: a token bucket per address (per process)."""
+    buckets: dict[str, RateLimit] = request.app.state.room_openers
+    if len(buckets) > MAX_TRACKED_ADDRESSES:
+        buckets.clear()
+    address = request.client.host if request.client else "unknown"
+    hourly = settings.room_opens_per_hour
+    bucket = buckets.setdefault(address, RateLimit(hourly / 3600, hourly))
+    return bucket.allow()
+
+
+@router.post("/api/rooms", status_code=201, response_model=OpenedRoom, summary="Open a classroom room",
+             responses={429: {"model": ApiError, "description": "this address opened too many rooms this hour"},
+                        503: {"model": ApiError, "description": "the server holds as many rooms as it allows"}})
+async def open_room(request: Request) -> OpenedRoom | JSONResponse:
+    """A new room with a fresh join code and teacher key."""
+    store: RoomStore = request.app.state.rooms
+    settings: Settings = request.app.state.settings
+    if not may_open(request, settings):
+        return problem(429, "too_many_rooms", f"this address opened {settings.room_opens_per_hour} rooms in the last "
+                                              "hour, the limit; use one of them or try again later")
+    if await store.count() >= settings.max_rooms:
+        return problem(503, "too_many_rooms", f"{settings.max_rooms} rooms are open, the limit; try again later")
+    key = new_secret()
+    fields = {"teacher": digest(key), "created": time.time(), "view": None, "question": None, "shown": None,
+              "names": False, "asked": 0}
+    code = new_code()
+    while not await store.create(code, fields):
+        code = new_code()
+    base = base_url(request)
+    return OpenedRoom(code=code, key=key, join_url=f"{base}/join/{code}",
+                      teacher_url=f"{base}{CLASSROOM.path}?room={code}#key={key}",
+                      qr_url=f"/api/rooms/{code}/qr.svg", idle_minutes=settings.room_idle_minutes)
+
+
+@router.get("/api/rooms/{code}", response_model=RoomInfo, summary="Look up a room by its join code",
+            responses={404: {"model": ApiError, "description": "no such room (room_not_found) or gone (room_expired)"}})
+async def room_info(request: Request, code: str) -> RoomInfo | JSONResponse:
+    """Whether a code opens a room, and how many students are in it."""
+    code, room = await find(request, code)
+    if isinstance(room, JSONResponse):
+        return room
+    students = await request.app.state.rooms.online(code, "", False)
+    return RoomInfo(code=code, join_url=f"{base_url(request)}/join/{code}", students=students)
+
+
+@router.get("/api/rooms/{code}/qr.svg", summary="QR code of a room's join link",
+            responses={200: {"content": {"image/svg+xml": {}}}, 404: {"model": ApiError}})
+async def room_qr(request: Request, code: str) -> Response:
+    """An SVG QR code of the join link, drawn on the server (no online service), dark on white for projectors."""
+    code, room = await find(request, code)
+    if isinstance(room, JSONResponse):
+        return room
+    svg = io.BytesIO()  # a standalone SVG document: with its namespace, so an <img> can show it
+    segno.make(f"{base_url(request)}/join/{code}", error="m").save(
+        svg, kind="svg", xmldecl=False, scale=8, border=2, dark="#000", light="#fff")
+    return Response(svg.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/api/rooms/{code}/export.zip", summary="A room's gallery: PNGs and a CSV",
+            responses={200: {"content": {"application/zip": {}}}, 403: {"model": ApiError}, 404: {"model": ApiError}})
+async def export_gallery(request: Request, code: str,
+                         x_teacher_key: str = Header("", description="the room's teacher key")) -> Response:
+    """Every drawing sent to the room, for the teacher only (the key goes in a header, never in a URL)."""
+    code, room = await find(request, code)
+    if isinstance(room, JSONResponse):
+        return room
+    if not secret_matches(x_teacher_key, room["teacher"]):
+        return problem(403, "forbidden", f"only the teacher of room {code} can export its gallery")
+    gallery = await request.app.state.rooms.submissions(code)
+    data = await anyio.to_thread.run_sync(gallery_zip, code, gallery)
+    return Response(data, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="room-{code}-gallery.zip"'})
+
+
+@router.get("/join/{code}", response_class=HTMLResponse, include_in_schema=False)
+def join_page(request: Request, code: str) -> HTMLResponse:
+    """The link in the QR code: the classroom page with the code filled in, joining at once."""
+    code = normal_code(code)
+    context = {"page": CLASSROOM, "join_code": code if is_code(code) else ""}
+    return request.app.state.templates.TemplateResponse(request, CLASSROOM.template, context)
+
+
+@router.websocket("/ws/room")
+async def room_socket(websocket: WebSocket) -> None:
+    """A classroom room: join by code (or teacher key), then follow, answer, send drawings; broadcasts out."""
+    state = websocket.app.state
+    session = RoomSession(RoomServices(state.rooms, state.settings, state.lenet, state.compute))
+    limits = {"max_view_bytes": state.settings.room_max_view_bytes, "max_canvas": state.settings.lenet_max_canvas}
+    try:
+        await run_socket(websocket, ROOM_REQUESTS, session, ROOM_LATEST_WINS, limits, feed=session.feed)
+    finally:
+        await session.leave()

@@ -1,0 +1,113 @@
+"""Messages of the classroom's websocket (/ws/room): joining, following the teacher, questions and the gallery.
+
+docs/protocol/room.md describes them with the events the server broadcasts; the JavaScript side mirrors the type
+names in static/js/lib/protocol.js (ROOM).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StrictBool, StrictInt, StringConstraints, TypeAdapter
+
+from app.server.protocol import Message
+from app.server.schemas.lenet import Digit, DrawingMessage
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=24, pattern=r"^[^\x00-\x1f\x7f<>]*$")]
+QuestionKind = Literal["digit", "number", "choice"]
+SubmissionId = Annotated[StrictInt, Field(ge=1, le=2**31)]
+
+
+class Join(Message):
+    """Enter a room by its code; with the teacher's key, as its teacher. `member` is the id this tab was given on
+    an earlier join (kept across reconnects); `name` is shown to the teacher only, unless the teacher shares names."""
+
+    type: Literal["join"]
+    code: Annotated[str, StringConstraints(max_length=16)]
+    key: Annotated[str, StringConstraints(max_length=64)] | None = None
+    member: Annotated[str, StringConstraints(pattern=r"^m[0-9a-f]{24}$")] | None = None
+    name: Name | None = None
+
+
+class View(Message):
+    """Teacher (latest wins): what the teacher's screen shows now: the page, its query string (the settings), its
+    #anchor (a lesson step) and its live state (the animation step, the strokes of the digit drawn...)."""
+
+    type: Literal["view"]
+    page: Annotated[str, StringConstraints(max_length=64)]
+    query: Annotated[str, StringConstraints(max_length=1024)] = ""
+    anchor: Annotated[str, StringConstraints(max_length=64)] = ""
+    state: dict[str, Any] = Field(default_factory=dict)
+
+
+class Ask(Message):
+    """Teacher: pause and ask the room a question."""
+
+    type: Literal["ask"]
+    prompt: Text
+    kind: QuestionKind = "digit"
+    choices: list[Short] = Field(default_factory=list, max_length=6)
+
+
+class Answer(Message):
+    """Student (latest wins): this member's answer to the open question (replacing an earlier one)."""
+
+    type: Literal["answer"]
+    question: StrictInt
+    value: Short
+
+
+class Reveal(Message):
+    """Teacher: close the question and show everyone the answer and how the room answered."""
+
+    type: Literal["reveal"]
+    answer: Short | None = None
+
+
+class Dismiss(Message):
+    """Teacher: take the question off the screens."""
+
+    type: Literal["dismiss"]
+
+
+class Submit(DrawingMessage):
+    """Send a drawing to the room's gallery, optionally tagged with the digit it was meant to be."""
+
+    type: Literal["submit"]
+    tag: Digit | None = None
+
+
+class Tag(Message):
+    """Say (or change) which digit one of this member's submissions was meant to be."""
+
+    type: Literal["tag"]
+    id: SubmissionId
+    tag: Digit | None
+
+
+class Show(Message):
+    """Teacher: show one submission to everyone in the LeNet view (None: stop showing it)."""
+
+    type: Literal["show"]
+    id: SubmissionId | None
+
+
+class Names(Message):
+    """Teacher: let students see the names in the gallery, or hide them again (the default)."""
+
+    type: Literal["names"]
+    visible: StrictBool
+
+
+class End(Message):
+    """Teacher: close the room now."""
+
+    type: Literal["end"]
+
+
+RoomRequest = Join | View | Ask | Answer | Reveal | Dismiss | Submit | Tag | Show | Names | End
+ROOM_REQUESTS = TypeAdapter(Annotated[RoomRequest, Field(discriminator="type")])
+ROOM_LATEST_WINS = frozenset({"view", "answer"})
+TEACHER_ONLY = frozenset({"view", "ask", "reveal", "dismiss", "show", "names", "end"})
