@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -54,11 +55,12 @@ RAISED_RATE = {"BACKPROP_LAB_RATE_PER_S": "100000", "BACKPROP_LAB_RATE_BURST": "
 
 
 def start_server(
-    port: int, env: dict[str, str] | None = None, log: Path | None = None, log_level: str = "warning"
+    port: int, env: dict[str, str] | None = None, log: Path | None = None, log_level: str = "warning",
+    arguments: Sequence[str] = (),
 ) -> subprocess.Popen:
-    """`python -m app serve` on the loopback port with extra environment variables, its output to log if given;
-    returns once /healthz answers."""
-    command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--log-level", log_level]
+    """`python -m app serve` on the loopback port with extra environment variables and serve arguments (e.g.
+    --workers 2), its output to log if given; returns once /healthz answers."""
+    command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--log-level", log_level, *arguments]
     output = log.open("w") if log else None
     server = subprocess.Popen(
         command, cwd=REPO, env={**os.environ, **(env or {})}, stdout=output, stderr=subprocess.STDOUT if log else None

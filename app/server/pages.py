@@ -64,6 +64,7 @@ PAGES: tuple[Page, ...] = (
         "Classroom",
         "Open a room the whole class joins with a short code, so every student's screen follows the "
         "teacher's demo live and can then try it on their own.",
+        ready=True,
     ),
 )
 

@@ -28,9 +28,9 @@ TIMEOUT_MS = 10_000
 
 
 @pytest.fixture(scope="session")
-def base_url(start_server: Callable[[], AbstractContextManager[str]]) -> Iterator[str]:
+def base_url(start_server: Callable[..., AbstractContextManager[str]]) -> Iterator[str]:
     """Base URL of one `python -m app serve` process shared by every end-to-end test."""
-    with start_server() as url:
+    with start_server({"BACKPROP_LAB_ROOM_OPENS_PER_HOUR": "1000"}) as url:  # every test's rooms come from 127.0.0.1
         yield url
 
 
@@ -73,18 +73,39 @@ def _record_http_error(response: Response, errors: list[str]) -> None:
         errors.append(f"HTTP {response.status}: {response.url}")
 
 
+def _watch(tab: Page, errors: list[str]) -> Page:
+    """Record a tab's console errors, uncaught exceptions, failed requests and HTTP errors in `errors`."""
+    tab.set_default_timeout(TIMEOUT_MS)
+    tab.on("console", lambda message: _record_console_error(message, errors))
+    tab.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    tab.on("requestfailed", lambda request: _record_failed_request(request, errors))
+    tab.on("response", lambda response: _record_http_error(response, errors))
+    return tab
+
+
 @pytest.fixture
 def page(browser: Browser, console_errors: list[str]) -> Iterator[Page]:
     """A fresh desktop-sized tab that records its console errors, failed requests and HTTP errors."""
     context = browser.new_context(viewport=DESKTOP)
-    tab = context.new_page()
-    tab.set_default_timeout(TIMEOUT_MS)
-    tab.on("console", lambda message: _record_console_error(message, console_errors))
-    tab.on("pageerror", lambda error: console_errors.append(f"uncaught: {error}"))
-    tab.on("requestfailed", lambda request: _record_failed_request(request, console_errors))
-    tab.on("response", lambda response: _record_http_error(response, console_errors))
-    yield tab
+    yield _watch(context.new_page(), console_errors)
     context.close()
+
+
+@pytest.fixture
+def new_person(browser: Browser) -> Iterator[Callable[[], tuple[Page, list[str]]]]:
+    """A factory of people: each call opens a tab in a browser context of its own (its own cookies and session
+    storage, like another laptop) and returns it with the list its console errors are recorded in, as `page` does."""
+    contexts = []
+
+    def open_tab() -> tuple[Page, list[str]]:
+        context = browser.new_context(viewport=DESKTOP)
+        contexts.append(context)
+        errors: list[str] = []
+        return _watch(context.new_page(), errors), errors
+
+    yield open_tab
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture(scope="session")

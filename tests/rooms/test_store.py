@@ -7,19 +7,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-
-import pytest
+from contextlib import asynccontextmanager
 
 from app.rooms.codes import new_code
 from app.rooms.redis_store import RedisStore
 from app.rooms.store import MemoryStore, RoomStore
-
-pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+from tests.rooms.conftest import in_own_loop
 
 
 async def make_store(url: str, idle_s: float = 60.0) -> RoomStore:
@@ -30,11 +23,14 @@ async def make_store(url: str, idle_s: float = 60.0) -> RoomStore:
     return store
 
 
-@pytest.fixture
-async def store(room_backend: str) -> AsyncIterator[RoomStore]:
-    opened = await make_store(room_backend)
-    yield opened
-    await opened.close()
+@asynccontextmanager
+async def opened(url: str) -> AsyncIterator[RoomStore]:
+    """A started store of the backend, closed at the end of the block."""
+    store = await make_store(url)
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 def fresh_code() -> str:
@@ -42,60 +38,71 @@ def fresh_code() -> str:
     return new_code()
 
 
-async def test_a_room_is_created_once_read_and_updated(store: RoomStore) -> None:
-    code = fresh_code()
-    assert await store.create(code, {"teacher": "abc", "view": None, "asked": 0})
-    assert not await store.create(code, {"teacher": "other"})
-    assert await store.room(code) == {"teacher": "abc", "view": None, "asked": 0}
-    await store.update(code, {"view": {"page": "/conv", "state": {"step": 3}}, "asked": 1})
-    room = await store.room(code)
-    assert room["view"] == {"page": "/conv", "state": {"step": 3}} and room["asked"] == 1 and room["teacher"] == "abc"
-    assert await store.room("NOROOM") is None
-    assert await store.known(code) and not await store.known("NOROOM")
-    assert await store.count() >= 1
+@in_own_loop
+async def test_a_room_is_created_once_read_and_updated(room_backend: str) -> None:
+    async with opened(room_backend) as store:
+        code = fresh_code()
+        assert await store.create(code, {"teacher": "abc", "view": None, "asked": 0})
+        assert not await store.create(code, {"teacher": "other"})
+        assert await store.room(code) == {"teacher": "abc", "view": None, "asked": 0}
+        await store.update(code, {"view": {"page": "/conv", "state": {"step": 3}}, "asked": 1})
+        room = await store.room(code)
+        assert room["view"] == {"page": "/conv", "state": {"step": 3}} and room["asked"] == 1 and room["teacher"] == "abc"
+        assert await store.room("NOROOM") is None
+        assert await store.known(code) and not await store.known("NOROOM")
+        assert await store.count() >= 1
 
 
-async def test_the_gallery_keeps_submissions_in_order_with_ids(store: RoomStore) -> None:
-    code = fresh_code()
-    await store.create(code, {"teacher": "t"})
-    ids = [await store.add_submission(code, {"member": f"m{n}", "tag": n}) for n in range(3)]
-    assert ids == [1, 2, 3]
-    assert [item["tag"] for item in await store.submissions(code)] == [0, 1, 2]
-    assert await store.gallery_size(code) == 3
-    assert (await store.submission(code, 2))["member"] == "m1"
-    assert (await store.update_submission(code, 2, {"tag": 7}))["tag"] == 7
-    assert (await store.submission(code, 2))["tag"] == 7
-    assert await store.submission(code, 9) is None and await store.update_submission(code, 9, {"tag": 1}) is None
+@in_own_loop
+async def test_the_gallery_keeps_submissions_in_order_with_ids(room_backend: str) -> None:
+    async with opened(room_backend) as store:
+        code = fresh_code()
+        await store.create(code, {"teacher": "t"})
+        ids = [await store.add_submission(code, {"member": f"m{n}", "tag": n}) for n in range(3)]
+        assert ids == [1, 2, 3]
+        assert [item["tag"] for item in await store.submissions(code)] == [0, 1, 2]
+        assert await store.gallery_size(code) == 3
+        assert (await store.submission(code, 2))["member"] == "m1"
+        assert (await store.update_submission(code, 2, {"tag": 7}))["tag"] == 7
+        assert (await store.submission(code, 2))["tag"] == 7
+        assert await store.submission(code, 9) is None and await store.update_submission(code, 9, {"tag": 1}) is None
 
 
-async def test_answers_are_one_per_member_and_the_latest_counts(store: RoomStore) -> None:
-    code = fresh_code()
-    await store.create(code, {"teacher": "t"})
-    await store.answer(code, 1, "ma", "3")
-    await store.answer(code, 1, "mb", "5")
-    assert await store.answer(code, 1, "ma", "5") == {"ma": "5", "mb": "5"}
-    assert await store.answers(code, 2) == {}
+@in_own_loop
+async def test_answers_are_one_per_member_and_the_latest_counts(room_backend: str) -> None:
+    async with opened(room_backend) as store:
+        code = fresh_code()
+        await store.create(code, {"teacher": "t"})
+        await store.answer(code, 1, "ma", "3")
+        await store.answer(code, 1, "mb", "5")
+        assert await store.answer(code, 1, "ma", "5") == {"ma": "5", "mb": "5"}
+        assert await store.answers(code, 2) == {}
 
 
-async def test_students_online_are_counted_per_connection(store: RoomStore) -> None:
-    code = fresh_code()
-    await store.create(code, {"teacher": "t"})
-    assert await store.online(code, "c1", True) == 1
-    assert await store.online(code, "c2", True) == 2
-    assert await store.online(code, "c1", True) == 2  # a heartbeat is not a new student
-    assert await store.online(code, "c1", False) == 1
+@in_own_loop
+async def test_students_online_are_counted_per_connection(room_backend: str) -> None:
+    async with opened(room_backend) as store:
+        code = fresh_code()
+        await store.create(code, {"teacher": "t"})
+        assert await store.online(code, "c1", True) == 1
+        assert await store.online(code, "c2", True) == 2
+        assert await store.online(code, "c1", True) == 2  # a heartbeat is not a new student
+        assert await store.online(code, "c1", False) == 1
 
 
-async def test_a_deleted_room_is_gone_but_its_code_is_still_known(store: RoomStore) -> None:
-    code = fresh_code()
-    await store.create(code, {"teacher": "t"})
-    await store.add_submission(code, {"member": "m"})
-    await store.delete(code)
-    assert await store.room(code) is None and await store.submissions(code) == []
-    assert await store.known(code)
-    assert not await store.create(code, {"teacher": "again"})  # a code is never handed out twice in a day
+@in_own_loop
+async def test_a_deleted_room_is_gone_but_its_code_is_still_known(room_backend: str) -> None:
+    async with opened(room_backend) as store:
+        code = fresh_code()
+        await store.create(code, {"teacher": "t"})
+        await store.add_submission(code, {"member": "m"})
+        await store.delete(code)
+        assert await store.room(code) is None and await store.submissions(code) == []
+        assert await store.known(code)
+        assert not await store.create(code, {"teacher": "again"})  # a code is never handed out twice in a day
 
 
+@in_own_loop
 async def test_rooms_expire_after_the_idle_time_and_touching_keeps_them(room_backend: str) -> None:
     store = await make_store(room_backend, idle_s=1.0)
     try:
@@ -112,6 +119,7 @@ async def test_rooms_expire_after_the_idle_time_and_touching_keeps_them(room_bac
         await store.close()
 
 
+@in_own_loop
 async def test_events_reach_every_listener_of_the_room_only(room_backend: str) -> None:
     first, second = await make_store(room_backend), await make_store(room_backend)
     if not room_backend:

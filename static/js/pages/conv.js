@@ -2,8 +2,9 @@
 // and plays it step by step through the views. Every number shown comes from the plan; this file only picks
 // which numbers to show when (it never multiplies or sums a network value itself). Beside it: conv-settings.js
 // (the settings), conv-client.js (the socket), conv-plan.js (the plan and its steps), conv-steps.js and
-// conv-backward.js (what a step shows), conv-animation.js (the clock).
+// conv-backward.js (what a step shows), conv-animation.js (the clock), conv-room.js (following a teacher).
 
+import { room } from "../lib/room.js";
 import { addSaveButton } from "../lib/snapshot.js";
 import { ConnectionStatus } from "../views/connection-status.js";
 import { ConvDirection } from "../views/conv-direction.js";
@@ -19,6 +20,7 @@ import { describeSelection } from "./conv-backward.js";
 import { ConvClient } from "./conv-client.js";
 import { formulaData } from "./conv-plan.js";
 import { EXAMPLES } from "./conv-presets.js";
+import { roomAdapter } from "./conv-room.js";
 import { ConvSettings } from "./conv-settings.js";
 import { describeStep, productsHeading } from "./conv-steps.js";
 
@@ -92,6 +94,7 @@ const client = new ConvClient("/ws/conv", settings, {
     selection = null;
     syncControls({ keepFocused: true });
     rebuild();
+    shared.replay();
   },
   onWindows: ({ row0, rows }) => {
     const step = currentStep();
@@ -186,6 +189,7 @@ function renderStep() {
     sum: shown?.sum ?? { lines: [] }, link: shown?.link ?? null,
   });
   views.player.update({ step: state.step, total: stepCount(), announce: shown?.announce });
+  room.changed();
 }
 
 // ---------- backward: the sum behind a clicked cell ----------
@@ -203,6 +207,7 @@ function renderSelection() {
   const products = { grids: null, heading: productsHeading(plan, currentStep(), settings.backward) };
   views.stage.update({ marks: shown.marks, sum: shown.sum, link: null, products });
   views.player.update({ announce: shown.announce });
+  room.changed();
 }
 
 // ---------- edits and controls ----------
@@ -259,6 +264,24 @@ function setMode(mode) {
   views.stage.relayout();
   rebuild();
 }
+
+// In a classroom room: the teacher's step, phase, hidden cells and clicked cell reach the students' pages live.
+const shared = roomAdapter({
+  read: () => ({ step: state.step, phase: animation.phase, playing: animation.playing, hide: state.hide, selection }),
+  apply: ({ step, phase, playing, hide, selection: picked }) => {
+    animation.stop();
+    state.step = plan ? Math.min(step, Math.max(0, stepCount() - 1)) : step;
+    state.hide = hide;
+    animation.phase = phase;
+    selection = picked;
+    views.player.update({ playing: false, hide: state.hide });
+    if (!plan) return; // the plan's arrival shows it (rebuild keeps state.step)
+    renderStep();
+    if (selection && settings.backward) renderSelection();
+    if (!playing) settings.save();
+  },
+});
+room.share(shared);
 
 addSaveButton($("conv-stage"), { name: "conv-walkthrough", label: "the walkthrough" });
 syncControls();

@@ -1,6 +1,7 @@
 // The /lenet page: wires the drawing pad to /ws/lenet and the server's frames to the views. Every number shown
 // comes from the server (docs/protocol/lenet.md); this file only routes them: which frame goes to which view,
-// and which of the server's numbers describe the unit the student points at.
+// and which of the server's numbers describe the unit the student points at. In a classroom room, lenet-room.js
+// adds the class gallery, the drawing the teacher shows to everyone and the teacher's pad shared live.
 
 import { DIVERGING, SEQUENTIAL } from "../lib/colors.js";
 import { encodeFrame } from "../lib/frames.js";
@@ -20,6 +21,7 @@ import { ProbabilityBars } from "../views/probability-bars.js";
 import { TeachResult } from "../views/teach-result.js";
 import { UnitDetails } from "../views/unit-details.js";
 import { EXAMPLES } from "./lenet-examples.js";
+import { connectRoom } from "./lenet-room.js";
 
 const UPLOAD_SIDE = 140; // the pad is sent as 140×140 ink bytes (about 20 KB)
 const SEND_EVERY_MS = 40; // at most 25 drawings a second, under the server's per-socket message rate
@@ -44,6 +46,7 @@ const pad = new DrawPad($("lenet-pad"), {
   onChange: () => {
     scheduleDraw();
     updateButtons();
+    classroom.changed();
   },
   onStrokeEnd: () => scheduleDraw(),
 });
@@ -63,6 +66,13 @@ const stripLegend = new ColourLegend($("lenet-strip-legend"), { scale: SEQUENTIA
 const details = new UnitDetails($("lenet-unit"), { scales: SCALES });
 const lesson = new TeachResult($("lenet-teach-result"));
 let strip = null; // FeatureMaps, built when the model frame arrives
+const classroom = connectRoom({
+  pad,
+  uploadSide: UPLOAD_SIDE,
+  preprocess: () => state.preprocess,
+  explanation: () => ({ explain: view.explain, target: view.target }),
+  explain: setExplain,
+});
 
 const socket = new Socket("/ws/lenet", {
   onStatus: (status) => {
@@ -80,6 +90,11 @@ const socket = new Socket("/ws/lenet", {
 // ---- Requests ----
 
 function withDrawing(header) {
+  // A drawing the teacher shows is already LeNet's 28×28 input: sent as it is, "raw" leaves it unchanged.
+  if (pad.image) {
+    const { pixels, side } = pad.image;
+    return encodeFrame({ ...header, preprocess: "raw" }, { canvas: { shape: [side, side], data: pixels } });
+  }
   return encodeFrame(header, { canvas: { shape: [UPLOAD_SIDE, UPLOAD_SIDE], data: pad.snapshot(UPLOAD_SIDE) } });
 }
 
@@ -434,8 +449,9 @@ $("lenet-brush").addEventListener("input", (event) => {
   state.brush = Number(event.target.value);
   $("lenet-brush-value").textContent = String(state.brush);
   pad.setBrush(state.brush);
-  writeState(state);
 });
+$("lenet-brush").addEventListener("change", () => writeState(state)); // once per drag: a room follows the URL
+
 $("lenet-undo").addEventListener("click", () => pad.undo());
 $("lenet-clear").addEventListener("click", () => pad.clear());
 $("lenet-example").addEventListener("change", (event) => {
@@ -452,24 +468,30 @@ for (const radio of document.querySelectorAll("input[name=lenet-preprocess]")) {
   });
 }
 
-$("lenet-explain").addEventListener("click", (event) => {
-  view.explain = !view.explain;
-  event.currentTarget.setAttribute("aria-pressed", String(view.explain));
-  document.querySelectorAll("#lenet-targets button").forEach((button) => (button.disabled = !view.explain));
-  const gradientsRadio = document.querySelector("input[name=lenet-show][value=gradients]");
-  gradientsRadio.disabled = !view.explain;
-  view.show = view.explain ? "gradients" : "activations";
-  document.querySelector(`input[name=lenet-show][value=${view.show}]`).checked = true;
-  if (!view.explain) $("lenet-saliency").hidden = $("lenet-saliency-legend").hidden = true;
+/** Explain a class score with gradients or not, and which class (null: the predicted one); the buttons follow. */
+function setExplain(explain, target) {
+  if (explain === view.explain && target === view.target) return;
+  if (explain !== view.explain) {
+    view.explain = explain;
+    $("lenet-explain").setAttribute("aria-pressed", String(explain));
+    document.querySelectorAll("#lenet-targets button").forEach((button) => (button.disabled = !explain));
+    document.querySelector("input[name=lenet-show][value=gradients]").disabled = !explain;
+    view.show = explain ? "gradients" : "activations";
+    document.querySelector(`input[name=lenet-show][value=${view.show}]`).checked = true;
+    if (!explain) $("lenet-saliency").hidden = $("lenet-saliency-legend").hidden = true;
+  }
+  view.target = target;
+  const pressed = target === null ? "" : String(target);
+  document.querySelectorAll("#lenet-targets button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.target === pressed)));
   sendDraw();
-});
+  classroom.changed();
+}
+
+$("lenet-explain").addEventListener("click", () => setExplain(!view.explain, view.target));
 
 $("lenet-targets").addEventListener("click", (event) => {
   const button = event.target.closest("button[data-target]");
-  if (!button) return;
-  view.target = button.dataset.target === "" ? null : Number(button.dataset.target);
-  document.querySelectorAll("#lenet-targets button").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
-  sendDraw();
+  if (button) setExplain(view.explain, button.dataset.target === "" ? null : Number(button.dataset.target));
 });
 
 for (const radio of document.querySelectorAll("input[name=lenet-show]")) {
@@ -489,3 +511,4 @@ $("lenet-reset").addEventListener("click", () => {
 
 writeState(state);
 updateButtons();
+classroom.start();

@@ -6,6 +6,7 @@ import { XOR } from "../lib/protocol.js";
 import { throttle } from "../lib/throttle.js";
 import { readState, writeState } from "../lib/url-state.js";
 import { formatValue } from "../lib/format.js";
+import { room } from "../lib/room.js";
 import { addSaveButton } from "../lib/snapshot.js";
 import { ConnectionStatus } from "../views/connection-status.js";
 import { DecisionSurface } from "../views/decision-surface.js";
@@ -91,3 +92,22 @@ for (const input of [...Object.values(inputs), menu]) {
   });
 }
 showValues();
+
+// In a classroom room, a following student's page takes the teacher's weights, bias and activation from the
+// teacher's address in place (a slider dragged on the projector would otherwise reload every student's page).
+room.share({
+  live: ["w1", "w2", "b", "g"],
+  read: () => ({}),
+  apply: (_, view) => {
+    const params = new URLSearchParams(view.query);
+    const before = JSON.stringify(current());
+    for (const [name, input] of Object.entries(inputs)) {
+      const value = Number(params.get(name));
+      if (params.has(name) && Number.isFinite(value)) input.value = String(value);
+    }
+    if ([...menu.options].some((option) => option.value === params.get("g"))) menu.value = params.get("g");
+    if (JSON.stringify(current()) === before) return;
+    showValues();
+    sendSoon();
+  },
+});

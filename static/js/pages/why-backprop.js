@@ -6,6 +6,7 @@ import { XOR } from "../lib/protocol.js";
 import { throttle } from "../lib/throttle.js";
 import { readState, writeState } from "../lib/url-state.js";
 import { formatValue } from "../lib/format.js";
+import { room } from "../lib/room.js";
 import { addSaveButton } from "../lib/snapshot.js";
 import { ChainDiagram } from "../views/chain-diagram.js";
 import { ConnectionStatus } from "../views/connection-status.js";
@@ -187,3 +188,21 @@ for (const slider of Object.values(sliders)) {
 }
 $("why-measure").addEventListener("click", measure);
 showSize();
+
+// In a classroom room, a following student's page takes the teacher's width and depth from the teacher's address
+// in place (a slider dragged on the projector would otherwise reload every student's page).
+room.share({
+  live: ["width", "depth"],
+  read: () => ({}),
+  apply: (_, view) => {
+    const params = new URLSearchParams(view.query);
+    const before = JSON.stringify(size());
+    for (const [name, slider] of Object.entries(sliders)) {
+      const value = Number(params.get(name));
+      if (params.has(name) && Number.isInteger(value)) slider.value = String(value);
+    }
+    if (JSON.stringify(size()) === before) return;
+    showSize();
+    askSoon();
+  },
+});

@@ -1,7 +1,8 @@
 // The drawing pad: Pointer Events (mouse, touch and pen alike), a round brush of adjustable width, undo of the
 // last stroke and clear. Strokes are kept as point lists in pad units (0..size), so undo redraws the rest and an
 // example digit is just a list of strokes. snapshot(side) gives the ink (alpha) the server reads; update() marks
-// the strokes' bounding box the server's preprocessing found.
+// the strokes' bounding box the server's preprocessing found. showImage() puts a finished image (LeNet's 28×28
+// input, say) on the pad instead of strokes, until the next stroke, clear or load takes the pad back.
 
 export class DrawPad {
   /**
@@ -22,6 +23,7 @@ export class DrawPad {
     this.onChange = onChange;
     this.onStrokeEnd = onStrokeEnd;
     this.strokes = [];
+    this.image = null; // {pixels, side} shown instead of strokes, or null
     this.active = null; // the stroke being drawn and the pointer drawing it
     this.scratch = document.createElement("canvas");
     this.listeners = {
@@ -44,6 +46,10 @@ export class DrawPad {
     if (this.active || (event.pointerType === "mouse" && event.button !== 0)) return;
     event.preventDefault();
     this.canvas.setPointerCapture(event.pointerId);
+    if (this.image) {
+      this.image = null;
+      this.context.clearRect(0, 0, this.size, this.size);
+    }
     const stroke = { width: this.brush, points: [this.point(event)] };
     this.active = { stroke, pointerId: event.pointerId };
     this.strokes.push(stroke);
@@ -88,25 +94,54 @@ export class DrawPad {
 
   redraw() {
     this.context.clearRect(0, 0, this.size, this.size);
+    if (this.image) this.paintImage();
     for (const stroke of this.strokes) this.paintStroke(stroke);
     this.onChange();
   }
 
+  /** The shown image scaled up to the pad in blocks (no smoothing), ink in the strokes' colour. */
+  paintImage() {
+    const { pixels, side } = this.image;
+    this.scratch.width = this.scratch.height = side;
+    const context = this.scratch.getContext("2d", { willReadFrequently: true });
+    const data = context.createImageData(side, side);
+    for (let i = 0; i < pixels.length; i++) data.data.set([17, 24, 39, pixels[i]], 4 * i); // #111827
+    context.putImageData(data, 0, 0);
+    this.context.imageSmoothingEnabled = false;
+    this.context.drawImage(this.scratch, 0, 0, this.size, this.size);
+    this.context.imageSmoothingEnabled = true;
+  }
+
   clear() {
     this.strokes = [];
+    this.image = null;
     this.active = null;
     this.redraw();
   }
 
   undo() {
     if (this.active) return;
-    this.strokes.pop();
+    if (this.image) this.image = null;
+    else this.strokes.pop();
     this.redraw();
   }
 
-  /** Replace the drawing with strokes (lists of [x, y] in pad units), drawn with the current brush. */
-  load(strokes) {
-    this.strokes = strokes.map((points) => ({ width: this.brush, points }));
+  /**
+   * Replace the drawing with strokes (lists of [x, y] in pad units), drawn with the current brush or, when
+   * given, one width per stroke.
+   */
+  load(strokes, widths = []) {
+    this.image = null;
+    this.active = null; // a stroke being drawn ends here: the loaded drawing replaces it
+    this.strokes = strokes.map((points, i) => ({ width: widths[i] ?? this.brush, points }));
+    this.redraw();
+  }
+
+  /** Show a side×side image (bytes, row-major, 0 paper to 255 full ink) as the pad's whole content. */
+  showImage(pixels, side) {
+    this.active = null;
+    this.strokes = [];
+    this.image = { pixels, side };
     this.redraw();
   }
 
@@ -115,7 +150,7 @@ export class DrawPad {
   }
 
   get empty() {
-    return this.strokes.length === 0;
+    return this.strokes.length === 0 && this.image === null;
   }
 
   get drawing() {

@@ -1,0 +1,797 @@
+"""Classroom load: one room, one teacher, N students drawing on /lenet while the teacher's view is broadcast.
+
+Issue 7, "Figures". Starts a real server (`python -m app serve`, optionally `--workers N` on Redis; with
+`--redis spawn` it also starts its own `redis-server` on a free loopback port, without persistence, and stops
+it after), opens a room (POST /api/rooms), joins it as the teacher (/ws/room with the key) and as N students,
+each of them like a real student tab on /lenet: a /ws/room connection joined as a student and a /ws/lenet
+connection (hello, describe). Then, for the duration:
+
+- every student sends R drawings a second on /ws/lenet as the page does (a binary `draw` frame built like the
+  page's encodeFrame: a 140×140 u8 canvas of a digit, with `seq`), each student with its own random phase;
+- the teacher sends V views a second (`view` with `state.n`, a sequence number), which every student's room
+  socket must receive.
+
+What it measures and prints (a summary table, and one JSON object with --json):
+
+- drawings sent and what became of each: answered (a `prediction` frame with its seq), replaced (no answer,
+  but a newer drawing of the same connection was answered: the server's latest-wins inbox dropped it for the
+  newer one — at most one drawing waits per connection), lost (no answer and no newer answer after the
+  drain), and two violations that must stay 0: an answer to a drawing older than one already answered, and an
+  answer to a drawing already counted replaced (the server queued instead of replacing);
+- prediction round trip p50/p90/p99/max: from the send of an answered drawing to its answer;
+- broadcast latency: per view, from the teacher's send to the last of the N students' receipt (p50/p99/max
+  over the views every student received), the per-receipt p99, and views some student never received (the
+  student outbox is latest wins too: a student who fell behind gets the newer view instead);
+- dropped connections (closed by the server during the run) and error replies, by socket and code;
+- server memory: RSS summed over the server process and its children (the workers) from /proc, sampled
+  every few seconds, printed at start, middle and end of the load; it counts as flat when the second half of
+  the load adds at most 5 MB or 5% (the first seconds warm up: allocator arenas, buffers, thread stacks; a leak
+  keeps growing);
+- CPU use of the server (its process tree), of redis-server when spawned, and of the load generator (each of
+  its processes), as % of one core, plus the generator's own health: how late its sends were against their
+  schedule and how late its event loop woke up. The machine has 2 cores: the server and the generator compete;
+  if the generator's event loop lags, its latency figures include that lag — use --processes 2. The generator
+  turns its own garbage collector off during the load (as timeit does), so its pauses are not counted as the
+  server's; the CPU other programs took from the machine meanwhile is printed too (a busy neighbour, such as a
+  browser test suite, makes every latency worse: compare runs only when it is near 0).
+
+Modes: `target` (default 2 drawings/s per student) checks the issue's targets: every drawing answered, no
+dropped connection, round trip p50 ≤ 10 ms and p99 ≤ 50 ms, every view reaching all N with p99 ≤ 100 ms,
+memory flat; `beyond` (default 10 drawings/s) checks that the server stays up, keeps at most one pending
+drawing per connection and answers what it answers within 500 ms (it reports the answered share).
+
+    python benchmarks/classroom_load.py                                  # in-process rooms, 1 worker, 300 × 2/s
+    python benchmarks/classroom_load.py --mode beyond                    # 300 × 10/s
+    python benchmarks/classroom_load.py --workers 2 --redis spawn        # 2 workers, rooms on a spawned Redis
+    python benchmarks/classroom_load.py --students 50 --duration 10      # a quick look
+
+Loopback only, bounded in time (the duration plus connecting and a few seconds of drain). The server runs with
+its default settings, except the ones given with --set NAME=VALUE (BACKPROP_LAB_NAME).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import logging
+import multiprocessing
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from lenet_roundtrip import browser_frame, canvases, free_port, start_server
+from soak import header, log_errors, rss_mb
+
+logger = logging.getLogger("classroom_load")
+
+OPEN_AT_ONCE = 32  # connections opened concurrently while the class joins
+ANSWER_TIMEOUT_S = 30.0  # a handshake or join answer slower than this fails the connection
+LAG_TICK_S = 0.05  # the generator's event-loop lag probe
+ROUND_TRIP_P50_MS, ROUND_TRIP_P99_MS, BROADCAST_P99_MS, BEYOND_MAX_MS = 10.0, 50.0, 100.0, 500.0
+FLAT_MB, FLAT_GROWTH = 5.0, 0.05  # flat: the second half of the load adds at most 5 MB or 5% (after warm-up)
+MODES = {"target": 2.0, "beyond": 10.0}
+
+
+# ---- what the load generator saw ----
+
+
+@dataclass
+class Tally:
+    """What one generator process saw: plain data, so it crosses a process boundary as a dict."""
+
+    students: int = 0
+    sent: int = 0
+    answered: int = 0
+    replaced: int = 0
+    lost: int = 0
+    held_in_client: int = 0  # --client page: drawings the page replaced before sending (one in flight)
+    older_than_answered: int = 0  # violation: an answer to a drawing older than one already answered
+    answered_after_replaced: int = 0  # violation: an answer to a drawing counted replaced (a queue, not an inbox)
+    empty_answers: int = 0
+    round_trip_ms: list[float] = field(default_factory=list)
+    round_trip_sent: list[float] = field(default_factory=list)  # when each answered drawing was sent (monotonic)
+    server_ms: list[float] = field(default_factory=list)  # the server's own time for each answer (its header)
+    send_late_ms: list[float] = field(default_factory=list)
+    loop_lag_ms: list[float] = field(default_factory=list)
+    views: list[tuple[int, float]] = field(default_factory=list)  # (view number, receipt time), all students
+    errors: Counter = field(default_factory=Counter)  # "socket:code" -> error replies
+    dropped: Counter = field(default_factory=Counter)  # "socket:close code" -> connections the server closed
+    failures: Counter = field(default_factory=Counter)  # connections that could not be opened or joined
+    cpu_s: float = 0.0  # this process's CPU time during the load
+
+
+def frame_header(message: str | bytes) -> dict:
+    """A message's JSON (text) or binary frame header; an unreadable one is reported as such."""
+    try:
+        return header(message)
+    except (ValueError, UnicodeDecodeError):
+        return {"type": "unreadable"}
+
+
+async def open_socket(url: str, first: list[str]) -> ClientConnection:
+    """A websocket past the hello, with the given messages sent and each of their first answers read."""
+    ws = await connect(url, proxy=None, compression=None, max_size=None, open_timeout=ANSWER_TIMEOUT_S,
+                       ping_interval=None)
+    for message in [json.dumps({"type": "hello", "version": 1}), *first]:
+        await ws.send(message)
+        reply = frame_header(await asyncio.wait_for(ws.recv(), ANSWER_TIMEOUT_S))
+        if reply.get("type") == "error":
+            await ws.close()
+            raise ConnectionError(f"{reply.get('code')}: {reply.get('message')}")
+    return ws
+
+
+class Student:
+    """One student tab on /lenet in a room: a room socket that follows the teacher and a lenet socket that draws."""
+
+    def __init__(self, index: int, tally: Tally, drawings: list[np.ndarray], args: argparse.Namespace) -> None:
+        self.index, self.tally, self.drawings, self.args = index, tally, drawings, args
+        self.rng = random.Random(args.seed * 100_003 + index)
+        self.room: ClientConnection | None = None
+        self.lenet: ClientConnection | None = None
+        self.sent_at: dict[int, float] = {}  # seq -> send time, until answered, replaced or lost
+        self.newest_answered = 0
+        self.held: tuple[int, bytes] | None = None  # --client page: the drawing waiting for the one in flight
+        self.closing = False
+
+    async def open(self, base: str, code: str) -> None:
+        """Join the room as a student and open /lenet's socket as the page does (hello, describe)."""
+        join = json.dumps({"type": "join", "code": code, "name": f"s{self.index}"})
+        self.room = await open_socket(f"{base}/ws/room", [join])
+        self.lenet = await open_socket(f"{base}/ws/lenet", [json.dumps({"type": "describe"})])
+
+    async def follow(self) -> None:
+        """Read the room socket: note every view's number and receipt time, count errors, notice a drop."""
+        try:
+            async for message in self.room:
+                received = time.monotonic()
+                event = frame_header(message)
+                if event.get("type") == "view":
+                    self.tally.views.append((event["state"]["n"], received))
+                elif event.get("type") == "error":
+                    self.tally.errors[f"room:{event.get('code')}"] += 1
+        except ConnectionClosed:
+            pass
+        self.dropped("room", self.room)
+
+    async def read_answers(self) -> None:
+        """Read the lenet socket: match each prediction to its drawing, count errors, notice a drop."""
+        try:
+            async for message in self.lenet:
+                reply = frame_header(message)
+                if reply.get("type") == "error":
+                    self.tally.errors[f"lenet:{reply.get('code')}"] += 1
+                elif "seq" in reply:
+                    await self.answered(reply)
+        except ConnectionClosed:
+            pass
+        self.dropped("lenet", self.lenet)
+
+    async def answered(self, reply: dict) -> None:
+        """A prediction arrived: its round trip; the drawings older than it were replaced by the server."""
+        now, seq = time.monotonic(), reply["seq"]
+        sent = self.sent_at.pop(seq, None)
+        if sent is None:
+            self.tally.answered_after_replaced += 1
+            return
+        self.tally.answered += 1
+        self.tally.empty_answers += bool(reply.get("empty"))
+        self.tally.round_trip_ms.append((now - sent) * 1e3)
+        self.tally.round_trip_sent.append(sent)
+        self.tally.server_ms.append(reply.get("server_ms", 0.0))
+        if seq < self.newest_answered:
+            self.tally.older_than_answered += 1
+        self.newest_answered = max(self.newest_answered, seq)
+        for older in [s for s in self.sent_at if s < seq]:
+            del self.sent_at[older]
+            self.tally.replaced += 1
+        if self.held is not None and not self.closing:
+            held, self.held = self.held, None
+            await self.send(*held)
+
+    def dropped(self, name: str, ws: ClientConnection) -> None:
+        """Count a connection the server closed before the load generator did."""
+        if not self.closing:
+            self.tally.dropped[f"{name}:{ws.close_code if ws.close_code is not None else 1006}"] += 1
+
+    async def draw(self, start: float, stop: float) -> None:
+        """Send drawings at the rate, from a random phase, until stop; late sends are noted, never skipped."""
+        interval = 1 / self.args.rate
+        phase, number = self.rng.uniform(0, interval), 0
+        while (due := start + phase + number * interval) < stop and not self.closing:
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.tally.send_late_ms.append(max(0.0, -delay) * 1e3)
+            number += 1
+            canvas = self.drawings[(self.index * 7 + number) % len(self.drawings)]
+            fields = {"type": "draw", "preprocess": "mnist", "explain": False, "target": None, "seq": number}
+            frame = browser_frame(fields, canvas)
+            if self.args.client == "page" and self.sent_at:
+                self.tally.held_in_client += self.held is not None
+                self.held = (number, frame)
+                continue
+            await self.send(number, frame)
+
+    async def send(self, seq: int, frame: bytes) -> None:
+        """Send one drawing, its clock started just before."""
+        self.sent_at[seq] = time.monotonic()
+        self.tally.sent += 1
+        try:
+            await self.lenet.send(frame)
+        except ConnectionClosed:
+            self.sent_at.pop(seq, None)
+            self.tally.sent -= 1
+
+    def settle(self) -> None:
+        """After the drain: drawings with neither an answer nor a newer answered one are lost."""
+        self.tally.lost += len(self.sent_at)
+        self.sent_at.clear()
+        self.tally.held_in_client += self.held is not None
+        self.held = None
+
+    async def close(self) -> None:
+        """Leave: close both sockets (not counted as drops)."""
+        self.closing = True
+        for ws in (self.room, self.lenet):
+            if ws is not None:
+                await ws.close()
+
+
+async def lag_probe(tally: Tally, stop: float) -> None:
+    """How late this process's event loop wakes up: a busy generator inflates every latency it measures."""
+    while (now := time.monotonic()) < stop:
+        await asyncio.sleep(LAG_TICK_S)
+        tally.loop_lag_ms.append(max(0.0, time.monotonic() - now - LAG_TICK_S) * 1e3)
+
+
+async def open_students(indices: list[int], base: str, code: str, tally: Tally, args: argparse.Namespace
+                        ) -> list[Student]:
+    """Connect and join the students, a few at a time; the ones that fail are counted, not retried."""
+    drawings = [c for c in canvases() if (c > 127).mean() > 0.03]  # strokes long enough to be read as a digit
+    gate = asyncio.Semaphore(OPEN_AT_ONCE)
+
+    async def one(index: int) -> Student | None:
+        """One student connected and joined, or None (counted) when that failed."""
+        student = Student(index, tally, drawings, args)
+        async with gate:
+            try:
+                await student.open(base, code)
+            except (OSError, ConnectionClosed, TimeoutError, ConnectionError) as exc:
+                tally.failures[type(exc).__name__] += 1
+                await student.close()
+                return None
+        return student
+
+    students = [s for s in await asyncio.gather(*[one(i) for i in indices]) if s is not None]
+    tally.students = len(students)
+    return students
+
+
+async def run_students(indices: list[int], base: str, code: str, args: argparse.Namespace,
+                       ready: Callable[[], Awaitable[float]]) -> dict:
+    """One generator process's share of the class: connect, report ready, get the start time, draw and follow
+    until the end, drain, leave; its Tally as a dict."""
+    tally = Tally()
+    students = await open_students(indices, base, code, tally, args)
+    readers = [asyncio.create_task(task) for s in students for task in (s.follow(), s.read_answers())]
+    gc.collect()
+    gc.freeze()  # the measuring instrument must not pause: no collection walks the class's sockets during the load
+    gc.disable()
+    start = await ready()
+    stop = start + args.duration
+    await asyncio.sleep(max(0.0, start - time.monotonic()))
+    cpu = time.process_time()
+    probe = asyncio.create_task(lag_probe(tally, stop))
+    await asyncio.gather(*[s.draw(start, stop) for s in students])
+    tally.cpu_s = time.process_time() - cpu
+    await probe
+    drain_until = time.monotonic() + args.drain
+    while time.monotonic() < drain_until and any(s.sent_at or s.held for s in students):
+        await asyncio.sleep(0.05)
+    gc.enable()
+    gc.unfreeze()
+    for student in students:
+        student.settle()
+    await asyncio.gather(*[s.close() for s in students], return_exceptions=True)
+    await asyncio.gather(*readers, return_exceptions=True)
+    return dict(vars(tally))
+
+
+def generator_process(pipe, indices: list[int], base: str, code: str, args: argparse.Namespace) -> None:
+    """A second (third, ...) generator process: its students, started when the parent says, its tally sent back."""
+
+    async def ready() -> float:
+        """Tell the parent this share is connected; the start time it answers."""
+        pipe.send("ready")
+        return await asyncio.to_thread(pipe.recv)
+
+    pipe.send(asyncio.run(run_students(indices, base, code, args, ready)))
+
+
+# ---- the teacher ----
+
+
+@dataclass
+class Teacher:
+    """The teacher's room socket: sends numbered views; notes when each was sent."""
+
+    ws: ClientConnection
+    sent: dict[int, float] = field(default_factory=dict)
+    errors: Counter = field(default_factory=Counter)
+    dropped: Counter = field(default_factory=Counter)
+    closing: bool = False
+
+    async def listen(self) -> None:
+        """Read the teacher's events (student counts, ...): count errors, notice a drop."""
+        try:
+            async for message in self.ws:
+                event = frame_header(message)
+                if event.get("type") == "error":
+                    self.errors[f"teacher:{event.get('code')}"] += 1
+        except ConnectionClosed:
+            pass
+        if not self.closing:
+            self.dropped[f"teacher:{self.ws.close_code}"] += 1
+
+    async def broadcast(self, start: float, stop: float, rate: float, view_bytes: int) -> None:
+        """Views at the rate: the LeNet page with the digit the teacher draws (strokes padding it to view_bytes)."""
+        strokes = [[round(70 + 40 * np.cos(t), 1), round(70 + 40 * np.sin(t), 1)]
+                   for t in np.linspace(0, 2 * np.pi, max(1, view_bytes // 14))]
+        number = 0
+        while (due := start + number / rate) < stop:
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            number += 1
+            view = {"type": "view", "page": "/lenet", "query": "?preprocess=mnist", "anchor": "",
+                    "state": {"n": number, "strokes": strokes}}
+            text = json.dumps(view)
+            self.sent[number] = time.monotonic()
+            await self.ws.send(text)
+
+
+# ---- the server, Redis, /proc ----
+
+
+def spawn_redis() -> tuple[subprocess.Popen, str]:
+    """A throwaway redis-server on a free loopback port, no persistence; its process and URL."""
+    port = free_port()
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return redis, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            time.sleep(0.1)
+    redis.kill()
+    raise SystemExit("redis-server did not answer PING within 10 s")
+
+
+def process_tree(root: int) -> list[int]:
+    """The process and all its descendants (uvicorn's workers), from /proc."""
+    children = defaultdict(list)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children[int(fields[1])].append(int(entry.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children[pid])
+    return tree
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time of these processes so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_s() -> float:
+    """CPU seconds all cores of the machine spent busy so far (/proc/stat): minus the server's, Redis's and the
+    generator's, what other programs on the machine took during the load."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_rss_mb(root: int) -> float:
+    """RSS summed over the process and its descendants (shared pages counted once per process)."""
+    total = 0.0
+    for pid in process_tree(root):
+        try:
+            total += rss_mb(pid)
+        except OSError:
+            continue
+    return round(total, 1)
+
+
+def post_json(url: str) -> dict:
+    """POST without a body; the JSON answer."""
+    with urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=10) as response:
+        return json.loads(response.read())
+
+
+def get_json(url: str) -> dict:
+    """GET; the JSON answer."""
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+async def sample_server(root: int, every: float, stop: float, samples: list[tuple[float, float, float]]) -> None:
+    """The server's RSS and its CPU use since the previous sample (% of one core), every few seconds until stop
+    (and once at stop)."""
+    started = last = time.monotonic()
+    cpu = cpu_seconds(process_tree(root))
+    while True:
+        now, used = time.monotonic(), cpu_seconds(process_tree(root))
+        share = 100 * (used - cpu) / (now - last) if now > last else 0.0
+        samples.append((round(now - started, 1), tree_rss_mb(root), round(share, 1)))
+        last, cpu = now, used
+        if time.monotonic() >= stop:
+            return
+        await asyncio.sleep(min(every, max(0.0, stop - time.monotonic())))
+
+
+# ---- the run ----
+
+
+async def run(args: argparse.Namespace, server: subprocess.Popen, base: str) -> dict:
+    """Open the room and the class, run the load, gather what every process saw."""
+    room = await asyncio.to_thread(post_json, f"http{base.removeprefix('ws')}/api/rooms")
+    code = room["code"]
+    join = json.dumps({"type": "join", "code": code, "key": room["key"]})
+    teacher = Teacher(await open_socket(f"{base}/ws/room", [join]))
+    listening = asyncio.create_task(teacher.listen())
+    rss_idle = tree_rss_mb(server.pid)
+    shares = [list(range(args.students))[p::args.processes] for p in range(args.processes)]
+    context = multiprocessing.get_context("fork")
+    pipes, children = [], []
+    for share in shares[1:]:
+        mine, theirs = context.Pipe()
+        child = context.Process(target=generator_process, args=(theirs, share, base, code, args), daemon=True)
+        child.start()
+        pipes.append(mine)
+        children.append(child)
+    starting: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+    own_ready = asyncio.Event()
+
+    async def ready() -> float:
+        """The parent's own share is connected; the start time, once every share is."""
+        own_ready.set()
+        return await starting
+
+    connect_began = time.monotonic()
+    own = asyncio.create_task(run_students(shares[0], base, code, args, ready))
+    await own_ready.wait()
+    for pipe in pipes:
+        await asyncio.to_thread(pipe.recv)
+    connect_s = time.monotonic() - connect_began
+    info = await asyncio.to_thread(get_json, f"http{base.removeprefix('ws')}/api/rooms/{code}")
+    start = time.monotonic() + 1.0
+    stop = start + args.duration
+    for pipe in pipes:
+        pipe.send(start)
+    starting.set_result(start)
+    await asyncio.sleep(start - time.monotonic())
+    server_cpu, machine = cpu_seconds(process_tree(server.pid)), machine_busy_s()
+    redis_cpu = cpu_seconds([args.redis_process.pid]) if args.redis_process else 0.0
+    samples: list[tuple[float, float, float]] = []
+    sampler = asyncio.create_task(sample_server(server.pid, args.sample_every, stop, samples))
+    await teacher.broadcast(start, stop, args.views, args.view_bytes)
+    await sampler
+    cpu = {"server": cpu_seconds(process_tree(server.pid)) - server_cpu, "machine": machine_busy_s() - machine,
+           "redis": (cpu_seconds([args.redis_process.pid]) - redis_cpu) if args.redis_process else None}
+    tallies = [await own] + [await asyncio.to_thread(pipe.recv) for pipe in pipes]
+    for child in children:
+        child.join(10)
+    teacher.closing = True
+    await teacher.ws.close()
+    await listening
+    alive = server.poll() is None and await asyncio.to_thread(healthy, base)
+    return {"room": code, "start": start, "students_in_room": info["students"], "connect_s": round(connect_s, 1),
+            "rss_idle_mb": rss_idle, "rss_samples": samples, "cpu_s": cpu, "tallies": tallies,
+            "teacher": teacher, "server_alive": alive}
+
+
+def healthy(base: str) -> bool:
+    """Whether /healthz still answers."""
+    try:
+        with urllib.request.urlopen(f"http{base.removeprefix('ws')}/healthz", timeout=5):
+            return True
+    except OSError:
+        return False
+
+
+# ---- the figures ----
+
+
+def quantiles(values: list[float], qs: tuple[float, ...] = (0.5, 0.9, 0.99)) -> dict[str, float | int]:
+    """Count, the given percentiles (nearest rank) and the maximum of a list of milliseconds."""
+    if not values:
+        return {"n": 0}
+    ordered = sorted(values)
+    picked = {f"p{round(q * 100)}": round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1) for q in qs}
+    return {"n": len(ordered), **picked, "max": round(ordered[-1], 1)}
+
+
+def merge(tallies: list[dict]) -> dict:
+    """The generator processes' tallies as one."""
+    merged: dict = {}
+    for tally in tallies:
+        for name, value in tally.items():
+            if isinstance(value, list):
+                merged.setdefault(name, []).extend(value)
+            elif isinstance(value, dict):
+                merged.setdefault(name, Counter()).update(value)
+            else:
+                merged[name] = merged.get(name, 0) + value
+    return merged
+
+
+def by_window(at: list[float], values: list[float], start: float, width: float) -> list[dict]:
+    """Quantiles of the values in each window of `width` seconds of the load (by when each was sent): warm-up
+    and stalls show up here, where the whole run's percentiles hide when they happened."""
+    windows: dict[int, list[float]] = defaultdict(list)
+    for when, value in zip(at, values, strict=True):
+        windows[int((when - start) // width)].append(value)
+    return [{"from_s": round(i * width, 1), **quantiles(windows[i], (0.5, 0.99))} for i in sorted(windows)]
+
+
+def broadcasts(sent: dict[int, float], receipts: list[tuple[int, float]], students: int, start: float,
+               width: float) -> dict:
+    """Per view: did every student get it, and how long until the last one did; per receipt latencies."""
+    received: dict[int, list[float]] = defaultdict(list)
+    for number, at in receipts:
+        received[number].append(at)
+    to_all, to_all_sent, each, partial = [], [], [], 0
+    for number, at in sent.items():
+        times = received.get(number, [])
+        each.extend((t - at) * 1e3 for t in times)
+        if len(times) >= students:
+            to_all.append((max(times) - at) * 1e3)
+            to_all_sent.append(at)
+        else:
+            partial += 1
+    return {"views_sent": len(sent), "views_reaching_all": len(to_all), "views_missed_by_someone": partial,
+            "receipts": len(each), "receipts_expected": len(sent) * students,
+            "to_all_ms": quantiles(to_all), "per_receipt_ms": quantiles(each),
+            "to_all_by_window": by_window(to_all_sent, to_all, start, width)}
+
+
+def figures(args: argparse.Namespace, result: dict, log: Path) -> dict:
+    """Everything measured, as one JSON-able dict."""
+    tally = merge(result["tallies"])
+    teacher: Teacher = result["teacher"]
+    samples = result["rss_samples"]
+    rss = {"idle_before_class": result["rss_idle_mb"], "start": samples[0][1], "middle": samples[len(samples) // 2][1],
+           "end": samples[-1][1], "max": max(mb for _, mb, _ in samples), "samples": samples}
+    rss["growth_mb"] = round(rss["end"] - rss["start"], 1)
+    rss["second_half_growth_mb"] = round(rss["end"] - rss["middle"], 1)
+    window, width = args.duration, args.duration / args.windows
+    cpu = result["cpu_s"]
+    generator = [round(100 * t["cpu_s"] / window, 1) for t in result["tallies"]]  # the first: with the teacher
+    others = cpu["machine"] - cpu["server"] - (cpu["redis"] or 0) - sum(t["cpu_s"] for t in result["tallies"])
+    sent = tally["sent"]
+    return {
+        "mode": args.mode, "students": args.students, "students_connected": tally["students"],
+        "students_in_room": result["students_in_room"], "rate_per_student": args.rate, "client": args.client,
+        "duration_s": args.duration, "views_per_s": args.views, "workers": args.workers,
+        "rooms": "redis" if args.redis_url else "in-process", "generator_processes": args.processes,
+        "connect_s": result["connect_s"],
+        "drawings": {"sent": sent, "answered": tally["answered"], "replaced": tally["replaced"], "lost": tally["lost"],
+                     "answered_share": round(tally["answered"] / sent, 4) if sent else None,
+                     "empty_answers": tally["empty_answers"], "held_in_client": tally["held_in_client"],
+                     "older_than_answered": tally["older_than_answered"],
+                     "answered_after_replaced": tally["answered_after_replaced"],
+                     "answered_per_s": round(tally["answered"] / window, 1)},
+        "round_trip_ms": quantiles(tally["round_trip_ms"]),
+        "server_compute_ms": quantiles(tally["server_ms"]),
+        "round_trip_by_window": by_window(tally["round_trip_sent"], tally["round_trip_ms"], result["start"], width),
+        "broadcast": broadcasts(teacher.sent, tally["views"], tally["students"], result["start"], width),
+        "dropped": dict(tally["dropped"] + teacher.dropped), "errors": dict(tally["errors"] + teacher.errors),
+        "connect_failures": dict(tally["failures"]),
+        "server_rss_mb": rss,
+        "cpu_percent_of_one_core": {"server": round(100 * cpu["server"] / window, 1),
+                                    "redis": None if cpu["redis"] is None else round(100 * cpu["redis"] / window, 1),
+                                    "generator_processes": generator,
+                                    "machine_busy": round(100 * cpu["machine"] / window, 1),
+                                    "other_programs": round(100 * others / window, 1),
+                                    "cores": os.cpu_count()},
+        "generator": {"send_late_ms": quantiles(tally["send_late_ms"]),
+                      "loop_lag_ms": quantiles(tally["loop_lag_ms"])},
+        "server_alive_after": result["server_alive"], "server_log": str(log),
+        "server_log_errors": len(errors := log_errors(log)), "server_log_error_lines": sorted(set(errors))[:10],
+    }
+
+
+def checks(f: dict) -> list[tuple[str, bool]]:
+    """The issue's targets for this mode, each with whether it was met."""
+    d, rt, bc, rss = f["drawings"], f["round_trip_ms"], f["broadcast"], f["server_rss_mb"]
+    common = [("no dropped connection", not f["dropped"] and not f["connect_failures"]),
+              ("server up after the run", f["server_alive_after"]),
+              ("no errors in the server log", not f["server_log_errors"])]
+    if f["mode"] == "beyond":
+        return common + [
+            ("at most one pending drawing per connection (no answer older than an answered or replaced one)",
+             d["older_than_answered"] == 0 and d["answered_after_replaced"] == 0),
+            (f"answered drawings within {BEYOND_MAX_MS:g} ms (max)", rt.get("max", 0) <= BEYOND_MAX_MS),
+        ]
+    flat = rss["end"] - rss["middle"] <= max(FLAT_MB, FLAT_GROWTH * rss["middle"])
+    return common + [
+        ("every drawing answered", d["answered"] == d["sent"] and d["sent"] > 0),
+        (f"round trip p50 <= {ROUND_TRIP_P50_MS:g} ms", rt.get("p50", 1e9) <= ROUND_TRIP_P50_MS),
+        (f"round trip p99 <= {ROUND_TRIP_P99_MS:g} ms", rt.get("p99", 1e9) <= ROUND_TRIP_P99_MS),
+        ("every view reached every student", bc["views_missed_by_someone"] == 0),
+        (f"view to all students p99 <= {BROADCAST_P99_MS:g} ms", bc["to_all_ms"].get("p99", 1e9) <= BROADCAST_P99_MS),
+        (f"server memory flat (second half adds <= {FLAT_MB:g} MB or {100 * FLAT_GROWTH:g}%)", flat),
+    ]
+
+
+def windows(rows: list[dict]) -> str:
+    """Per-window quantiles on one line: `0s: 8.1/40/90 | 10s: ...`."""
+    return " | ".join(f"{w['from_s']:g}s: {w.get('p50', '-')}/{w.get('p99', '-')}/{w.get('max', '-')}" for w in rows)
+
+
+def table(f: dict) -> str:
+    """The summary table."""
+    d, rt, bc, rss, cpu, gen = (f["drawings"], f["round_trip_ms"], f["broadcast"], f["server_rss_mb"],
+                                f["cpu_percent_of_one_core"], f["generator"])
+    ms = lambda q: " / ".join(str(q.get(k, "-")) for k in ("p50", "p90", "p99", "max"))  # noqa: E731
+    rows = [
+        ("run", f"{f['mode']}: {f['students']} students × {f['rate_per_student']:g} drawings/s ({f['client']} client), "
+                f"{f['views_per_s']:g} views/s, {f['duration_s']:g} s; {f['workers']} worker(s), {f['rooms']} rooms, "
+                f"{f['generator_processes']} generator process(es)"),
+        ("connected / in room", f"{f['students_connected']} / {f['students_in_room']} students "
+                                f"(joined in {f['connect_s']} s)"),
+        ("drawings sent", d["sent"]),
+        ("answered", f"{d['answered']} ({100 * (d['answered_share'] or 0):.2f}%, {d['answered_per_s']}/s; "
+                     f"{d['empty_answers']} read as empty)"),
+        ("replaced by a newer (latest wins)", d["replaced"]),
+        ("lost (no answer, none newer)", d["lost"]),
+        ("violations (older / after replaced)", f"{d['older_than_answered']} / {d['answered_after_replaced']}"),
+        ("round trip ms p50/p90/p99/max", ms(rt)),
+        ("server's own time ms p50/p90/p99/max", ms(f["server_compute_ms"])),
+        ("round trip p50/p99/max by window", windows(f["round_trip_by_window"])),
+        ("views reaching all students", f"{bc['views_reaching_all']} / {bc['views_sent']} "
+                                        f"({bc['receipts']} of {bc['receipts_expected']} receipts)"),
+        ("view -> last student ms p50/p90/p99/max", ms(bc["to_all_ms"])),
+        ("view -> last student p50/p99/max by window", windows(bc["to_all_by_window"])),
+        ("view -> each receipt ms p50/p90/p99/max", ms(bc["per_receipt_ms"])),
+        ("dropped connections", f["dropped"] or "none"),
+        ("error replies", f["errors"] or "none"),
+        ("connect failures", f["connect_failures"] or "none"),
+        ("server RSS MB idle/start/mid/end/max", f"{rss['idle_before_class']} / {rss['start']} / {rss['middle']} / "
+                                                 f"{rss['end']} / {rss['max']} (growth {rss['growth_mb']:+}, "
+                                                 f"second half {rss['second_half_growth_mb']:+})"),
+        ("CPU % of a core: server / redis / generator",
+         f"{cpu['server']} / {'-' if cpu['redis'] is None else cpu['redis']} / "
+         f"{' + '.join(map(str, cpu['generator_processes']))}"),
+        ("server CPU % of a core every sample", " ".join(f"{share:g}" for _, _, share in rss["samples"][1:])),
+        ("CPU % machine busy / other programs", f"{cpu['machine_busy']} / {cpu['other_programs']} "
+                                                f"(of {100 * cpu['cores']} for {cpu['cores']} cores)"),
+        ("generator send lateness ms p50/p90/p99/max", ms(gen["send_late_ms"])),
+        ("generator loop lag ms p50/p90/p99/max", ms(gen["loop_lag_ms"])),
+        ("server up after / error lines in its log", f"{f['server_alive_after']} / {f['server_log_errors']} "
+                                                      f"({f['server_log']})"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    lines = [f"{name.ljust(width)}  {value}" for name, value in rows]
+    return "\n".join(lines + [("OK    " if ok else "MISS  ") + name for name, ok in checks(f)])
+
+
+# ---- the command line ----
+
+
+def parse_arguments() -> argparse.Namespace:
+    """The options, with the rate defaulting from the mode."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog="What is measured and the issue's targets: the module docstring.")
+    parser.add_argument("--mode", choices=tuple(MODES), default="target",
+                        help="target: the issue's targets at 2 drawings/s; beyond: 10 drawings/s, the server must "
+                             "stay up and answer what it answers within 500 ms (default: %(default)s)")
+    parser.add_argument("--students", type=int, default=300, help="students in the room (default: %(default)s)")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="drawings a second per student (default: 2 in target mode, 10 in beyond mode)")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default: %(default)s)")
+    parser.add_argument("--views", type=float, default=4.0,
+                        help="teacher views broadcast a second (default: %(default)s)")
+    parser.add_argument("--view-bytes", type=int, default=1000,
+                        help="rough size of each view's state (the teacher's digit strokes) (default: %(default)s)")
+    parser.add_argument("--client", choices=("open", "page"), default="open",
+                        help="open: every drawing is sent when due, the server's latest-wins inbox does the rest; "
+                             "page: like static/js/lib/socket.js, one drawing in flight per socket and only the "
+                             "newest held back meanwhile (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes (`serve --workers`) (default: %(default)s)")
+    parser.add_argument("--redis", default="none", metavar="none|spawn|URL",
+                        help="rooms in the server's process (none; only with 1 worker), on a redis-server this "
+                             "script starts on a free loopback port and stops after (spawn), or on the Redis at URL "
+                             "(default: %(default)s)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="load generator processes the students are split over (the teacher stays in the first) "
+                             "(default: %(default)s)")
+    parser.add_argument("--drain", type=float, default=3.0,
+                        help="seconds to wait for the last answers after the load (default: %(default)s)")
+    parser.add_argument("--windows", type=int, default=6,
+                        help="the load is also reported in this many equal time windows (default: %(default)s)")
+    parser.add_argument("--sample-every", type=float, default=5.0,
+                        help="seconds between samples of the server's RSS and CPU (default: %(default)s)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a server setting for this run, e.g. --set max_connections=2000 (BACKPROP_LAB_NAME); "
+                             "repeatable (default: the server's defaults)")
+    parser.add_argument("--log-level", default="warning", help="the server's log level (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="seeds each student's phase (default: %(default)s)")
+    parser.add_argument("--json", type=Path, default=None, help="also write every figure as JSON to this file")
+    args = parser.parse_args()
+    args.rate = args.rate if args.rate is not None else MODES[args.mode]
+    if args.workers > 1 and args.redis == "none":
+        parser.error("--workers above 1 needs shared rooms: --redis spawn or --redis URL")
+    if not 1 <= args.processes <= args.students:
+        parser.error("--processes must be between 1 and --students")
+    return args
+
+
+def main() -> None:
+    """Start Redis (if asked) and the server, run the class, stop them, print the figures."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    args = parse_arguments()
+    env = {f"BACKPROP_LAB_{name.upper()}": value for name, value in (item.split("=", 1) for item in args.set)}
+    args.redis_process, args.redis_url = None, ""
+    if args.redis == "spawn":
+        args.redis_process, args.redis_url = spawn_redis()
+    elif args.redis != "none":
+        args.redis_url = args.redis
+    if args.redis_url:
+        env["BACKPROP_LAB_REDIS_URL"] = args.redis_url
+    port = free_port()
+    log = Path(tempfile.mkdtemp(prefix="classroom-load-")) / "server.log"
+    server = None
+    try:
+        server = start_server(port, env, log=log, log_level=args.log_level, arguments=["--workers", str(args.workers)])
+        logger.info("server pid %d on port %d (log %s); %d students joining", server.pid, port, log, args.students)
+        result = asyncio.run(run(args, server, f"ws://127.0.0.1:{port}"))
+    finally:
+        for process in (server, args.redis_process):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+    found = figures(args, result, log)
+    if args.json:
+        args.json.write_text(json.dumps(found, indent=1, default=str) + "\n")
+    print(table(found))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+// The class gallery: every drawing sent to the room as a tile — the 28×28 image LeNet read (black ink on white,
+// readable on a projector), its prediction and confidence from the server, what the student meant when they said,
+// a mark when LeNet misread it, the author when names are shown — and a button to show it to everyone.
+
+import { SIDE, decodePixels, misread } from "../lib/gallery.js";
+
+/** Paint 28×28 ink bytes on a canvas as black ink on white paper. */
+function paintInk(canvas, pixels) {
+  canvas.width = canvas.height = SIDE;
+  const context = canvas.getContext("2d");
+  const image = context.createImageData(SIDE, SIDE);
+  for (let i = 0; i < pixels.length; i++) {
+    const paper = 255 - pixels[i];
+    image.data.set([paper, paper, paper, 255], 4 * i);
+  }
+  context.putImageData(image, 0, 0);
+}
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+export class ClassGallery {
+  /** el: an empty list element (<ol>). options: onShow(id) when the teacher picks a drawing for everyone. */
+  constructor(el, { onShow = () => {} } = {}) {
+    this.el = el;
+    this.el.classList.add("class-gallery");
+    this.onShow = onShow;
+    this.tiles = new Map(); // id -> {node, signature}
+    this.empty = element("li", "class-gallery__empty", "No drawing yet: students send theirs with “Send to the class”.");
+    this.el.append(this.empty);
+    this.listener = (event) => {
+      const button = event.target.closest("button[data-show]");
+      if (button) this.onShow(Number(button.dataset.show));
+    };
+    this.el.addEventListener("click", this.listener);
+  }
+
+  /**
+   * data: {items: submissions (id, tag, prediction, confidence, pixels, author), shown: the id everyone sees or
+   * null, names: whether authors are shown, misreadOnly: hide the drawings LeNet read as meant or untagged}.
+   * Tiles are kept by id (newest first), so an update never moves the keyboard focus.
+   */
+  update({ items, shown = null, names = false, misreadOnly = false }) {
+    for (const item of items) this.upsert(item, names);
+    for (const [id, { node, item }] of this.tiles) {
+      const isShown = id === shown;
+      node.classList.toggle("is-shown", isShown);
+      node.hidden = misreadOnly && !misread(item);
+      const button = node.querySelector("button[data-show]");
+      button.setAttribute("aria-pressed", String(isShown));
+      button.textContent = isShown ? "Shown to everyone" : "Show to everyone";
+    }
+    this.empty.hidden = this.tiles.size > 0;
+    this.el.dataset.count = String(this.tiles.size);
+  }
+
+  upsert(item, names) {
+    const signature = JSON.stringify([item.tag, item.prediction, item.confidence, names && item.author]);
+    const known = this.tiles.get(item.id);
+    if (known && known.signature === signature) return;
+    const node = known?.node ?? this.place(item.id);
+    this.fill(node, item, names);
+    this.tiles.set(item.id, { node, signature, item });
+  }
+
+  /** A new tile, before the first tile of an older drawing. */
+  place(id) {
+    const node = element("li", "class-gallery__tile");
+    node.dataset.testid = "room-gallery-item";
+    node.dataset.id = String(id);
+    const older = [...this.tiles.keys()].filter((other) => other < id).sort((a, b) => b - a)[0];
+    this.el.insertBefore(node, older === undefined ? null : this.tiles.get(older).node);
+    return node;
+  }
+
+  fill(node, item, names) {
+    const canvas = element("canvas", "class-gallery__image");
+    canvas.setAttribute("role", "img");
+    paintInk(canvas, decodePixels(item.pixels));
+    const confidence = `${Math.round(100 * item.confidence)}%`;
+    canvas.setAttribute("aria-label", `Drawing ${item.id}, read as ${item.prediction} with ${confidence}`);
+    const read = element("p", "class-gallery__read");
+    read.append(element("span", "class-gallery__digit", String(item.prediction)),
+      element("span", "class-gallery__confidence", confidence));
+    read.dataset.prediction = String(item.prediction);
+    const meant = element("p", "class-gallery__meant");
+    if (item.tag === null) meant.textContent = "not tagged";
+    else meant.textContent = misread(item) ? `meant ${item.tag} ✗` : `meant ${item.tag} ✓`;
+    const meta = element("p", "class-gallery__meta", `#${item.id}${names && item.author ? ` · ${item.author}` : ""}`);
+    const button = element("button", "class-gallery__show", "Show to everyone");
+    button.type = "button";
+    button.dataset.show = String(item.id);
+    button.dataset.testid = `room-show-${item.id}`;
+    button.setAttribute("aria-label", `Show drawing ${item.id} to everyone`);
+    node.dataset.prediction = String(item.prediction);
+    node.dataset.tag = item.tag === null ? "" : String(item.tag);
+    node.classList.toggle("is-misread", misread(item));
+    node.replaceChildren(canvas, read, meant, meta, button);
+  }
+
+  destroy() {
+    this.el.removeEventListener("click", this.listener);
+    this.el.replaceChildren();
+    this.tiles.clear();
+  }
+}
