@@ -286,7 +286,16 @@ class LeNetSession:
         prepared = prepare(canvas, mode)
         reading = None if prepared.empty else read(self.model, prepared.image, explain, target)
         header = {"seq": seq, **self.state, "server_ms": round((time.perf_counter() - started) * 1e3, 3)}
-        return prediction_frame(prepared, reading, header)
+        frame = prediction_frame(prepared, reading, header)
+        self.release()
+        return frame
+
+    def release(self) -> None:
+        """Drop the last pass's layer caches, trace and gradients once its frame is packed: a class of idle
+        connections would otherwise hold about 0.4 MB each (benchmarks/classroom_load.py)."""
+        self.model.trace = None
+        for layer in self.model.layers:
+            layer.cache, layer.grads = None, {}
 
     def teach(self, canvas: np.ndarray, mode: Preprocessing, label: int, steps: int, lr: float) -> Lesson:
         """SGD steps towards `label` on this drawing, on this connection's own copy of the weights."""

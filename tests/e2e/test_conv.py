@@ -155,8 +155,10 @@ def test_a_shared_url_restores_its_settings_and_step(page: Page, base_url: str) 
     page.get_by_test_id("conv-stage2-kind").select_option("max")
     wait_for_shape(page, "conv-stage2-output", 2, 2)
     page.get_by_role("heading", level=1).click()  # the select keeps the arrow keys while it has the focus
+    page.wait_for_function("() => document.activeElement?.tagName !== 'SELECT'")
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('[data-testid=conv-step-count]').textContent === 'Step 3 of 20'")
     shared = page.url
     assert "s=2" in shared and "p=1" in shared and "stage2=max" in shared and "step=2" in shared
     fresh = page.context.new_page()

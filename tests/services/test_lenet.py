@@ -197,6 +197,17 @@ def test_explained_frame_adds_a_gradient_map_per_stage(shipped: Sequential) -> N
     assert arrays["grad.input"].shape == (1, 28, 28) and np.abs(arrays["grad.input"]).max() > 0
 
 
+def test_a_session_keeps_no_arrays_of_its_last_pass_and_answers_the_same_again(shipped: Sequential) -> None:
+    session = LeNetSession(shipped)
+    first = unpack_frame(session.draw(canvas_with_a_bar(), "mnist", True, None, 0))
+    assert session.model.trace is None
+    assert all(layer.cache is None and not layer.grads for layer in session.model.layers)
+    again = unpack_frame(session.draw(canvas_with_a_bar(), "mnist", True, None, 0))
+    assert again[0]["probabilities"] == first[0]["probabilities"]
+    for name, values in first[1].items():
+        np.testing.assert_array_equal(again[1][name], values)
+
+
 def test_an_empty_canvas_gets_no_prediction_and_cannot_be_taught(shipped: Sequential) -> None:
     session = LeNetSession(shipped)
     header, arrays = unpack_frame(session.draw(np.zeros((140, 140), np.uint8), "mnist", True, None, 0))
