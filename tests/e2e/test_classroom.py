@@ -74,6 +74,9 @@ def test_a_student_follows_the_teachers_conv_walkthrough_leaves_and_catches_up(
     assert qr.evaluate("img => img.decode().then(() => img.naturalWidth > 0)")
     assert qr.bounding_box()["width"] >= 300, "the QR code is sized for a projector"
     assert "#key=" in teacher.get_by_test_id("room-teacher-link").input_value()
+    # served on 127.0.0.1: the dashboard says students cannot reach that address, and how to fix it
+    assert "--host 0.0.0.0" in teacher.get_by_test_id("room-loopback").inner_text()
+    assert teacher.get_by_test_id("room-loopback").is_visible()
 
     student, student_errors = new_person()
     join_by_code(student, base_url, code, on_home=True)

@@ -19,6 +19,7 @@ const ui = {
   end: part("room-end"), endBox: part("room-end-confirm-box"), endConfirm: part("room-end-confirm"),
   endCancel: part("room-end-cancel"), studentCode: part("room-student-code"), waiting: part("room-waiting"),
 };
+const LOOPBACK = /^(localhost|127(\.\d+){3}|\[::1\])$/; // addresses only this computer reaches
 let board = null; // the teacher's dashboard: {code, join_url}, once known
 
 /** Which screen this tab shows: "none" (open or join), "teacher" (the dashboard) or "student" (waiting). */
@@ -48,6 +49,7 @@ function showBoard() {
   if (!board || board.code !== code) return;
   ui.joinUrl.href = board.join_url;
   ui.joinUrl.textContent = board.join_url.replace(/^https?:\/\//, "");
+  part("room-loopback").hidden = !LOOPBACK.test(new URL(board.join_url).hostname);
   const qr = `/api/rooms/${code}/qr.svg`;
   if (ui.qr.getAttribute("src") !== qr) ui.qr.src = qr;
   ui.teacherLink.value = `${new URL(board.join_url).origin}/classroom?room=${code}#key=${key}`;
