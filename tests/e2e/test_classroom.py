@@ -32,6 +32,15 @@ def open_room_from_home(teacher: Page, base_url: str) -> str:
     return code.inner_text()
 
 
+def open_room_on_classroom(teacher: Page, base_url: str) -> str:
+    """The teacher opens a room on /classroom; returns the join code once the dashboard shows it."""
+    teacher.goto(f"{base_url}/classroom")
+    teacher.get_by_test_id("room-open").click()
+    code = teacher.get_by_test_id("room-code")
+    code.filter(has_text=CODE).wait_for()
+    return code.inner_text()
+
+
 def join_by_code(student: Page, base_url: str, code: str, on_home: bool = False) -> None:
     """A student types the code (as they might: lower case, with a space) on the classroom or the home page."""
     student.goto(base_url if on_home else f"{base_url}/classroom")
@@ -183,12 +192,9 @@ def test_a_question_is_answered_counted_and_revealed(
     new_person: Person, base_url: str, screenshot: Callable[[Page, str], Path]
 ) -> None:
     teacher, teacher_errors = new_person()
-    teacher.goto(f"{base_url}/classroom")
-    teacher.get_by_test_id("room-open").click()
-    code = teacher.get_by_test_id("room-code")
-    code.filter(has_text=CODE).wait_for()
+    code = open_room_on_classroom(teacher, base_url)
     student, student_errors = new_person()
-    join_by_code(student, base_url, code.inner_text())
+    join_by_code(student, base_url, code)
     teacher.get_by_test_id("room-students").filter(has_text=re.compile("^1$")).wait_for()
 
     teacher.get_by_test_id("room-start-lesson").click()
@@ -261,10 +267,7 @@ def test_the_teacher_link_restores_control_without_the_key_in_the_address_bar_an
     new_person: Person, base_url: str, screenshot: Callable[[Page, str], Path]
 ) -> None:
     first, first_errors = new_person()
-    first.goto(f"{base_url}/classroom")
-    first.get_by_test_id("room-open").click()
-    first.get_by_test_id("room-code").filter(has_text=CODE).wait_for()
-    code = first.get_by_test_id("room-code").inner_text()
+    code = open_room_on_classroom(first, base_url)
     link = first.get_by_test_id("room-teacher-link")
     first.locator("details.classroom__teacher-link summary").click()
     assert "whoever has this link can drive the room" in first.locator("details.classroom__teacher-link").inner_text().lower()
@@ -306,12 +309,9 @@ def test_sliders_dragged_by_the_teacher_move_on_the_students_page_without_reload
     new_person: Person, base_url: str
 ) -> None:
     teacher, teacher_errors = new_person()
-    teacher.goto(f"{base_url}/classroom")
-    teacher.get_by_test_id("room-open").click()
-    code = teacher.get_by_test_id("room-code")
-    code.filter(has_text=CODE).wait_for()
+    code = open_room_on_classroom(teacher, base_url)
     student, student_errors = new_person()
-    join_by_code(student, base_url, code.inner_text())
+    join_by_code(student, base_url, code)
 
     teacher.goto(f"{base_url}/why-backprop")
     student.wait_for_url(re.compile(r"/why-backprop"))
