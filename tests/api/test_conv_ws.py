@@ -14,17 +14,10 @@ from app.server.app import create_app
 from app.server.frames import unpack_frame
 from app.server.protocol import PROTOCOL_VERSION
 from app.server.settings import Settings
+from tests import seed
 
-SEED_IMAGE = [
-    [0, 0, 0, 0, 0, 0, 0],
-    [0, 1, 1, 1, 1, 1, 0],
-    [0, 1, 0, 0, 1, 0, 0],
-    [0, 1, 0, 1, 0, 0, 0],
-    [0, 1, 1, 0, 0, 0, 0],
-    [0, 1, 0, 0, 0, 0, 0],
-    [0, 0, 0, 0, 0, 0, 0],
-]
-SEED_KERNEL = [[0, 0, 0], [0, 1, 1], [0, 1, 0]]
+SEED_IMAGE = seed.SEED_IMAGE.tolist()
+SEED_KERNEL = seed.SEED_KERNEL.tolist()
 
 
 def seed_request(**changes) -> dict:

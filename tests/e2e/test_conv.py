@@ -11,6 +11,7 @@ import pytest
 
 from app.nn.conv import conv2d_backward, conv2d_forward
 from app.nn.pool import max_pool2d_backward, max_pool2d_forward
+from tests import seed
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -18,21 +19,10 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 390, "height": 844}
-SEED_IMAGE = np.array(
-    [
-        [0, 0, 0, 0, 0, 0, 0],
-        [0, 1, 1, 1, 1, 1, 0],
-        [0, 1, 0, 0, 1, 0, 0],
-        [0, 1, 0, 1, 0, 0, 0],
-        [0, 1, 1, 0, 0, 0, 0],
-        [0, 1, 0, 0, 0, 0, 0],
-        [0, 0, 0, 0, 0, 0, 0],
-    ],
-    dtype=np.float32,
-)
-SEED_KERNEL = np.array([[0, 0, 0], [0, 1, 1], [0, 1, 0]], dtype=np.float32)
-SEED_5X5 = [[3, 2, 2, 3, 1], [2, 0, 2, 1, 0], [2, 2, 1, 0, 0], [3, 1, 0, 0, 0], [1, 0, 0, 0, 0]]
-SEED_3X3 = [[3, 2, 1], [2, 1, 0], [1, 0, 0]]
+SEED_IMAGE = seed.SEED_IMAGE.astype(np.float32)
+SEED_KERNEL = seed.SEED_KERNEL.astype(np.float32)
+SEED_5X5 = seed.SEED_STRIDE1.tolist()
+SEED_3X3 = seed.SEED_STRIDE2.tolist()
 
 
 def grid(page: Page, testid: str, index: int = 0) -> np.ndarray:

@@ -13,28 +13,8 @@ from app.nn.arithmetic import output_size, windows
 from app.nn.conv import conv2d_forward
 from app.nn.layers import Conv2D
 
-SEED_INPUT = np.array(
-    [
-        [0, 0, 0, 0, 0, 0, 0],
-        [0, 1, 1, 1, 1, 1, 0],
-        [0, 1, 0, 0, 1, 0, 0],
-        [0, 1, 0, 1, 0, 0, 0],
-        [0, 1, 1, 0, 0, 0, 0],
-        [0, 1, 0, 0, 0, 0, 0],
-        [0, 0, 0, 0, 0, 0, 0],
-    ]
-)
-SEED_KERNEL = np.array([[0, 0, 0], [0, 1, 1], [0, 1, 0]])
-SEED_STRIDE1 = np.array(
-    [
-        [3, 2, 2, 3, 1],
-        [2, 0, 2, 1, 0],
-        [2, 2, 1, 0, 0],
-        [3, 1, 0, 0, 0],
-        [1, 0, 0, 0, 0],
-    ]
-)
-SEED_STRIDE2 = np.array([[3, 2, 1], [2, 1, 0], [1, 0, 0]])
+from tests.seed import SEED_KERNEL, SEED_STRIDE1, SEED_STRIDE2
+from tests.seed import SEED_IMAGE as SEED_INPUT
 
 DTYPES = [np.float32, np.float64]
 

@@ -25,22 +25,12 @@ from app.services.conv_walkthrough import (
     plan_chunks,
     plan_terms,
 )
+from tests import seed
 
-SEED_IMAGE = np.array(
-    [
-        [0, 0, 0, 0, 0, 0, 0],
-        [0, 1, 1, 1, 1, 1, 0],
-        [0, 1, 0, 0, 1, 0, 0],
-        [0, 1, 0, 1, 0, 0, 0],
-        [0, 1, 1, 0, 0, 0, 0],
-        [0, 1, 0, 0, 0, 0, 0],
-        [0, 0, 0, 0, 0, 0, 0],
-    ],
-    dtype=np.float32,
-)
-SEED_KERNEL = np.array([[0, 0, 0], [0, 1, 1], [0, 1, 0]], dtype=np.float32)
-SEED_STRIDE1 = [[3, 2, 2, 3, 1], [2, 0, 2, 1, 0], [2, 2, 1, 0, 0], [3, 1, 0, 0, 0], [1, 0, 0, 0, 0]]
-SEED_STRIDE2 = [[3, 2, 1], [2, 1, 0], [1, 0, 0]]
+SEED_IMAGE = seed.SEED_IMAGE.astype(np.float32)
+SEED_KERNEL = seed.SEED_KERNEL.astype(np.float32)
+SEED_STRIDE1 = seed.SEED_STRIDE1.tolist()
+SEED_STRIDE2 = seed.SEED_STRIDE2.tolist()
 
 
 def seed_setup(**kwargs) -> ConvSetup:
