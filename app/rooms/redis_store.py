@@ -150,12 +150,17 @@ class RedisStore:
         return await self.redis.hgetall(key(code, f"answers:{question}"))
 
     async def online(self, code: str, connection: str, here: bool) -> int:
-        name, now = key(code, "online"), time.time()
+        name = key(code, "online")
         if here:
-            await self.redis.hset(name, connection, now)
+            await self.redis.hset(name, connection, time.time())
             await self.redis.expire(name, self.ttl)
         else:
             await self.redis.hdel(name, connection)
+        return await self.students(code)
+
+    async def students(self, code: str) -> int:
+        """Connections whose last heartbeat is recent; older ones (a process that died) are dropped."""
+        name, now = key(code, "online"), time.time()
         beats = await self.redis.hgetall(name)
         stale = [conn for conn, when in beats.items() if now - float(when) > ONLINE_S]
         if stale:

@@ -18,7 +18,8 @@ import numpy as np
 from pydantic import BaseModel
 
 from app.models.lenet import CLASSES
-from app.rooms.codes import is_code, new_member, normal_code, secret_matches
+from app.rooms.codes import new_member, secret_matches
+from app.rooms.lookup import RoomMissing, expired, find_room
 from app.rooms.outbox import Outbox
 from app.rooms.store import RoomStore
 from app.server.models import SharedModel
@@ -89,6 +90,7 @@ class RoomSession:
         self.role: str | None = None
         self.member = ""
         self.name = ""
+        self.rejoined = False
         self.stop = None
         self.joined = anyio.Event()
 
@@ -117,8 +119,11 @@ class RoomSession:
         if self.stop is not None:
             await self.stop()
         if self.code is not None and self.role == "student":
-            students = await self.store.online(self.code, self.connection, False)
-            await self.store.publish(self.code, envelope({"type": "students", "count": students}, "students"))
+            await self.count_students(await self.store.online(self.code, self.connection, False))
+
+    async def count_students(self, count: int) -> None:
+        """Tell the room how many students are connected, after this one came or went."""
+        await self.store.publish(self.code, envelope({"type": "students", "count": count}, "students"))
 
     def deliver(self, event: dict, text: str) -> None:
         """Store listener: queue an event meant for this connection."""
@@ -135,7 +140,8 @@ class RoomSession:
             raise Problem("not_joined", "join a room first: send {\"type\": \"join\", \"code\": \"…\"}")
         room = await self.store.room(self.code)
         if room is None:
-            raise Problem("room_expired", f"room {self.code} has ended or expired; ask your teacher for a new code")
+            missing = expired(self.code)
+            raise Problem(missing.code, str(missing))
         if message.type in TEACHER_ONLY and self.role != "teacher":
             raise Problem("forbidden", f"only the teacher of room {self.code} can send {message.type}")
         handler = getattr(self, f"on_{message.type}")
@@ -144,40 +150,39 @@ class RoomSession:
     async def join(self, message: Join) -> list[str]:
         if self.code is not None:
             raise Problem("impossible", f"this connection is already in room {self.code}; open another to switch")
-        code = normal_code(message.code)
-        room = await self.store.room(code) if is_code(code) else None
-        if room is None:
-            if is_code(code) and await self.store.known(code):
-                raise Problem("room_expired", f"room {code} has ended or expired; ask your teacher for a new code")
-            raise Problem("room_not_found", f"there is no room {code or '(empty)'}; check the code on the board")
+        try:
+            code, room = await find_room(self.store, message.code)
+        except RoomMissing as missing:
+            raise Problem(missing.code, str(missing)) from None
         if message.key is not None and not secret_matches(message.key, room["teacher"]):
             raise Problem("forbidden", f"this is not the teacher link of room {code}; join with the code instead")
         self.code, self.role = code, "teacher" if message.key is not None else "student"
         self.member, self.name = message.member or new_member(), message.name or ""
+        self.rejoined = message.member is not None
         self.stop = await self.store.listen(code, self.deliver)
         await self.store.touch(code)
         if self.role == "student":
-            students = await self.store.online(code, self.connection, True)
-            await self.store.publish(code, envelope({"type": "students", "count": students}, "students"))
+            await self.count_students(await self.store.online(code, self.connection, True))
         self.outbox.first("joined", json.dumps(await self.welcome(room)))
         self.joined.set()
         return []
 
     async def welcome(self, room: dict) -> dict:
         """The `joined` message: the room's state now, as this member may see it."""
-        gallery = await self.store.submissions(self.code)
         question = room.get("question")
         joined = {
             "type": "joined", "role": self.role, "code": self.code, "member": self.member,
             "idle_minutes": self.settings.room_idle_minutes, "view": room.get("view"), "question": question,
             "shown": room.get("shown"), "names": room.get("names", False),
-            "students": await self.store.online(self.code, "", False),
+            "students": await self.store.students(self.code),
         }
         if self.role == "teacher":
-            joined["gallery"] = [for_teacher(item) for item in gallery]
+            joined["gallery"] = [for_teacher(item) for item in await self.store.submissions(self.code)]
             if question is not None:
                 joined["answers"] = counts(await self.store.answers(self.code, question["id"]))
         else:
+            # Only a tab that joined before can have sent drawings: a new student does not read the whole gallery.
+            gallery = await self.store.submissions(self.code) if self.rejoined else []
             joined["mine"] = [public(item, True) for item in gallery if item.get("member") == self.member]
             if question is not None:
                 joined["answered"] = (await self.store.answers(self.code, question["id"])).get(self.member)

@@ -72,6 +72,9 @@ class RoomStore(Protocol):
     async def online(self, code: str, connection: str, here: bool) -> int:
         """Mark a student's connection as here (again) or gone; how many students are connected now."""
 
+    async def students(self, code: str) -> int:
+        """How many students are connected now."""
+
     async def publish(self, code: str, event: dict) -> None:
         """Send an event to every listener of the room, in every process."""
 
@@ -210,6 +213,10 @@ class MemoryStore:
         else:
             room.online.pop(connection, None)
         return len(room.online)
+
+    async def students(self, code: str) -> int:
+        room = self.open_room(code)
+        return 0 if room is None else len(room.online)
 
     async def publish(self, code: str, event: dict) -> None:
         deliver(self.listeners.get(code, ()), event)

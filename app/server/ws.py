@@ -184,11 +184,6 @@ class Inbox:
         """The oldest waiting request; call after wait()."""
         return self.waiting.pop(next(iter(self.waiting)))
 
-    async def take(self) -> BaseModel:
-        """The oldest waiting request, waiting for one if needed."""
-        await self.wait()
-        return self.take_now()
-
 
 class Link:
     """The sending side of a socket: one send or close at a time, each send with a timeout so a stuck client is

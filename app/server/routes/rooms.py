@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from app.rooms.codes import digest, is_code, new_code, new_secret, normal_code, secret_matches
+from app.rooms.lookup import RoomMissing, find_room
 from app.rooms.export import gallery_zip
 from app.rooms.session import RoomServices, RoomSession
 from app.rooms.store import RoomStore
@@ -54,14 +55,10 @@ def base_url(request: Request) -> str:
 
 async def find(request: Request, text: str) -> tuple[str, dict | JSONResponse]:
     """The code and the room's fields, or a 404 saying whether the code is wrong or the room is gone."""
-    store: RoomStore = request.app.state.rooms
-    code = normal_code(text)
-    room = await store.room(code) if is_code(code) else None
-    if room is not None:
-        return code, room
-    if is_code(code) and await store.known(code):
-        return code, problem(404, "room_expired", f"room {code} has ended or expired; ask for a new code")
-    return code, problem(404, "room_not_found", f"there is no room {code}; check the code on the board")
+    try:
+        return await find_room(request.app.state.rooms, text)
+    except RoomMissing as missing:
+        return normal_code(text), problem(404, missing.code, str(missing))
 
 
 def may_open(request: Request, settings: Settings) -> bool:
@@ -106,7 +103,7 @@ async def room_info(request: Request, code: str) -> RoomInfo | JSONResponse:
     code, room = await find(request, code)
     if isinstance(room, JSONResponse):
         return room
-    students = await request.app.state.rooms.online(code, "", False)
+    students = await request.app.state.rooms.students(code)
     return RoomInfo(code=code, join_url=f"{base_url(request)}/join/{code}", students=students)
 
 

@@ -207,6 +207,17 @@ class Room {
     });
   }
 
+  /** The teacher's gallery export, {blob, filename}; throws with the server's sentence when it is refused. */
+  async exportGallery() {
+    const { code, key } = this.membership ?? {};
+    const response = await fetch(`/api/rooms/${encodeURIComponent(code)}/export.zip`, { headers: { "X-Teacher-Key": key ?? "" } });
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      throw new Error(body.message ?? `HTTP ${response.status}`);
+    }
+    return { blob: await response.blob(), filename: `room-${code}-gallery.zip` };
+  }
+
   /** Send a request to the room (JSON object or binary frame); false when not connected. */
   send(message) {
     return this.socket?.send(message) ?? false;

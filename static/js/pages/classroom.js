@@ -5,6 +5,7 @@
 
 import { ROOM } from "../lib/protocol.js";
 import { room } from "../lib/room.js";
+import { download } from "../lib/snapshot.js";
 import { joinRoom, openRoom, sentence } from "./room-actions.js";
 
 const page = document.getElementById("classroom");
@@ -117,20 +118,14 @@ ui.copyLink.addEventListener("click", async () => {
 });
 
 ui.exportButton.addEventListener("click", async () => {
-  const { code, key } = room.membership;
   ui.exportStatus.textContent = "Preparing the zip…";
-  const response = await fetch(`/api/rooms/${encodeURIComponent(code)}/export.zip`, { headers: { "X-Teacher-Key": key } });
-  if (!response.ok) {
-    ui.exportStatus.textContent = `The gallery could not be exported (HTTP ${response.status}).`;
-    return;
+  try {
+    const { blob, filename } = await room.exportGallery();
+    download(blob, filename);
+    ui.exportStatus.textContent = `Saved ${filename} (the class's drawings as PNGs, and a CSV).`;
+  } catch (error) {
+    ui.exportStatus.textContent = `The gallery could not be exported: ${error.message}`;
   }
-  const url = URL.createObjectURL(await response.blob());
-  const link = Object.assign(document.createElement("a"), { href: url, download: `room-${code}-gallery.zip` });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  ui.exportStatus.textContent = `Saved room-${code}-gallery.zip (the class's drawings as PNGs, and a CSV).`;
 });
 
 function confirmEnd(asking) {

@@ -8,7 +8,7 @@ import { encodeFrame } from "../lib/frames.js";
 import { SIDE, compactStrokes, decodePixels, tally } from "../lib/gallery.js";
 import { ROOM } from "../lib/protocol.js";
 import { room } from "../lib/room.js";
-import { addSaveButton } from "../lib/snapshot.js";
+import { addSaveButton, download } from "../lib/snapshot.js";
 import { ClassGallery } from "../views/class-gallery.js";
 import { ConfusionMatrix } from "../views/confusion-matrix.js";
 
@@ -191,17 +191,11 @@ class LenetRoom {
   }
 
   async exportGallery() {
-    const { code, key } = room.membership ?? {};
     const status = $("room-gallery-status");
     try {
-      const response = await fetch(`/api/rooms/${encodeURIComponent(code)}/export.zip`, { headers: { "X-Teacher-Key": key ?? "" } });
-      if (!response.ok) throw new Error((await response.json()).message);
-      const link = document.createElement("a");
-      link.href = URL.createObjectURL(await response.blob());
-      link.download = `room-${code}-gallery.zip`;
-      link.click();
-      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-      setStatus(status, `Downloaded ${link.download}: one PNG per drawing and a CSV of the predictions and tags.`);
+      const { blob, filename } = await room.exportGallery();
+      download(blob, filename);
+      setStatus(status, `Downloaded ${filename}: one PNG per drawing and a CSV of the predictions and tags.`);
     } catch (error) {
       setStatus(status, `The gallery could not be downloaded: ${error.message}`, true);
     }
