@@ -48,10 +48,24 @@ export function onPresentKeys(handler) {
   });
 }
 
-/** Scroll so el starts at the top of the screen, unless its top is already there or above (the class reads on). */
+/** Scroll so el starts at the top of the view (main, under the bar), unless its top is already there or above. */
 export function reveal(el) {
   const box = el.getBoundingClientRect();
-  if (box.top > 1 || box.bottom < 0) el.scrollIntoView({ block: "start" });
+  const top = document.querySelector("main").getBoundingClientRect().top;
+  if (box.top > top + 1 || box.bottom < top) el.scrollIntoView({ block: "start" });
+}
+
+/** The stage the address shows: the one its anchor names (or lies in, or holds), else the page's first. */
+function currentStage() {
+  const target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+  return target?.closest("[data-present-stage]") ?? target?.querySelector("[data-present-stage]")
+    ?? document.querySelector("[data-present-stage]");
+}
+
+/** In presentation mode, put the current stage exactly on screen: every stop opens on its stage, unscrolled. */
+export function openStage() {
+  if (!presenting()) return;
+  currentStage()?.scrollIntoView({ block: "start" });
 }
 
 function setPresenting(on) {
@@ -62,6 +76,7 @@ function setPresenting(on) {
     // storage is off: the mode lasts for this page only
   }
   ui.toggle.setAttribute("aria-pressed", String(on));
+  openStage();
   if (!on) {
     blank(false);
     if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
@@ -109,6 +124,7 @@ function go(step) {
     history.pushState(null, "", location.pathname + location.search);
     window.scrollTo(0, 0);
     showBar();
+    openStage();
   }
 }
 
@@ -121,7 +137,10 @@ document.addEventListener("click", (event) => {
     go(step);
   }
 });
-window.addEventListener("hashchange", showBar);
+window.addEventListener("hashchange", () => {
+  showBar();
+  openStage();
+});
 window.addEventListener("popstate", showBar);
 
 // ---- blank screen, fullscreen, help ----
@@ -213,3 +232,6 @@ document.addEventListener("fullscreenchange", () => {
 ui.fullscreen.hidden = !document.fullscreenEnabled;
 ui.toggle.setAttribute("aria-pressed", String(presenting()));
 showBar();
+openStage();
+window.addEventListener("load", openStage); // again once images and late styles have settled the layout
+window.addEventListener("resize", openStage);
