@@ -13,7 +13,7 @@ export class TermCounts {
     const cap = this.table.createCaption();
     cap.textContent = caption;
     const head = document.createElement("tr");
-    const columns = ["Layer", "Backward computes (carried over)", "Forward carries"];
+    const columns = ["Layer", "Backward (carried over)", "Forward carries"];
     if (slide) columns.push("Slide lists");
     for (const text of columns) {
       const th = document.createElement("th");
