@@ -51,10 +51,15 @@ STAGES: tuple[Stage, ...] = (
     Stage("fc3", "fc3", "dense", "class scores (before softmax)", signed=True),
 )
 PARAMETER_LAYERS = ("conv1", "conv2", "fc1", "fc2", "fc3")
+CONV_STAGES = tuple(stage.name for stage in STAGES if stage.kind == "conv")
 
 
 class NothingDrawn(ValueError):
     """A request that needs a drawing, made with an empty canvas."""
+
+
+class NoSuchUnit(ValueError):
+    """A unit to zoom into that is not a unit of a conv stage."""
 
 
 def weight_sharing_copy(model: Sequential, private: bool = False) -> Sequential:
@@ -137,8 +142,9 @@ def prediction_frame(prepared: Prepared, reading: Reading | None, header: dict) 
 
     Arrays: one per stage (named like the stage) and, when explaining, "grad.<stage>" for each.
     """
-    fields = {"type": "prediction", **header, "preprocess": prepared.mode, "drawing": prepared.drawing,
-              "empty": reading is None, "prediction": None, "probabilities": None, "scores": None, "explain": None}
+    fields = {"type": "prediction", "unit": None, **header, "preprocess": prepared.mode,
+              "drawing": prepared.drawing, "empty": reading is None, "prediction": None, "probabilities": None,
+              "scores": None, "explain": None}
     if reading is None:
         return pack_frame(fields, {})
     fields |= {"prediction": reading.prediction, "probabilities": reading.probabilities.tolist(),
@@ -148,6 +154,56 @@ def prediction_frame(prepared: Prepared, reading: Reading | None, header: dict) 
         fields["explain"] = {"target": reading.target, "score": float(reading.scores[reading.target])}
         arrays |= {f"grad.{name}": values for name, values in reading.gradients.items()}
     return pack_frame(fields, arrays, u8=frozenset(arrays))
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One unit of a conv stage: its map (channel), row and column, 0-based."""
+
+    stage: str
+    channel: int
+    row: int
+    col: int
+
+
+def unit_computation(model: Sequential, reading: Reading, unit: Unit) -> dict:
+    """What one conv unit computed on this drawing: the window of the stage before it (zero padding outside),
+    its kernel, their products, the sum per map and in all with the bias, and the engine's own result.
+
+    Reads model.trace, so call it after read() and before the session releases the pass.
+    """
+    if unit.stage not in CONV_STAGES:
+        raise NoSuchUnit(f"unit.stage must be one of {', '.join(CONV_STAGES)}, not {unit.stage!r}")
+    index = [stage.name for stage in STAGES].index(unit.stage)
+    previous = STAGES[index - 1]
+    channels, height, width = reading.activations[unit.stage].shape
+    for name, value, size in (("channel", unit.channel, channels), ("row", unit.row, height),
+                              ("col", unit.col, width)):
+        if not 0 <= value < size:
+            raise NoSuchUnit(f"unit.{name} must lie in 0..{size - 1} for {unit.stage}, got {value}")
+    layer = model.layer(unit.stage)
+    g = layer.geometry
+    x = reading.activations[previous.name]
+    rows = unit.row * g.s - g.p + np.arange(g.k) * g.d
+    cols = unit.col * g.s - g.p + np.arange(g.k) * g.d
+    inside = ((rows >= 0) & (rows < x.shape[1]))[:, None] & ((cols >= 0) & (cols < x.shape[2]))[None, :]
+    window = np.zeros((x.shape[0], g.k, g.k), x.dtype)
+    r, c = np.nonzero(inside)
+    window[:, r, c] = x[:, rows[r], cols[c]]
+    kernel = layer.params["w"][unit.channel]
+    bias = layer.params["b"][unit.channel]
+    products = window * kernel
+    subtotals = products.sum(axis=(1, 2), dtype=np.float64)
+    engine = {record.name: record for record in model.trace}
+    return {
+        "stage": unit.stage, "channel": unit.channel, "row": unit.row, "col": unit.col, "previous": previous.name,
+        "rows": [int(rows[0]), int(rows[-1])], "cols": [int(cols[0]), int(cols[-1])],
+        "padding": (~inside).tolist(), "window": window.tolist(), "kernel": kernel.tolist(),
+        "products": products.tolist(), "subtotals": subtotals.tolist(), "bias": float(bias),
+        "sum": float(subtotals.sum() + bias),
+        "z": float(engine[unit.stage].output[0, unit.channel, unit.row, unit.col]),
+        "value": float(reading.activations[unit.stage][unit.channel, unit.row, unit.col]),
+    }
 
 
 def stage_shapes(model: Sequential) -> dict[str, list[int]]:
@@ -280,15 +336,20 @@ class LeNetSession:
         """Which weights answer: "shared", or "taught" with the number of SGD steps taken on this connection."""
         return {"model": "taught" if self.taught_steps else "shared", "taught_steps": self.taught_steps}
 
-    def draw(self, canvas: np.ndarray, mode: Preprocessing, explain: bool, target: int | None, seq: int) -> bytes:
-        """The prediction frame for a drawing: preprocessing, one traced forward pass, one backward when explaining."""
+    def draw(self, canvas: np.ndarray, mode: Preprocessing, explain: bool, target: int | None, seq: int,
+             unit: Unit | None = None) -> bytes:
+        """The prediction frame for a drawing: preprocessing, one traced forward pass, one backward when explaining,
+        and the computation of `unit` (a conv unit the page zooms into) when asked."""
         started = time.perf_counter()
         prepared = prepare(canvas, mode)
         reading = None if prepared.empty else read(self.model, prepared.image, explain, target)
-        header = {"seq": seq, **self.state, "server_ms": round((time.perf_counter() - started) * 1e3, 3)}
-        frame = prediction_frame(prepared, reading, header)
-        self.release()
-        return frame
+        try:
+            computation = None if reading is None or unit is None else unit_computation(self.model, reading, unit)
+        finally:
+            self.release()
+        header = {"seq": seq, **self.state, "unit": computation,
+                  "server_ms": round((time.perf_counter() - started) * 1e3, 3)}
+        return prediction_frame(prepared, reading, header)
 
     def release(self) -> None:
         """Drop the last pass's layer caches, trace and gradients once its frame is packed: a class of idle

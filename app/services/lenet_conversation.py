@@ -9,7 +9,7 @@ from app.server.models import SharedModel
 from app.server.schemas.lenet import Draw, Movement, Reset, Taught, Teach
 from app.server.settings import Settings
 from app.server.ws import Problem, Reply
-from app.services.lenet import LeNetSession, NothingDrawn
+from app.services.lenet import LeNetSession, NoSuchUnit, NothingDrawn, Unit
 from app.services.limits import at_most
 
 
@@ -31,7 +31,12 @@ class LeNetConversation:
         if isinstance(message, Draw | Teach):
             self.check_canvas(message.canvas)
         if isinstance(message, Draw):
-            return [self.session.draw(message.canvas, message.preprocess, message.explain, message.target, message.seq)]
+            unit = None if message.unit is None else Unit(**message.unit.model_dump())
+            try:
+                return [self.session.draw(message.canvas, message.preprocess, message.explain, message.target,
+                                          message.seq, unit)]
+            except NoSuchUnit as exc:
+                raise Problem("bad_value", str(exc)) from None
         if isinstance(message, Teach):
             return [self.teach(message), self.session.describe(self.about)]
         if isinstance(message, Reset):

@@ -102,6 +102,17 @@ def test_explain_adds_gradients_for_the_chosen_class(ws) -> None:
     assert not np.allclose(arrays["grad.input"], arrays7["grad.input"])
 
 
+def test_a_zoomed_conv_unit_comes_with_its_computation(ws) -> None:
+    ws.send_bytes(draw_frame(bar(), unit={"stage": "conv2", "channel": 3, "row": 4, "col": 5}))
+    header, _ = frame(ws)
+    unit = header["unit"]
+    assert (unit["stage"], unit["channel"], unit["row"], unit["col"], unit["previous"]) == ("conv2", 3, 4, 5, "pool1")
+    assert np.array(unit["window"]).shape == np.array(unit["kernel"]).shape == (6, 5, 5)
+    assert unit["sum"] == pytest.approx(unit["z"], abs=1e-5)
+    ws.send_bytes(draw_frame(bar()))
+    assert frame(ws)[0]["unit"] is None
+
+
 def test_raw_preprocessing_is_used_when_asked(ws) -> None:
     ws.send_bytes(draw_frame(bar(), preprocess="raw"))
     header, arrays = frame(ws)
@@ -134,6 +145,9 @@ def test_teaching_changes_only_this_connection_and_reset_restores(client: TestCl
     assert frame(ws)[0]["prediction"] == 1
 
 
+UNIT = {"stage": "conv2", "channel": 0, "row": 0, "col": 0}
+
+
 def nan_frame() -> bytes:
     canvas = np.zeros((140, 140), np.float32)
     canvas[5, 5] = np.nan
@@ -158,6 +172,8 @@ def nan_frame() -> bytes:
         (json.dumps({"type": "draw", "canvas": [[0]], "target": 10}), "bad_message", "target"),
         (json.dumps({"type": "draw", "canvas": [[0]], "explain": "yes"}), "bad_message", "explain"),
         (json.dumps({"type": "draw", "canvas": [[0]], "preprocess": "blur"}), "bad_message", "preprocess"),
+        (json.dumps({"type": "draw", "canvas": [[0]], "unit": {**UNIT, "stage": "pool1"}}), "bad_message", "unit"),
+        (json.dumps({"type": "draw", "canvas": bar().tolist(), "unit": {**UNIT, "channel": 16}}), "bad_value", "0..15"),
         (json.dumps({"type": "teach", "canvas": [[0]], "label": 3, "steps": 0, "lr": 0.01}), "bad_message", "steps"),
         (json.dumps({"type": "teach", "canvas": [[0]], "label": 3, "steps": 21, "lr": 0.01}), "bad_value", "at most 20"),
         (json.dumps({"type": "teach", "canvas": [[0]], "label": 3, "steps": 1, "lr": 5}), "bad_value", "at most 0.1"),
@@ -165,7 +181,8 @@ def nan_frame() -> bytes:
         (b"\x01\x00", "bad_message", "binary frame"),
     ],
     ids=["not-json", "unknown-type", "no-canvas", "extra-field", "1-d", "ragged", "too-much-ink", "negative",
-         "strings", "json-nan", "binary-nan", "too-big", "target-10", "explain-string", "preprocess", "steps-0",
+         "strings", "json-nan", "binary-nan", "too-big", "target-10", "explain-string", "preprocess", "unit-of-a-pool",
+         "unit-map-16", "steps-0",
          "steps-over-limit", "lr-over-limit", "teach-empty", "broken-frame"],
 )
 def test_hostile_messages_get_typed_errors_and_the_connection_stays_usable(ws, message, code: str, words: str) -> None:

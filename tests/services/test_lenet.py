@@ -14,7 +14,9 @@ from app.server.frames import unpack_frame
 from app.services.lenet import (
     STAGES,
     LeNetSession,
+    NoSuchUnit,
     NothingDrawn,
+    Unit,
     prepare,
     read,
     receptive_field_table,
@@ -195,6 +197,54 @@ def test_explained_frame_adds_a_gradient_map_per_stage(shipped: Sequential) -> N
     assert header["explain"]["score"] == pytest.approx(header["scores"][7])
     assert [name for name in arrays if name.startswith("grad.")] == [f"grad.{stage.name}" for stage in STAGES]
     assert arrays["grad.input"].shape == (1, 28, 28) and np.abs(arrays["grad.input"]).max() > 0
+
+
+def test_a_conv1_units_computation_is_its_window_times_its_kernel_plus_the_bias(shipped: Sequential) -> None:
+    session = LeNetSession(shipped)
+    header, _ = unpack_frame(session.draw(canvas_with_a_bar(), "mnist", False, None, 0, Unit("conv1", 3, 0, 12)))
+    unit = header["unit"]
+    image = preprocess_drawing(canvas_with_a_bar()).image
+    kernel = shipped.layer("conv1").params["w"][3]
+    assert unit["previous"] == "input" and unit["rows"] == [-2, 2] and unit["cols"] == [10, 14]
+    padding = np.array(unit["padding"])
+    assert padding[:2].all() and not padding[2:].any()  # rows −2 and −1 lie outside the image: zero padding
+    window = np.array(unit["window"], np.float32)
+    np.testing.assert_array_equal(window[0, 2:], image[0:3, 10:15])
+    assert not window[0, :2].any()
+    np.testing.assert_array_equal(np.array(unit["kernel"], np.float32), kernel)
+    np.testing.assert_array_equal(np.array(unit["products"], np.float32), window * kernel)
+    engine = weight_sharing_copy(shipped)
+    engine.forward(image.reshape(1, 1, 28, 28), trace=True)
+    assert unit["z"] == float(engine.trace[0].output[0, 3, 0, 12])  # conv1's own output, before relu1
+    assert unit["sum"] == pytest.approx(unit["z"], abs=1e-5)
+    assert unit["sum"] == pytest.approx(sum(unit["subtotals"]) + unit["bias"])
+    assert unit["value"] == pytest.approx(max(unit["z"], 0.0))
+
+
+def test_a_conv2_unit_reads_a_window_of_all_six_pool1_maps(shipped: Sequential) -> None:
+    session = LeNetSession(shipped)
+    header, _ = unpack_frame(session.draw(canvas_with_a_bar(), "mnist", False, None, 0, Unit("conv2", 5, 4, 4)))
+    unit = header["unit"]
+    reading = read(weight_sharing_copy(shipped), preprocess_drawing(canvas_with_a_bar()).image)
+    assert unit["previous"] == "pool1" and unit["rows"] == [4, 8] and not np.array(unit["padding"]).any()
+    np.testing.assert_array_equal(np.array(unit["window"], np.float32), reading.activations["pool1"][:, 4:9, 4:9])
+    assert len(unit["subtotals"]) == 6
+    assert unit["sum"] == pytest.approx(unit["z"], abs=1e-5)
+    assert unit["value"] == float(reading.activations["conv2"][5, 4, 4])
+
+
+@pytest.mark.parametrize("unit", [Unit("pool1", 0, 0, 0), Unit("conv1", 6, 0, 0), Unit("conv2", 0, 10, 0)])
+def test_only_units_of_conv_stages_can_be_zoomed_into(shipped: Sequential, unit: Unit) -> None:
+    session = LeNetSession(shipped)
+    with pytest.raises(NoSuchUnit):
+        session.draw(canvas_with_a_bar(), "mnist", False, None, 0, unit)
+    assert session.model.trace is None  # the pass is released all the same
+
+
+def test_an_empty_pad_has_no_unit_to_zoom_into(shipped: Sequential) -> None:
+    blank = np.zeros((140, 140), np.uint8)
+    header, _ = unpack_frame(LeNetSession(shipped).draw(blank, "mnist", False, None, 0, Unit("conv1", 0, 0, 0)))
+    assert header["empty"] and header["unit"] is None
 
 
 def test_a_session_keeps_no_arrays_of_its_last_pass_and_answers_the_same_again(shipped: Sequential) -> None:

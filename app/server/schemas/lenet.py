@@ -62,6 +62,15 @@ class DrawingMessage(Message):
     preprocess: Preprocessing = "mnist"
 
 
+class UnitRef(Message):
+    """A conv unit the page zooms into: its stage, map (channel), row and column, 0-based."""
+
+    stage: Literal["conv1", "conv2"]
+    channel: StrictInt = Field(ge=0)
+    row: StrictInt = Field(ge=0)
+    col: StrictInt = Field(ge=0)
+
+
 class Draw(DrawingMessage):
     """Client → server (latest wins): the drawing as it is now; answered by a `prediction` frame."""
 
@@ -69,6 +78,7 @@ class Draw(DrawingMessage):
     explain: StrictBool = False  # also backpropagate a class score to the input and every stage
     target: Digit | None = None  # the class whose score is explained; None: the predicted class
     seq: StrictInt = Field(0, ge=0, le=2**53)  # echoed in the answer
+    unit: UnitRef | None = None  # also answer this conv unit's computation (window, kernel, products, sum)
 
 
 class Teach(DrawingMessage):
