@@ -4,8 +4,8 @@ A plan describes one convolution (x (C, H, W) with F kernels (F, C, K, K) and a 
 stage (max or average pooling, or a K2×K2 box-filter convolution) and the backward pass of a gradient arriving
 at the last output. Its header holds the geometry (output sizes with the formula's terms, the input indices each
 window covers, the cells no window reaches and why, receptive fields) and the whole-map results (outputs,
-gradients); the per-window numbers (products, per-channel sums, backward contributions) come in chunks of
-output rows, so a large input shows its first frame at once.
+gradients); the per-window numbers (products, per-channel sums, backward contributions and the backward sums as
+they build up window by window) come in chunks of output rows, so a large input shows its first frame at once.
 
 The sums that land in the output cells are the engine's conv2d_forward itself; the products are the same
 window view of the padded input times the kernel, so they add up to it.
@@ -250,6 +250,34 @@ def gradient_at(shape: tuple[int, ...], cell: tuple[int, int, int] | None) -> tu
     return dout, {"kind": "ones", "cell": None, "note": note}
 
 
+def running_sums(terms: np.ndarray) -> np.ndarray:
+    """Per-window terms (F, …, OH, OW) summed over each filter's windows in row-major order up to each window."""
+    flat = terms.reshape(*terms.shape[:-2], -1).astype(np.float64)
+    return np.cumsum(flat, axis=-1).reshape(terms.shape).astype(DTYPE)
+
+
+def running_dx(dx_terms: np.ndarray, rows: np.ndarray, cols: np.ndarray, padded: tuple[int, int]) -> np.ndarray:
+    """∂l/∂x at the (padded) input cell under each tap once its window has added its g·w, windows in step order.
+
+    dx_terms is (F, C, K, K, OH, OW); the steps go filter by filter, each filter's windows row by row. Every
+    contribution is grouped with the earlier ones landing on the same cell and summed cumulatively (a stable
+    sort by cell keeps the step order inside each group).
+    """
+    f, c, k, _, oh, ow = dx_terms.shape
+    cells = (rows[:, None, :, None] * padded[1] + cols[None, :, None, :])  # (OH, OW, K, K), padded coordinates
+    target = np.broadcast_to(cells, (f, oh, ow, k, k)).ravel()
+    values = dx_terms.transpose(1, 0, 4, 5, 2, 3).reshape(c, -1).astype(np.float64)  # (C, steps·K·K) in step order
+    order = np.argsort(target, kind="stable")
+    ranked = target[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    first = starts[np.cumsum(np.r_[True, ranked[1:] != ranked[:-1]]) - 1]  # where each one's group starts
+    sums = np.cumsum(values[:, order], axis=1)
+    running = sums - np.where(first > 0, sums[:, first - 1], 0.0)
+    result = np.empty_like(running)
+    result[:, order] = running
+    return result.reshape(c, f, oh, ow, k, k).transpose(1, 0, 4, 5, 2, 3).astype(DTYPE)
+
+
 def build_plan(setup: ConvSetup) -> Plan:
     """The whole walkthrough of setup; the engine's ValueError says why impossible settings are impossible."""
     conv_header, arrays, windows, cache, patches = stage1(setup)
@@ -269,6 +297,11 @@ def build_plan(setup: ConvSetup) -> Plan:
     g = dconv[0][:, None, None, None]  # (F, 1, 1, 1, OH, OW)
     windows["dx_terms"] = setup.w.astype(DTYPE)[:, :, :, :, None, None] * g
     windows["dw_terms"] = patches[None] * g
+    p = conv_header["p"]
+    rows, cols = np.array(conv_header["rows"]) + p, np.array(conv_header["cols"]) + p
+    windows["dx_running"] = running_dx(windows["dx_terms"], rows, cols, (h + 2 * p, w + 2 * p))
+    windows["dw_running"] = running_sums(windows["dw_terms"])
+    windows["db_running"] = running_sums(dconv[0])
     arrays |= {"dout": dout[0], "dconv": dconv[0], "dx": dx[0], "dw": dw, "db": db}
     return Plan(header, arrays, windows)
 

@@ -153,12 +153,13 @@ def test_plan_equals_the_engines_layers_for_random_inputs_and_settings(g, stage2
         np.testing.assert_array_equal(plan.arrays["stage2_output"], layer.forward(expected)[0])
 
 
-def gradient_plan(stage2: Stage2, cell=None, seed: int = 0) -> tuple[ConvSetup, Plan]:
+def gradient_plan(stage2: Stage2, cell=None, seed: int = 0, dilation: int = 1) -> tuple[ConvSetup, Plan]:
     """A 2-channel, 2-kernel convolution (stride 2, padding 1) followed by stage2, with its plan."""
     rng = np.random.default_rng(seed)
     x = rng.integers(-3, 4, (2, 9, 8)).astype(np.float32)
     w = rng.integers(-2, 3, (2, 2, 3, 3)).astype(np.float32)
-    setup = ConvSetup(x, w, np.array([0.5, -1.0], np.float32), stride=2, padding=1, stage2=stage2, grad_cell=cell)
+    setup = ConvSetup(x, w, np.array([0.5, -1.0], np.float32), stride=2, padding=1, dilation=dilation,
+                      stage2=stage2, grad_cell=cell)
     return setup, build_plan(setup)
 
 
@@ -206,6 +207,33 @@ def test_window_contributions_add_up_to_the_engines_gradients(stage2) -> None:
     np.testing.assert_allclose(scattered[:, p : p + h, p : p + w], plan.arrays["dx"], atol=1e-5)
     np.testing.assert_allclose(dw_terms.sum(axis=(-2, -1)), plan.arrays["dw"], atol=1e-4)
     np.testing.assert_allclose(plan.arrays["dconv"].sum(axis=(1, 2)), plan.arrays["db"], atol=1e-5)
+
+
+@pytest.mark.parametrize("stage2", [Stage2("none"), Stage2("max", 2, 2)], ids=lambda s: s.kind)
+def test_backward_sums_build_up_window_by_window_to_the_engines_gradients(stage2) -> None:
+    setup, plan = gradient_plan(stage2, dilation=2)
+    conv = plan.header["conv"]
+    p, (oh, ow) = conv["p"], conv["out"]
+    dx_terms, dw_terms = all_windows(plan, "dx_terms"), all_windows(plan, "dw_terms")
+    dx_running, dw_running = all_windows(plan, "dx_running"), all_windows(plan, "dw_running")
+    db_running = all_windows(plan, "db_running")
+    c, h, w = setup.x.shape
+    dx = np.zeros((c, h + 2 * p, w + 2 * p))
+    dw = np.zeros(plan.arrays["dw"].shape)
+    db = np.zeros(plan.arrays["db"].shape)
+    for f in range(conv["filters"]):  # the steps: filter by filter, each filter's windows row by row
+        for y in range(oh):
+            for x in range(ow):
+                rows, cols = np.array(conv["rows"][y])[:, None] + p, np.array(conv["cols"][x])[None, :] + p
+                dx[:, rows, cols] += dx_terms[f, ..., y, x]
+                dw[f] += dw_terms[f, ..., y, x]
+                db[f] += plan.arrays["dconv"][f, y, x]
+                np.testing.assert_allclose(dx_running[f, ..., y, x], dx[:, rows, cols], atol=1e-5)
+                np.testing.assert_allclose(dw_running[f, ..., y, x], dw[f], atol=1e-5)
+                np.testing.assert_allclose(db_running[f, y, x], db[f], atol=1e-5)
+    np.testing.assert_allclose(dx[:, p : p + h, p : p + w], plan.arrays["dx"], atol=1e-5)
+    np.testing.assert_allclose(dw_running[..., -1, -1], plan.arrays["dw"], atol=1e-5)
+    assert np.abs(dx_running[0, ..., 0, 0]).sum() < np.abs(plan.arrays["dx"]).sum()  # the first window is a part
 
 
 @pytest.mark.parametrize("stage2", [Stage2("none"), Stage2("avg", 2, 2), Stage2("conv", 2, 1)], ids=lambda s: s.kind)
