@@ -1,7 +1,8 @@
 """XOR, live: the 2-2-1 network and the single neuron trained step by step, and the slides' derivation.
 
 - `Trainer` holds one model (the 2-2-1 network or the single neuron) with its task, learning rate and mode
-  (full batch, or one example at a time in turn) and takes SGD steps with the engine.
+  (full batch, or one example at a time in turn) and takes SGD steps with the engine; it watches its loss for a
+  plateau, so the page can say when a run is stuck (a local minimum) instead of still learning.
 - `state_frame` turns a trainer into the binary frame the page draws: weights and gradients by slide name, the
   four points (with their hidden coordinates z₁, z₂), ŷ over the input plane and over the hidden square.
 - `derivation` walks the slides' backpropagation for one example: every term comes from the engine's traced
@@ -12,13 +13,16 @@
 from __future__ import annotations
 
 import itertools
+import math
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from app.models.xor import INPUTS, SlideModel, network, neuron, targets
-from app.nn import SGD, Sequential, numerical_gradient, relative_error, squared_error
+from app.nn import ACTIVATIONS, SGD, Sequential, numerical_gradient, relative_error, squared_error
+from app.nn.sequential import LayerTrace
 from app.server.frames import pack_frame
 from app.server.schemas.xor import (
     DerivationStep,
@@ -26,6 +30,7 @@ from app.server.schemas.xor import (
     GradientCheckRow,
     Mode,
     ModelName,
+    SigmoidPrime,
     TaskName,
     Term,
     XorDerivation,
@@ -46,6 +51,18 @@ GRADCHECK_EPS = 1e-2  # central differences at ε and ε/2, combined by Richards
 
 BUILDERS = {"network": network, "neuron": neuron}
 
+# A run is stuck when it is not solved and its loss fell by less than PLATEAU_DROP of itself over the last
+# PLATEAU_SPAN / lr steps (lr × steps is the time of the gradient flow, so a small learning rate is not taken for
+# a plateau): 500 steps at the default lr 2. The 2-2-1 network starts on a saddle where ŷ ≈ ½ everywhere and the
+# loss sits near 0.25 for hundreds of steps before it finds its way down; only a plateau below SADDLE_LOSS counts
+# for it, and only in full-batch mode: one example at a time, the noise can shake it off a plateau that full-batch
+# gradient descent never leaves (seed 5 stays at 0.167 for 50,000 steps). For the single neuron 0.25 is XOR's
+# minimum itself.
+PLATEAU_SPAN = 1000.0
+PLATEAU_DROP = 0.02
+SADDLE_LOSS = 0.245
+PLATEAU_MARKS = 20  # losses kept per span: enough to look one span back, small for hundreds of connections
+
 
 @dataclass
 class Trainer:
@@ -64,6 +81,7 @@ class Trainer:
     example: int | None = None
     grads: dict[str, float] | None = None
     net: SlideModel = field(init=False)
+    marks: deque[tuple[int, float]] = field(init=False)  # (step, mean loss) every span / PLATEAU_MARKS steps
 
     def __post_init__(self) -> None:
         self.reset(self.seed, self.task)
@@ -73,10 +91,32 @@ class Trainer:
         self.seed, self.task = seed, task
         self.net = BUILDERS[self.kind](seed)
         self.running, self.stopped, self.step, self.example, self.grads = False, None, 0, None, None
+        self.marks = deque(maxlen=PLATEAU_MARKS + 2)
 
     def configure(self, lr: float, mode: Mode, steps_per_frame: int) -> None:
-        """How to train from now on; the weights stay."""
+        """How to train from now on; the weights stay (a new learning rate starts the plateau watch afresh)."""
+        if lr != self.lr:
+            self.marks.clear()
         self.lr, self.mode, self.steps_per_frame = lr, mode, steps_per_frame
+
+    def span(self) -> int:
+        """Steps over which a stuck loss must not fall (PLATEAU_SPAN / lr)."""
+        return max(PLATEAU_MARKS, math.ceil(PLATEAU_SPAN / self.lr))
+
+    def watch(self, loss: float) -> None:
+        """Keep the loss after this step if it is due for the plateau watch."""
+        if self.step % math.ceil(self.span() / PLATEAU_MARKS) == 0:
+            self.marks.append((self.step, loss))
+
+    def plateaued(self, loss: float) -> bool:
+        """Whether the loss fell by less than PLATEAU_DROP of itself over the last span of steps."""
+        before = [past for step, past in self.marks if step <= self.step - self.span()]
+        return bool(before) and before[-1] - loss < PLATEAU_DROP * before[-1]
+
+    def stuck(self, loss: float, solved: bool) -> bool:
+        """Not solved and no longer learning: a local minimum (for the neuron on XOR, its best is 0.25)."""
+        trapped = self.kind == "neuron" or (self.mode == "batch" and loss < SADDLE_LOSS)
+        return not solved and trapped and self.plateaued(loss)
 
     def start(self) -> None:
         """Run until paused, or until the step limit."""
@@ -104,6 +144,7 @@ class Trainer:
         for _ in range(min(steps, self.max_steps - self.step)):
             self.sgd_step()
             losses.append(self.loss())
+            self.watch(losses[-1])
         if self.step >= self.max_steps and self.running:
             self.running = False
             self.stopped = f"stopped at the step limit of {self.max_steps}; reset to train again"
@@ -142,14 +183,15 @@ def state_frame(trainer: Trainer, losses: list[float], size: int) -> bytes:
         "losses": np.array(losses, dtype=np.float64),
     }
     is_network = trainer.kind == "network"
+    loss, solved = trainer.loss(), all((p.yhat > 0.5) == (p.y > 0.5) for p in pts)
     if is_network:
         hidden = output_part(model).forward(grid_points(HIDDEN_GRID, HIDDEN_BOX))
         arrays["hidden_surface"] = hidden.reshape(HIDDEN_GRID, HIDDEN_GRID)
     header = XorStateHeader(
         model=trainer.kind, task=trainer.task, seed=trainer.seed, lr=trainer.lr, mode=trainer.mode,
         steps_per_frame=trainer.steps_per_frame, step=trainer.step, running=trainer.running, stopped=trainer.stopped,
-        loss=trainer.loss(), params=params, grads=trainer.grads, example=trainer.example,
-        solved=all((p.yhat > 0.5) == (p.y > 0.5) for p in pts), points=pts, box=INPUT_BOX, size=size,
+        loss=loss, params=params, grads=trainer.grads, example=trainer.example, solved=solved,
+        stuck=trainer.stuck(loss, solved), points=pts, box=INPUT_BOX, size=size,
         line=None if is_network else line_in_box(params["w1"], params["w2"], params["b"], INPUT_BOX),
         hidden_box=HIDDEN_BOX if is_network else None,
         hidden_size=HIDDEN_GRID if is_network else None,
@@ -166,6 +208,14 @@ LAYER2 = (("w5", "z1", ["w5", "z1", "yhat"]), ("w6", "z2", ["w6", "z2", "yhat"])
 # Layer 1 of the slide: (parameter, the hidden node it feeds, the input it multiplies).
 LAYER1 = (("w1", "z1", "x1"), ("w2", "z2", "x1"), ("w3", "z1", "x2"), ("w4", "z2", "x2"), ("b1", "z1", None),
           ("b2", "z2", None))
+# Each sigmoid's pre-activation as the slides write it, and where it sits in the engine's trace:
+# (Dense layer, sigmoid layer, column).
+PRE_ACTIVATIONS = {
+    "z1": ("w1 x1 + w3 x2 + b1", "hidden", "sigma1", 0),
+    "z2": ("w2 x1 + w4 x2 + b2", "hidden", "sigma1", 1),
+    "yhat": ("w5 z1 + w6 z2 + b3", "output", "sigma2", 0),
+}
+SIGMOID = ACTIVATIONS["sigmoid"]
 
 
 def sigmoid_factors(out: str, values: dict[str, float], times: str | None) -> list[Factor]:
@@ -179,8 +229,21 @@ def product(factors: Iterable[Factor]) -> float:
     return float(np.prod([f.value for f in factors]))
 
 
-def traced_values(net: SlideModel, x: np.ndarray, y: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
-    """One traced forward and backward pass: every symbol's value, and the engine's ∂l/∂ of ŷ, z₁, z₂, every weight."""
+def sigmoid_primes(trace: dict[str, LayerTrace]) -> dict[str, SigmoidPrime]:
+    """The σ′ line of each sigmoid (z₁, z₂, ŷ) from the traced pass: a, σ(a) and the engine's σ′(a)."""
+    primes = {}
+    for out, (arg, dense, sigma, column) in PRE_ACTIVATIONS.items():
+        a, h = float(trace[dense].output[0, column]), float(trace[sigma].output[0, column])
+        derivative = float(SIGMOID.derivative(np.array([a]), np.array([h]))[0])
+        primes[out] = SigmoidPrime(out=out, arg=arg, a=a, sigma=h, derivative=derivative)
+    return primes
+
+
+def traced_values(
+    net: SlideModel, x: np.ndarray, y: np.ndarray
+) -> tuple[dict[str, float], dict[str, float], dict[str, SigmoidPrime]]:
+    """One traced forward and backward pass: every symbol's value, the engine's ∂l/∂ of ŷ, z₁, z₂ and every
+    weight, and each sigmoid's σ′ line."""
     model = net.model
     yhat = model.forward(x, trace=True)
     loss, dout = squared_error(yhat, y)
@@ -191,22 +254,25 @@ def traced_values(net: SlideModel, x: np.ndarray, y: np.ndarray) -> tuple[dict[s
               "yhat": float(trace["sigma2"].output[0, 0]), "l": loss, **net.values()}
     dz = trace["output"].grad_input[0]
     engine = {"yhat": float(trace["sigma2"].grad_output[0, 0]), "z1": float(dz[0]), "z2": float(dz[1]), **net.grads()}
-    return values, engine
+    return values, engine, sigmoid_primes(trace)
 
 
-def derivation_steps(values: dict[str, float], engine: dict[str, float]) -> list[DerivationStep]:
+def derivation_steps(
+    values: dict[str, float], engine: dict[str, float], primes: dict[str, SigmoidPrime]
+) -> list[DerivationStep]:
     """The slides' derivation in order: ∂l/∂ŷ, then layer 2 (w₅, w₆, b₃, z₁, z₂), then layer 1 (w₁…w₄, b₁, b₂)."""
     first = [Factor(expr="2", value=2.0), Factor(expr="y - yhat", value=values["y"] - values["yhat"]),
              Factor(expr="-1", value=-1.0)]
     dl_dyhat = Term(of="l", wrt="yhat", value=engine["yhat"])
     steps = [DerivationStep(id="yhat", layer="loss", target=dl_dyhat, carried=None, local=dl_dyhat, factors=first,
-                            product=product(first), highlight=["yhat"])]
+                            sigmoid=None, product=product(first), highlight=["yhat"])]
     for name, times, parts in LAYER2:
         factors = sigmoid_factors("yhat", values, times)
         local = Term(of="yhat", wrt=name, value=product(factors))
         steps.append(DerivationStep(
             id=name, layer="layer 2", target=Term(of="l", wrt=name, value=engine[name]), carried=dl_dyhat,
-            local=local, factors=factors, product=dl_dyhat.value * local.value, highlight=parts,
+            local=local, factors=factors, sigmoid=primes["yhat"], product=dl_dyhat.value * local.value,
+            highlight=parts,
         ))
     for name, node, times in LAYER1:
         factors = sigmoid_factors(node, values, times)
@@ -214,7 +280,7 @@ def derivation_steps(values: dict[str, float], engine: dict[str, float]) -> list
         carried = Term(of="l", wrt=node, value=engine[node])
         steps.append(DerivationStep(
             id=name, layer="layer 1", target=Term(of="l", wrt=name, value=engine[name]), carried=carried,
-            local=local, factors=factors, product=carried.value * local.value,
+            local=local, factors=factors, sigmoid=primes[node], product=carried.value * local.value,
             highlight=[name, node] + ([times] if times else []),
         ))
     return steps
@@ -248,9 +314,9 @@ def gradient_check(net: SlideModel, x: np.ndarray, y: np.ndarray, analytic: dict
 def derivation(trainer: Trainer, example: int) -> XorDerivation:
     """The derivation message for one example at the trainer's current weights (the 2-2-1 network only)."""
     x, y = INPUTS[example : example + 1], targets(trainer.task)[example : example + 1]
-    values, engine = traced_values(trainer.net, x, y)
+    values, engine, primes = traced_values(trainer.net, x, y)
     return XorDerivation(
-        example=example, step=trainer.step, values=values, steps=derivation_steps(values, engine),
+        example=example, step=trainer.step, values=values, steps=derivation_steps(values, engine, primes),
         check=gradient_check(trainer.net, x, y, engine), eps=GRADCHECK_EPS,
     )
 

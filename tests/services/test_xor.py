@@ -205,3 +205,77 @@ def test_derivation_leaves_the_training_state_alone() -> None:
     derivation(trainer, 3)
     assert trainer.net.values() == values and trainer.step == step
     assert trainer.train(1)
+
+
+def frame_header(trainer: Trainer) -> dict:
+    return unpack_frame(state_frame(trainer, [], GRID))[0]
+
+
+def test_seed_5_gets_stuck_in_a_local_minimum_near_0_17_and_stays() -> None:
+    trainer = Trainer("network", max_steps=10**6, seed=5)
+    while not frame_header(trainer)["stuck"] and trainer.step < 2500:
+        trainer.train(50)
+    header = frame_header(trainer)
+    assert header["stuck"] and not header["solved"], trainer.step
+    assert 1000 <= trainer.step <= 2000 and 0.165 < header["loss"] < 0.175
+    trainer.train(5000)
+    header = frame_header(trainer)
+    assert header["stuck"] and header["loss"] > 0.165, "gradient descent never leaves it"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 9])
+def test_a_run_that_solves_xor_is_never_called_stuck_on_its_way(seed: int) -> None:
+    trainer = Trainer("network", max_steps=10**6, seed=seed)  # seed 0 sits near 0.25 for 600 steps first
+    while not (header := frame_header(trainer))["solved"]:
+        assert not header["stuck"], (seed, trainer.step, header["loss"])
+        trainer.train(25)
+    assert trainer.step <= STEP_BOUND
+
+
+def test_one_example_at_a_time_a_plateau_is_not_called_stuck() -> None:
+    trainer = trained(3000, seed=0, mode="example")  # near 0.17 here, escaping at step 4,750
+    assert trainer.loss() > 0.16
+    assert not frame_header(trainer)["stuck"]
+
+
+def test_a_small_learning_rate_is_given_a_longer_span_before_a_plateau_counts() -> None:
+    trainer = Trainer("network", max_steps=10**6, seed=5)
+    trainer.configure(0.5, "batch", 10)
+    trainer.train(2000)  # stuck by 1,700 steps at lr 2; at lr 0.5 the same path takes four times the steps
+    assert not frame_header(trainer)["stuck"]
+    trainer.train(6000)
+    assert frame_header(trainer)["stuck"]
+
+
+@pytest.mark.parametrize(("task", "stuck"), [("xor", True), ("and", False), ("or", False)])
+def test_the_single_neuron_is_stuck_at_025_on_xor_and_solves_and_and_or(task: str, stuck: bool) -> None:
+    trainer = Trainer("neuron", max_steps=10**6, task=task)
+    trainer.train(600)
+    header = frame_header(trainer)
+    assert (header["stuck"], header["solved"]) == (stuck, not stuck)
+
+
+def test_a_reset_starts_the_plateau_watch_afresh() -> None:
+    trainer = Trainer("neuron", max_steps=10**6)
+    trainer.train(600)
+    trainer.reset(0, "xor")
+    trainer.train(100)
+    assert not frame_header(trainer)["stuck"]
+
+
+@pytest.mark.parametrize("example", range(4))
+def test_every_sigmoid_step_carries_the_slides_sigma_prime_line_from_the_engine(example: int) -> None:
+    message = derivation(trained(300, seed=2), example)
+    v = message.values
+    pre = {"z1": v["w1"] * v["x1"] + v["w3"] * v["x2"] + v["b1"], "z2": v["w2"] * v["x1"] + v["w4"] * v["x2"] + v["b2"],
+           "yhat": v["w5"] * v["z1"] + v["w6"] * v["z2"] + v["b3"]}
+    assert message.steps[0].sigmoid is None
+    for step in message.steps[1:]:
+        prime = step.sigmoid
+        assert prime.out == step.local.of
+        assert prime.a == pytest.approx(pre[prime.out], rel=1e-12, abs=1e-15)
+        assert prime.sigma == v[prime.out] == pytest.approx(float(sigmoid(np.array(prime.a))), rel=1e-12)
+        assert prime.derivative == pytest.approx(prime.sigma * (1 - prime.sigma), rel=1e-15)
+        times = [f.value for f in step.factors[2:]]
+        assert step.local.value == pytest.approx(prime.derivative * np.prod(times), rel=1e-12)
+    assert message.steps[1].sigmoid.arg == "w5 z1 + w6 z2 + b3"

@@ -153,6 +153,7 @@ class XorStateHeader(Message):
     grads: dict[str, float] | None  # gradient of the last step's loss by slide name; None before any step
     example: int | None  # the example the last step learned from (example mode)
     solved: bool  # every point on the right side of ŷ = 0.5
+    stuck: bool  # not solved and the loss no longer falls: a local minimum (the single neuron on XOR: 0.25)
     points: list[XorPoint]
     box: Point
     size: int
@@ -177,6 +178,16 @@ class Factor(Message):
     value: float
 
 
+class SigmoidPrime(Message):
+    """The slide's σ′ line for a step through a sigmoid: σ′(a) = σ(a)(1 − σ(a)) at that neuron's a."""
+
+    out: str  # the neuron's output: "yhat", "z1" or "z2"
+    arg: str  # its pre-activation a written in slide names, e.g. "w5 z1 + w6 z2 + b3"
+    a: float  # a's value, from the engine's trace (the Dense layer's output)
+    sigma: float  # σ(a): the sigmoid layer's traced output (= the value of out)
+    derivative: float  # σ′(a) from the engine's activation registry
+
+
 class DerivationStep(Message):
     """One equation of the slides' derivation: target = carried · local, local = product of factors."""
 
@@ -186,6 +197,7 @@ class DerivationStep(Message):
     carried: Term | None  # the factor carried over from an earlier step, e.g. ∂l/∂ŷ (None for ∂l/∂ŷ itself)
     local: Term  # the factor this step computes, e.g. ∂ŷ/∂w5 (the target itself for ∂l/∂ŷ)
     factors: list[Factor]  # local written out as the slide writes it: ŷ · (1 − ŷ) · z1
+    sigmoid: SigmoidPrime | None  # the σ′ the local factor comes from (None for ∂l/∂ŷ)
     product: float  # carried · local (or the factors' product), computed from the traced values
     highlight: list[str]  # diagram parts the step uses: edges w1…b3, nodes x1, x2, z1, z2, yhat
 
@@ -207,7 +219,7 @@ class XorDerivation(Message):
     example: int
     step: int  # the network's training step the derivation was made at
     values: dict[str, float]  # every symbol's current number: x1, x2, y, z1, z2, yhat, l, w1…b3
-    steps: list[DerivationStep]
+    steps: list[DerivationStep]  # in the slides' order; every step after the first goes through a sigmoid
     check: list[GradientCheckRow]
     eps: float  # the finite differences' step: central differences at eps and eps/2, Richardson-extrapolated
 
