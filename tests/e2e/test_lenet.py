@@ -1,5 +1,5 @@
 """/lenet in Chromium against a real server: drawing with the mouse, live predictions, feature maps, receptive
-fields, gradients, teaching, the preprocessing switch, keyboard use and a phone-sized screen."""
+fields, gradients, teaching, the preprocessing switch, keyboard use, the projected stage and a touch phone."""
 
 from __future__ import annotations
 
@@ -14,14 +14,17 @@ import numpy as np
 import pytest
 
 from app.services.png import decode_png
+from tests.e2e.stage import PROJECTORS, off_screen, viewport_shot
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.e2e
 
 PAD = 280
 PHONE = {"width": 390, "height": 844}
+SCREENS = {**PROJECTORS, "16:10": {"width": 1440, "height": 900}}
+CONV1_MIN_WIDTH = {"720p": 80, "1080p": 120, "16:10": 80}  # CSS px a back row can read (issue 12)
 STAGES = ["input", "conv1", "pool1", "conv2", "pool2", "fc1", "fc2", "fc3"]
 
 # Distinct colours on a canvas (more than one means it is not blank).
@@ -227,6 +230,7 @@ def test_on_a_phone_the_page_fits_and_the_layers_scroll_sideways(
 ) -> None:
     page.set_viewport_size(PHONE)
     open_lenet(page, base_url)
+    page.locator("#draw-canvas").scroll_into_view_if_needed()  # the student scrolls to the pad to draw
     pad = page.locator("#draw-canvas").bounding_box()
     assert pad["width"] <= PHONE["width"] - 20
     draw_one(page)
@@ -235,3 +239,54 @@ def test_on_a_phone_the_page_fits_and_the_layers_scroll_sideways(
     strip = page.locator(".lenet-strip")
     assert strip.evaluate("s => s.scrollWidth > s.clientWidth")
     screenshot(page, "lenet-390x844")
+
+
+@pytest.mark.parametrize("size", SCREENS)
+def test_projected_the_whole_network_is_on_one_screen_with_conv1_maps_a_hall_can_read(
+    page: Page, base_url: str, screenshot_dir: Path, console_errors: list[str], size: str
+) -> None:
+    page.set_viewport_size(SCREENS[size])
+    page.goto(f"{base_url}/lenet?present=1")
+    page.wait_for_selector('[data-testid="map-conv2-0"]')
+    page.locator("#lenet-example").select_option("3")
+    settled(page)
+    elements = ["#draw-canvas", '[data-testid="prediction"]', '[data-testid="probabilities"]', "#lenet-controls",
+                *[f'.fm-column[data-stage="{stage}"]' for stage in STAGES]]
+    assert [reason for selector in elements if (reason := off_screen(page, selector))] == []
+    widths = [page.get_by_test_id(f"map-conv1-{channel}").bounding_box()["width"] for channel in range(6)]
+    assert min(widths) >= CONV1_MIN_WIDTH[size], widths
+    assert page.evaluate("document.scrollingElement.scrollTop") == 0, "the bar stays on top: the window never scrolls"
+    viewport_shot(page, screenshot_dir, f"lenet-stage-{size}")
+    assert console_errors == []
+
+
+def test_on_a_touch_phone_the_prediction_stays_in_view_above_the_pad_while_drawing(
+    browser: Browser, base_url: str, screenshot_dir: Path
+) -> None:
+    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    open_lenet(tab, base_url)
+    pad = tab.locator("#draw-canvas")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    assert box["width"] >= 0.7 * PHONE["width"], "a pad a finger can draw on"
+    touch = context.new_cdp_session(tab)
+
+    def finger(kind: str, x: float = 0, y: float = 0) -> None:
+        """One touch event at (x, y) in pad units (0..280), as a finger on the glass sends it."""
+        point = {"x": box["x"] + x * box["width"] / PAD, "y": box["y"] + y * box["height"] / PAD}
+        touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [] if kind == "touchEnd" else [point]})
+
+    finger("touchStart", 150, 45)
+    for x, y in [(148, 80), (146, 110), (144, 145), (142, 175), (140, 205), (138, 235)]:
+        finger("touchMove", x, y)
+    tab.wait_for_function("() => /^[0-9]$/.test(document.querySelector('[data-testid=prediction]').textContent)")
+    assert off_screen(tab, "#draw-canvas") is None and off_screen(tab, '[data-testid="prediction"]') is None
+    finger("touchEnd")
+    assert prediction(tab) == "1"
+    assert off_screen(tab, "#draw-canvas") is None and off_screen(tab, '[data-testid="prediction"]') is None
+    tab.evaluate("window.scrollBy(0, 200)")  # the pad half scrolled away: the answer sticks to the top
+    assert off_screen(tab, '[data-testid="prediction"]') is None
+    viewport_shot(tab, screenshot_dir, "lenet-phone-touch")
+    context.close()

@@ -1,6 +1,8 @@
 // The /lenet page: wires the drawing pad to /ws/lenet and the server's frames to the views. Every number shown
 // comes from the server (docs/protocol/lenet.md); this file only routes them: which frame goes to which view,
-// and which of the server's numbers describe the unit the student points at. In a classroom room, lenet-room.js
+// and which of the server's numbers describe the unit the student points at. A click or Enter on a conv unit
+// zooms the network into that unit's computation (the server sends its numbers with each answer while zoomed);
+// Escape or "Back" zooms out. In a classroom room, lenet-room.js
 // adds the class gallery, the drawing the teacher shows to everyone and the teacher's pad shared live.
 
 import { DIVERGING, SEQUENTIAL } from "../lib/colors.js";
@@ -20,12 +22,15 @@ import { PredictionReadout } from "../views/prediction-readout.js";
 import { ProbabilityBars } from "../views/probability-bars.js";
 import { TeachResult } from "../views/teach-result.js";
 import { UnitDetails } from "../views/unit-details.js";
+import { UnitEdges } from "../views/unit-edges.js";
+import { UnitZoom } from "../views/unit-zoom.js";
 import { EXAMPLES } from "./lenet-examples.js";
 import { connectRoom } from "./lenet-room.js";
 
 const UPLOAD_SIDE = 140; // the pad is sent as 140×140 ink bytes (about 20 KB)
 const SEND_EVERY_MS = 40; // at most 25 drawings a second, under the server's per-socket message rate
 const NOTICE_MS = 6000;
+const ZOOM_MS = 450; // the zoom's transition in lenet.css
 const SCALES = { sequential: SEQUENTIAL, diverging: DIVERGING };
 
 const $ = (id) => document.getElementById(id);
@@ -36,6 +41,7 @@ const view = { explain: false, target: null, show: "activations" };
 let model = null; // the last model frame: stages, receptive fields, weights
 let last = null; // the last prediction frame
 let selected = null; // the unit the student points at
+let zoomed = null; // the conv unit whose computation the stage shows, or null
 let seq = 0;
 const sentAt = new Map();
 let noticeTimer = null;
@@ -65,6 +71,8 @@ const saliencyLegend = new ColourLegend($("lenet-saliency-legend"), {
 const stripLegend = new ColourLegend($("lenet-strip-legend"), { scale: SEQUENTIAL, caption: "" });
 const details = new UnitDetails($("lenet-unit"), { scales: SCALES });
 const lesson = new TeachResult($("lenet-teach-result"));
+const edges = new UnitEdges($("lenet-edges"), document.querySelector(".lenet-strip"));
+const zoom = new UnitZoom($("lenet-zoom-heading"), $("lenet-zoom-body"));
 let strip = null; // FeatureMaps, built when the model frame arrives
 const classroom = connectRoom({
   pad,
@@ -77,6 +85,10 @@ const classroom = connectRoom({
 const socket = new Socket("/ws/lenet", {
   onStatus: (status) => {
     connection.update(status);
+    if (status === "closed" && last) {
+      readout.stale();
+      document.querySelector(".lenet-answer").classList.add("is-stale");
+    }
     if (status === "ready") {
       socket.send({ type: LENET.describe });
       sendDraw();
@@ -103,6 +115,7 @@ function sendDraw() {
   sentAt.set(seq, performance.now());
   $("lenet-timing").dataset.sent = String(seq); // with data-answered: a hook for scripts and tests
   const header = { type: LENET.draw, preprocess: state.preprocess, explain: view.explain, target: view.target, seq };
+  if (zoomed) header.unit = { stage: zoomed.stage, channel: zoomed.channel, row: zoomed.row, col: zoomed.col };
   socket.request(withDrawing(header), LENET.prediction, LENET.draw);
 }
 
@@ -124,7 +137,7 @@ function teach(label) {
 function showModel(frame) {
   model = frame;
   if (!strip) {
-    strip = new FeatureMaps($("lenet-strip"), { stages: frame.header.stages, scales: SCALES, onSelect: select });
+    strip = new FeatureMaps($("lenet-strip"), { stages: frame.header.stages, scales: SCALES, onSelect: select, onOpen: openZoom });
   }
   const { model: weights, taught_steps: steps } = frame.header;
   $("lenet-model-state").textContent = weights === "taught"
@@ -144,6 +157,7 @@ function showPrediction(frame) {
     $("lenet-timing").textContent = `answered in ${roundTrip.toFixed(0)} ms (server ${header.server_ms} ms)`;
   }
   last = frame;
+  document.querySelector(".lenet-answer").classList.remove("is-stale");
   $("lenet-timing").dataset.answered = String(header.seq);
   render();
   if (!header.empty && !pad.drawing) saveLastDigit(rows(frame.arrays.input.data, 28));
@@ -165,6 +179,7 @@ function render() {
     saliency.update(null);
     strip?.update({ values: null });
     showSelection();
+    if (zoomed) zoom.update(null);
     return;
   }
   const probability = header.probabilities[header.prediction];
@@ -176,15 +191,16 @@ function render() {
   $("lenet-saliency").hidden = $("lenet-saliency-legend").hidden = !explained;
   if (explained) {
     const largest = maxAbs(arrays["grad.input"].data);
-    saliency.update({ values: arrays["grad.input"].data, width: 28, height: 28, bounds: [-largest, largest] });
+    saliency.update({ values: arrays["grad.input"].data, base: arrays.input.data, width: 28, height: 28, bounds: [-largest, largest] });
     saliencyLegend.update([-largest, largest]);
     const { target, score } = header.explain;
-    $("lenet-saliency-caption").textContent = `∂ score of ${target} / ∂ pixel`;
+    $("lenet-saliency-caption").textContent = `∂ score of ${target} / ∂ pixel, over the input`;
     $("lenet-explain-text").textContent = `Explaining the score of ${target} (s = ${score.toFixed(2)}, before softmax): ` +
       "red pixels would raise it if inked more, blue ones lower it. The layers can show the same gradient at every unit.";
   }
   renderStrip();
   showSelection();
+  showZoom();
 }
 
 function renderStrip() {
@@ -194,7 +210,7 @@ function renderStrip() {
   for (const stage of model.header.stages) {
     values[stage.name] = last.arrays[gradients ? `grad.${stage.name}` : stage.name]?.data;
   }
-  strip.update({ values, gradients });
+  strip.update({ values, gradients, base: last.arrays.input.data });
   stripLegend.setScale(gradients ? DIVERGING : SEQUENTIAL, gradients
     ? "gradient of the explained score at each unit: blue negative, white 0, red positive (range per layer)"
     : "activation from 0 to the layer's largest value (range per layer, written under each layer); fc3 scores: blue negative, red positive");
@@ -258,6 +274,8 @@ function showSelection() {
   if (!selected || !model) return;
   const regions = regionsFor(selected);
   strip.highlight(selected, regions);
+  const earlier = model.header.stages.slice(0, stageIndex(selected.stage)).map((stage) => stage.name).filter((name) => regions[name]);
+  edges.update([selected.stage, ...earlier.reverse()]);
   const onInput = selected.stage === "input"
     ? [selected.row, selected.row, selected.col, selected.col]
     : regions.input && [...regions.input.rows, ...regions.input.cols];
@@ -410,6 +428,53 @@ function denseGroups(unit, stage, previous) {
   ];
 }
 
+// ---- Zooming into one conv unit's computation ----
+
+/** Fly into a conv unit: the strip grows from the unit and fades as its computation grows in its place. */
+function openZoom(unit) {
+  zoomed = { ...unit };
+  const network = $("lenet-network");
+  const marker = document.querySelector(`.fm-column[data-stage="${unit.stage}"] .unit-box:not([hidden])`);
+  if (marker) {
+    const from = network.getBoundingClientRect();
+    const at = marker.getBoundingClientRect();
+    const origin = `${at.left + at.width / 2 - from.left}px ${at.top + at.height / 2 - from.top}px`;
+    network.querySelector(".lenet-strip").style.transformOrigin = origin;
+    $("lenet-zoom").style.transformOrigin = origin;
+  }
+  zoom.wait(unit);
+  $("lenet-zoom").hidden = false;
+  void $("lenet-zoom").offsetWidth; // start the transition from the unit's place
+  network.classList.add("is-zoomed");
+  $("lenet-zoom-back").focus({ preventScroll: true });
+  sendDraw();
+}
+
+function closeZoom() {
+  if (!zoomed) return;
+  const unit = zoomed;
+  zoomed = null;
+  const network = $("lenet-network");
+  network.classList.remove("is-zoomed");
+  setTimeout(() => ($("lenet-zoom").hidden = zoomed === null), ZOOM_MS); // once it has faded out
+  document.querySelector(`.fm-column[data-stage="${unit.stage}"]`)?.focus({ preventScroll: true });
+}
+
+function showZoom() {
+  const unit = last?.header.unit;
+  if (!zoomed || !unit || !["stage", "channel", "row", "col"].every((key) => unit[key] === zoomed[key])) return;
+  const previous = last.arrays[unit.previous];
+  zoom.update(unit, { data: previous.data, shape: previous.shape });
+}
+
+$("lenet-zoom-back").addEventListener("click", closeZoom);
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && zoomed) {
+    event.preventDefault();
+    closeZoom();
+  }
+});
+
 // ---- Small helpers ----
 
 function maxAbs(data) {
@@ -473,6 +538,7 @@ function setExplain(explain, target) {
   if (explain === view.explain && target === view.target) return;
   if (explain !== view.explain) {
     view.explain = explain;
+    $("lenet-stage").classList.toggle("is-explaining", explain);
     $("lenet-explain").setAttribute("aria-pressed", String(explain));
     document.querySelectorAll("#lenet-targets button").forEach((button) => (button.disabled = !explain));
     document.querySelector("input[name=lenet-show][value=gradients]").disabled = !explain;

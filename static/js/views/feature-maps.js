@@ -1,12 +1,14 @@
 // The layer strip: every stage of LeNet-5, left to right as the data flows (input → conv1 → pool1 → conv2 →
 // pool2 → fc1 → fc2 → fc3). Spatial stages show one heatmap per feature map, dense stages one pixel per unit in
-// a tall strip. Hovering, tapping or moving with the keyboard selects a unit (reported through onSelect);
-// highlight() draws the windows the selected unit reads in earlier stages. Every value comes from the server.
+// a tall strip. Hovering, tapping or moving with the keyboard selects a unit (reported through onSelect); a click
+// or Enter on a conv unit opens it (onOpen: the page zooms into its computation). highlight() draws the windows
+// the selected unit reads in earlier stages. Every value comes from the server.
 
 import { cellAt, paintHeatmap } from "../lib/canvas.js";
 import { formatNumber } from "../lib/format.js";
+import { paintOverlay } from "./heatmap-figure.js";
 
-const GRID_COLUMNS = { 16: 2 }; // 16 maps sit in 2 columns of 8, fewer in one column
+const GRID_COLUMNS = { 6: 2, 16: 2 }; // 6 maps sit in 2 columns of 3, 16 in 2 columns of 8
 
 function spatial(stage) {
   return stage.shape.length === 3;
@@ -29,13 +31,15 @@ function short(value) {
 export class FeatureMaps {
   /**
    * el: an empty container. options: stages (the model frame's list), scales {sequential, diverging} (LUTs),
-   * onSelect(unit) with unit {stage, channel, row, col} (a dense unit is row `index` of channel 0, column 0).
+   * onSelect(unit) with unit {stage, channel, row, col} (a dense unit is row `index` of channel 0, column 0),
+   * onOpen(unit) for a conv unit clicked or given Enter.
    */
-  constructor(el, { stages, scales, onSelect }) {
+  constructor(el, { stages, scales, onSelect, onOpen = () => {} }) {
     this.el = el;
     this.stages = stages;
     this.scales = scales;
     this.onSelect = onSelect;
+    this.onOpen = onOpen;
     this.selected = null;
     this.columns = new Map();
     el.classList.add("feature-maps");
@@ -43,6 +47,11 @@ export class FeatureMaps {
     this.listeners = {
       pointermove: (event) => event.pointerType !== "touch" && this.pick(event),
       pointerdown: (event) => this.pick(event),
+      click: (event) => {
+        if (!event.target.closest?.(".fm-map")) return;
+        this.pick(event);
+        this.open(event.target.closest(".fm-column"));
+      },
       keydown: (event) => this.key(event),
     };
     for (const [name, listener] of Object.entries(this.listeners)) el.addEventListener(name, listener);
@@ -57,7 +66,8 @@ export class FeatureMaps {
     column.tabIndex = 0;
     column.setAttribute("role", "group");
     const unitWord = spatial(stage) ? "a unit; Page Up and Page Down choose the map" : "a unit";
-    column.setAttribute("aria-label", `${stage.name}, ${shapeText(stage)}: ${stage.caption}. Arrow keys choose ${unitWord}.`);
+    const open = stage.kind === "conv" ? " Enter zooms into its computation." : "";
+    column.setAttribute("aria-label", `${stage.name}, ${shapeText(stage)}: ${stage.caption}. Arrow keys choose ${unitWord}.${open}`);
     const title = document.createElement("h3");
     title.className = "fm-title";
     title.textContent = stage.name;
@@ -67,6 +77,7 @@ export class FeatureMaps {
     const maps = document.createElement("div");
     maps.className = "fm-maps";
     maps.style.setProperty("--columns", String(GRID_COLUMNS[channels] ?? 1));
+    if (!spatial(stage)) maps.style.setProperty("--units", String(height));
     const cells = [];
     for (let channel = 0; channel < channels; channel++) {
       const cell = document.createElement("div");
@@ -110,11 +121,12 @@ export class FeatureMaps {
   }
 
   /**
-   * data: {values: {stage: Float32Array} (null: blank every map), gradients: bool}. Activations use the sequential scale from 0 (the
-   * diverging one for signed stages); gradients the diverging scale, symmetric about 0. One range per stage,
-   * so its maps compare with each other.
+   * data: {values: {stage: Float32Array} (null: blank every map), gradients: bool, base: the input's ink}.
+   * Activations use the sequential scale from 0 (the diverging one for signed stages); gradients the diverging
+   * scale, symmetric about 0, the input's (the saliency) laid over the input itself. One range per stage, so its
+   * maps compare with each other.
    */
-  update({ values, gradients = false }) {
+  update({ values, gradients = false, base = null }) {
     this.el.dataset.mode = gradients ? "gradients" : "activations";
     for (const { stage, cells, range, dims: [, height, width] } of this.columns.values()) {
       const data = values?.[stage.name];
@@ -127,7 +139,9 @@ export class FeatureMaps {
       const scale = gradients || stage.signed ? this.scales.diverging : this.scales.sequential;
       const size = height * width;
       cells.forEach(({ canvas }, channel) => {
-        paintHeatmap(canvas, data.subarray(channel * size, (channel + 1) * size), width, height, scale, bounds);
+        const map = data.subarray(channel * size, (channel + 1) * size);
+        if (gradients && base && stage.name === "input") paintOverlay(canvas, base, map, width, height, scale, bounds[1]);
+        else paintHeatmap(canvas, map, width, height, scale, bounds);
       });
       range.textContent = bounds[0] < 0 ? `±${short(bounds[1])}` : `0 … ${short(bounds[1])}`;
     }
@@ -152,9 +166,21 @@ export class FeatureMaps {
     this.select({ stage: column.dataset.stage, channel: Number(cell.dataset.channel), ...at });
   }
 
+  /** Open the selected unit when it is a conv unit of `column`. */
+  open(column) {
+    const unit = this.selected;
+    if (column?.dataset.kind === "conv" && unit?.stage === column.dataset.stage) this.onOpen(unit);
+  }
+
   key(event) {
     const column = event.target.closest?.(".fm-column");
     if (!column) return;
+    if (event.key === "Enter") {
+      if (this.selected?.stage !== column.dataset.stage) this.select({ stage: column.dataset.stage, channel: 0, row: 0, col: 0 });
+      event.preventDefault();
+      this.open(column);
+      return;
+    }
     const { dims: [channels, height, width] } = this.columns.get(column.dataset.stage);
     const moves = {
       ArrowUp: [0, -1, 0], ArrowDown: [0, 1, 0], ArrowLeft: [0, 0, -1], ArrowRight: [0, 0, 1],

@@ -1,8 +1,27 @@
-// One map drawn large: the 28×28 image the network sees, or the saliency map of the explained class. One canvas
-// pixel per value (CSS scales it up, pixelated), a colour scale from lib/colors.js, and an optional box marking
-// a receptive field, whose size is also written as text and in data attributes for scripts and tests.
+// One map drawn large: the 28×28 image the network sees, or the saliency map of the explained class laid over
+// it. One canvas pixel per value (CSS scales it up, pixelated), a colour scale from lib/colors.js, and an optional
+// box marking a receptive field, whose size is also written as text and in data attributes for scripts and tests.
 
 import { paintHeatmap } from "../lib/canvas.js";
+import { level } from "../lib/colors.js";
+
+/**
+ * Paint signed values over a greyscale base (ink 0..1, dark on white): each pixel takes the scale's colour with
+ * an opacity growing with |value| / bound, so the strongest pixels show in full and the rest let the digit through.
+ */
+export function paintOverlay(canvas, base, values, width, height, scale, bound) {
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext("2d");
+  const image = context.createImageData(width, height);
+  for (let i = 0; i < width * height; i++) {
+    const grey = 255 - 170 * Math.max(0, Math.min(1, base[i]));
+    const alpha = Math.min(1, (1.5 * Math.abs(values[i])) / bound);
+    const colour = scale[level(values[i], -bound, bound)];
+    image.data.set([0, 1, 2].map((c) => grey * (1 - alpha) + colour[c] * alpha).concat(255), 4 * i);
+  }
+  context.putImageData(image, 0, 0);
+}
 
 export class HeatmapFigure {
   /** el: a container holding a <canvas class="heatmap">; options.scale: a LUT from lib/colors.js. */
@@ -20,7 +39,10 @@ export class HeatmapFigure {
     this.frame.append(this.box);
   }
 
-  /** data: {values (row-major), width, height, bounds [lo, hi]} or null to blank the figure. */
+  /**
+   * data: {values (row-major), width, height, bounds [lo, hi], base?} or null to blank the figure; with base (ink
+   * 0..1) the signed values are laid over it (paintOverlay, bounds symmetric about 0).
+   */
   update(data) {
     this.el.dataset.blank = String(data === null);
     if (data === null) {
@@ -29,7 +51,8 @@ export class HeatmapFigure {
       return;
     }
     this.size = [data.height, data.width];
-    paintHeatmap(this.canvas, data.values, data.width, data.height, this.scale, data.bounds);
+    if (data.base) paintOverlay(this.canvas, data.base, data.values, data.width, data.height, this.scale, data.bounds[1]);
+    else paintHeatmap(this.canvas, data.values, data.width, data.height, this.scale, data.bounds);
   }
 
   /** Mark rows [r0, r1] × cols [c0, c1] (inclusive, already clipped to the map), or nothing with null. */

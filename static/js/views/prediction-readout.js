@@ -1,5 +1,5 @@
 // The network's answer in one big digit with its probability, or "Draw a digit" when the pad is empty: an
-// empty pad never shows a guess.
+// empty pad never shows a guess. An answer left over from before the connection dropped is marked stale.
 
 export class PredictionReadout {
   /** el: a container; the digit goes in its [data-role=digit] child and the sentence in [data-role=detail]. */
@@ -13,6 +13,7 @@ export class PredictionReadout {
   /** data: {prediction, probability, taught} or null when nothing is drawn. */
   update(data) {
     this.el.dataset.empty = String(data === null);
+    delete this.el.dataset.stale;
     if (data === null) {
       this.digit.textContent = "Draw a digit";
       this.digit.dataset.value = "";
@@ -23,6 +24,13 @@ export class PredictionReadout {
     this.digit.dataset.value = String(data.prediction);
     const weights = data.taught ? " (your taught copy of the weights)" : "";
     this.detail.textContent = `with probability ${(100 * data.probability).toFixed(1)}%${weights}`;
+  }
+
+  /** Mark the answer on screen as out of date: the connection dropped, so it may not match the drawing. */
+  stale() {
+    if (this.el.dataset.empty === "true") return;
+    this.el.dataset.stale = "true";
+    this.detail.textContent = "Connection lost: this answer is for an earlier drawing and may be out of date.";
   }
 
   destroy() {

@@ -1,8 +1,6 @@
 // What "teach this digit" did: the ten probabilities before and after the SGD steps side by side, the loss, and
 // how far each layer's parameters moved (‖Δθ‖ / ‖θ‖ and the largest single change), all as text and bars.
 
-import { formatNumber } from "../lib/format.js";
-
 function percent(p) {
   return p >= 0.9995 ? "100%" : p < 0.0005 ? (p > 0 ? "<0.1%" : "0%") : `${(100 * p).toFixed(1)}%`;
 }
@@ -40,7 +38,7 @@ export class TeachResult {
     const { label, steps, lr, before, after } = lesson;
     const plural = steps === 1 ? "step" : "steps";
     const summary = element("p", "teach-result__summary",
-      `${steps} SGD ${plural} (learning rate ${formatNumber(lr)}) on this drawing as a ${label}: ` +
+      `${steps} SGD ${plural} (learning rate ${String(Number(lr.toPrecision(3)))}) on this drawing as a ${label}: ` +
       `P(${label}) went from ${percent(before[label])} to ${percent(after[label])}, ` +
       `the loss −log P(${label}) from ${lesson.loss_before.toFixed(3)} to ${lesson.loss_after.toFixed(3)}.`);
     summary.dataset.testid = "teach-summary";
