@@ -239,3 +239,32 @@ def test_a_following_student_sees_the_teachers_digit_live(
     screenshot(teacher, "lenet-room-teacher-present-1920x1080")
     screenshot(student, "lenet-room-student-present-1920x1080")
     assert errors == {"teacher": [], "student": []}
+
+
+# The ink's opacity on the pad at a point given in pad units (0..280).
+INK_AT = """(canvas, [x, y]) => {
+  const scale = canvas.width / 280;
+  return canvas.getContext('2d').getImageData(Math.round(x * scale), Math.round(y * scale), 1, 1).data[3];
+}"""
+
+
+def test_a_followers_own_stroke_clears_the_teachers_digit_and_the_tag_resets_after_each_send(
+    new_person: Person, base_url: str
+) -> None:
+    teacher, student, errors = open_room(new_person, base_url)
+    draw_zero(teacher)
+    read = prediction(teacher)
+    student.wait_for_function("(read) => document.querySelector('[data-testid=prediction]').dataset.value === read",
+                              arg=read)
+    assert student.locator("#draw-canvas").evaluate(INK_AT, [80, 140]) > 0, "the teacher's 0 is on the pad"
+
+    draw_one(student)  # drawn on the teacher's 0: the 0 goes first, the 1 is the student's own
+    assert student.locator("#draw-canvas").evaluate(INK_AT, [80, 140]) == 0
+    assert prediction(student) == "1"
+    assert send(student, "1").startswith("Sent #1: LeNet read it as 1,")
+    assert student.get_by_test_id("room-submit-tag").input_value() == "", "the next drawing starts untagged"
+    teacher.locator('[data-testid="room-gallery-item"][data-id="1"]').wait_for()
+    assert cell(teacher, "1", "1") == 1
+    assert send(student, "").startswith("Sent #2:")
+    teacher.locator('[data-testid="room-gallery-item"][data-id="2"]').wait_for()
+    assert errors == {"teacher": [], "student": []}

@@ -2,7 +2,9 @@
 // drawing on the pad to the class gallery, optionally saying which digit it was meant to be; the teacher sees the
 // gallery with LeNet's predictions and the class's confusion matrix, and picks a drawing to show to everyone:
 // every tab in the room then puts it on its pad and looks at it through every layer. The teacher's pad is shared
-// live: a following student's pad gets the teacher's strokes. A tab in no room shows none of this.
+// live: a following student's pad gets the teacher's strokes (replacing whatever was on it), and a stroke the
+// student starts on them takes the pad back, so a drawing sent to the class is never one drawn over the
+// teacher's. A tab in no room shows none of this.
 
 import { encodeFrame } from "../lib/frames.js";
 import { SIDE, compactStrokes, decodePixels, tally } from "../lib/gallery.js";
@@ -42,6 +44,7 @@ class LenetRoom {
     this.shown = null; // the submission the teacher shows to everyone, or null
     this.onPad = null; // the id of the shown submission while it is on this tab's pad
     this.before = null; // this tab's own strokes from before the shown drawing took the pad
+    this.teachers = []; // the teacher's strokes on this (following) tab's pad, as the room's view put them there
     this.mine = new Map(); // student: id -> own submission
     this.gallery = new Map(); // teacher: id -> submission
     this.names = false;
@@ -134,6 +137,7 @@ class LenetRoom {
     setStatus($("room-submit-result"), retagged
       ? `Drawing #${submission.id} is now ${submission.tag === null ? "untagged" : `tagged ${submission.tag}`}.`
       : `Sent #${submission.id}: ${read}${said}.`);
+    if (!retagged) $("room-submit-tag").value = ""; // the next drawing is meant as nothing until the student says
     $("room-submit-result").dataset.id = String(submission.id);
     $("room-submit-result").dataset.prediction = String(submission.prediction);
     this.renderMine();
@@ -254,8 +258,23 @@ class LenetRoom {
       this.onPad = this.before = null;
       this.caption();
     }
+    if (this.teachers.length) this.takeBack();
     this.sendable();
     room.changed();
+  }
+
+  /** A stroke the student starts on the teacher's drawing clears the teacher's strokes from the pad first. */
+  takeBack() {
+    const { strokes } = this.pad;
+    const count = this.teachers.length;
+    const ours = this.teachers.every((stroke, i) => strokes[i] === stroke);
+    if (!ours || strokes.length <= count) {
+      if (!ours) this.teachers = []; // cleared, undone or replaced: the pad is the student's again
+      return;
+    }
+    this.teachers = [];
+    strokes.splice(0, count);
+    this.pad.redraw(); // calls changed() again, with nothing of the teacher's left
   }
 
   /** Only the student's own drawing goes to the gallery, not the one the teacher shows. */
@@ -284,7 +303,9 @@ class LenetRoom {
     }
     if (!Array.isArray(state.strokes) || !state.strokes.every(isPoints)) return;
     const widths = Array.isArray(state.widths) ? state.widths.map((w) => (Number.isFinite(w) && w > 0 ? w : undefined)) : [];
+    this.teachers = [];
     this.pad.load(state.strokes, widths); // changed() then drops a shown drawing's caption
+    this.teachers = [...this.pad.strokes];
   }
 
   // ---- Problems ----
