@@ -169,5 +169,11 @@ if (params.get("room") && key) {
   history.replaceState(null, "", location.pathname); // the key leaves the address bar (and the history) at once
 }
 render();
-if (page.dataset.joinCode && mode() === "none") ui.joinName.focus();
-else if (mode() === "none" && params.get("room")) ui.joinCode.value = params.get("room");
+if (page.dataset.joinCode && mode() === "none") {
+  // A phone opens the join card at the top, its Join button in view (a focused field would bring up the keyboard
+  // over it); elsewhere the name field takes the focus, ready for a name or Enter.
+  if (matchMedia("(pointer: coarse)").matches) document.getElementById("classroom-join").scrollIntoView({ block: "start" });
+  else ui.joinName.focus();
+} else if (mode() === "none" && params.get("room")) {
+  ui.joinCode.value = params.get("room");
+}
