@@ -11,14 +11,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.e2e.stage import off_screen
+
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.e2e
 
 Person = Callable[[], "tuple[Page, list[str]]"]
 CODE = re.compile(r"^[A-Z2-9]{6}$")
 PHONE = {"width": 390, "height": 844}
+ONE_LINE_PX = 56  # a folded room region on a phone: one line of text with its buttons
 
 
 def open_room_from_home(teacher: Page, base_url: str) -> str:
@@ -114,8 +117,8 @@ def test_a_student_follows_the_teachers_conv_walkthrough_leaves_and_catches_up(
         tab.wait_for_url(re.compile(r"/conv\?"))
         open_conv_ready(tab)
     student.evaluate("() => { window.arrived = true; }")  # gone if the page loads again
-    bar, main = student.get_by_test_id("room-bar").bounding_box(), student.locator("main").bounding_box()
-    assert bar["y"] + bar["height"] <= main["y"], "the room bar sits above the page, covering none of it"
+    bar, stage = student.get_by_test_id("room-bar").bounding_box(), student.locator("[data-present-stage]").first.bounding_box()
+    assert bar["y"] + bar["height"] <= stage["y"] + 1, "following brings the stage into view, under the room bar"
     for _ in range(3):
         teacher.locator("#conv-next").click()
     assert step_count(teacher).startswith("Step 4 of")
@@ -323,3 +326,118 @@ def test_sliders_dragged_by_the_teacher_move_on_the_students_page_without_reload
     student.locator("#why-depth-value").filter(has_text=re.compile("^6$")).wait_for()
     assert student.evaluate("() => window.arrived === true")
     assert teacher_errors == student_errors == []
+
+
+def phone_person(browser: Browser) -> tuple[Page, list[str]]:
+    """A phone (390×844, touch) of its own browser context, with the uncaught errors of its pages."""
+    tab = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True).new_page()
+    tab.set_default_timeout(10_000)
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    return tab, errors
+
+
+def tap(tab: Page, test_id: str) -> None:
+    """A finger on the element's middle (no scrolling first, as a locator's tap would do to a sticky bar)."""
+    box = tab.get_by_test_id(test_id).bounding_box()
+    tab.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def height(tab: Page, test_id: str) -> float:
+    return tab.get_by_test_id(test_id).bounding_box()["height"]
+
+
+def test_a_phone_joins_in_one_tap_and_the_room_keeps_to_one_line(
+    browser: Browser, new_person: Person, base_url: str, screenshot: Callable[[Page, str], Path]
+) -> None:
+    teacher, teacher_errors = new_person()
+    code = open_room_on_classroom(teacher, base_url)
+    phone, phone_errors = phone_person(browser)
+    phone.goto(f"{base_url}/join/{code}")
+    assert off_screen(phone, "[data-testid=room-join]") is None, "the join card comes first, Join on screen"
+    assert phone.get_by_test_id("room-join-code").input_value() == code
+    tap(phone, "room-join")
+    phone.get_by_test_id("room-waiting").filter(has_text="Waiting for your teacher").wait_for()
+    context = phone.context
+    screenshot(phone, "classroom-phone-joined-390x844")
+
+    teacher.goto(f"{base_url}/why-backprop")  # follow mode brings the phone to the page's stage, under the bar
+    phone.wait_for_url(re.compile(r"/why-backprop"))
+    phone.locator("#why-slide-counts table").wait_for()
+    phone.wait_for_timeout(500)
+    assert height(phone, "room") < ONE_LINE_PX
+    room_bottom = phone.get_by_test_id("room").bounding_box()["y"] + height(phone, "room")
+    assert abs(phone.locator("#why-slide").bounding_box()["y"] - room_bottom) < 2, "the stage starts under the bar"
+    assert phone.get_by_test_id("room-leave").is_hidden(), "the bar's buttons wait behind the expand button"
+
+    teacher.get_by_test_id("room-ask").click()
+    teacher.get_by_test_id("room-ask-prompt").fill("How many terms does layer 3 add?")
+    teacher.get_by_test_id("room-ask-kind").select_option("digit")
+    teacher.get_by_test_id("room-ask-send").click()
+    phone.get_by_test_id("room-question").wait_for()
+    digits = [phone.get_by_test_id(f"room-answer-digit-{d}").bounding_box() for d in range(10)]
+    assert len({round(box["y"]) for box in digits}) == 1, "the ten digits on one row"
+    screenshot(phone, "classroom-phone-question-390x844")
+    tap(phone, "room-answer-digit-8")
+    phone.locator("[data-testid=room-question][data-state=answered]").wait_for()
+    assert height(phone, "room") < 2 * ONE_LINE_PX, "an answered question folds to its status line"
+
+    teacher.get_by_test_id("room-reveal-answer").fill("8")
+    teacher.get_by_test_id("room-reveal").click()
+    phone.get_by_test_id("room-question-status").filter(has_text="The answer: 8").wait_for()
+    screenshot(phone, "classroom-phone-revealed-390x844")
+    phone.get_by_test_id("room-question").wait_for(state="hidden", timeout=8_000)  # put away after a few seconds
+    assert height(phone, "room") < ONE_LINE_PX
+
+    tap(phone, "room-expand")  # a tap brings back the buttons and the revealed question
+    phone.get_by_test_id("room-leave").wait_for()
+    assert phone.get_by_test_id("room-question").is_visible()
+    assert phone.get_by_test_id("room-expand").get_attribute("aria-expanded") == "true"
+    screenshot(phone, "classroom-phone-expanded-390x844")
+    tap(phone, "room-expand")
+    phone.get_by_test_id("room-leave").wait_for(state="hidden")
+
+    teacher.goto(f"{base_url}/neuron")  # on the next page the revealed question stays away
+    phone.wait_for_url(re.compile(r"/neuron"))
+    phone.get_by_test_id("room-bar-state").filter(has_text="Following your teacher").wait_for()
+    assert phone.get_by_test_id("room-question").is_hidden()
+    assert height(phone, "room") < ONE_LINE_PX
+    context.close()
+    assert teacher_errors == phone_errors == []
+
+
+def test_the_correct_answer_is_typed_on_the_teachers_phone_never_on_the_projected_screen(
+    browser: Browser, new_person: Person, base_url: str, screenshot: Callable[[Page, str], Path]
+) -> None:
+    projector, projector_errors = new_person()
+    code = open_room_on_classroom(projector, base_url)
+    projector.wait_for_function("() => document.querySelector('[data-testid=room-teacher-link]').value.includes('#key=')")
+    teacher_link = projector.get_by_test_id("room-teacher-link").input_value()
+    student, student_errors = new_person()
+    join_by_code(student, base_url, code)
+    remote, remote_errors = phone_person(browser)  # the teacher link opened on the teacher's phone
+    remote.goto(teacher_link)
+    remote.get_by_test_id("room-bar-state").filter(has_text="1 student connected").wait_for()
+
+    projector.goto(f"{base_url}/why-backprop?present=1")
+    student.wait_for_url(re.compile(r"/why-backprop"))
+    projector.get_by_test_id("room-ask").click()
+    projector.get_by_test_id("room-ask-prompt").fill("Which digit is on the board?")
+    projector.get_by_test_id("room-ask-kind").select_option("digit")
+    projector.get_by_test_id("room-ask-send").click()
+    projector.get_by_test_id("room-poll").wait_for()
+    assert projector.get_by_test_id("room-reveal-answer-field").is_hidden(), "no answer field on the projector"
+    assert projector.get_by_test_id("room-reveal-answer").is_hidden()
+    assert "teacher link" in projector.get_by_test_id("room-reveal-answer-private").inner_text()
+    screenshot(projector, "classroom-projector-question-present")
+
+    student.get_by_test_id("room-answer-digit-4").click()
+    remote.get_by_test_id("room-poll-count").filter(has_text="1 of 1 student answered").wait_for()
+    assert remote.get_by_test_id("room-reveal-answer").is_visible()
+    assert remote.get_by_test_id("room-reveal-answer-private").is_hidden()
+    remote.get_by_test_id("room-reveal-answer").fill("4")
+    tap(remote, "room-reveal")
+    projector.get_by_test_id("room-poll-count").filter(has_text="Revealed: 4").wait_for()
+    student.get_by_test_id("room-question-status").filter(has_text="The answer: 4. You answered 4. Right!").wait_for()
+    remote.context.close()
+    assert projector_errors == student_errors == remote_errors == []

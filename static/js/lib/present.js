@@ -62,10 +62,14 @@ function currentStage() {
     ?? document.querySelector("[data-present-stage]");
 }
 
+/** Scroll the current stage to the top of the view, in either mode (a following student's tab, say). */
+export function showStage() {
+  currentStage()?.scrollIntoView({ block: "start" });
+}
+
 /** In presentation mode, put the current stage exactly on screen: every stop opens on its stage, unscrolled. */
 export function openStage() {
-  if (!presenting()) return;
-  currentStage()?.scrollIntoView({ block: "start" });
+  if (presenting()) showStage();
 }
 
 function setPresenting(on) {

@@ -1,7 +1,10 @@
 // The classroom room on every page (templates/base.html loads this module after the page's own): starts the room
 // of this tab's membership (static/js/lib/room.js), and wires the room bar, the open question (the teacher's
 // answers and reveal, a student's answer controls), notices and the "Ask the room" dialog to the room's events.
+// A following student's tab scrolls to the page's stage, the view the teacher projects (lib/present.js). On a
+// phone the region is one line: a revealed question goes after a few seconds, and at once on the next page.
 
+import { showStage } from "../lib/present.js";
 import { ROOM } from "../lib/protocol.js";
 import { room } from "../lib/room.js";
 import { AnswerBars } from "../views/answer-bars.js";
@@ -27,12 +30,17 @@ const SUGGESTIONS = {
 };
 // Errors about these requests are this module's to show; the other pages' (the gallery's) are theirs.
 const OWN_REQUESTS = new Set([ROOM.view, ROOM.ask, ROOM.reveal, ROOM.dismiss, ROOM.end, ROOM.names]);
+const PUT_AWAY_MS = 4000; // how long a phone shows a revealed question
+const SETTLE_MS = 3000; // how long a following tab keeps the stage in view while the page draws itself
+const phone = matchMedia("(max-width: 40rem)"); // the width at which room.css folds the region
 
 const region = document.getElementById("room");
 const part = (name) => document.querySelector(`[data-testid=${name}]`);
 const bars = (el) => new AnswerBars(el);
 let students = 0;
 let asked = null; // the room's question now, or null
+let putAway = null; // the timer that puts a revealed question away on a phone
+let arrived = false; // this page has been brought to the teacher's stage once
 
 /** Send a request to the room, or say why it cannot go now. */
 function send(message) {
@@ -43,6 +51,11 @@ const bar = new RoomBar(region, {
   onAsk: () => ask.open(SUGGESTIONS[location.pathname] ?? []),
   onFollow: (on) => room.setFollowing(on),
   onLeave: () => room.leave(),
+  onExpand: (open) => {
+    clearTimeout(putAway);
+    if (open) panel().reopen();
+    else if (asked && !asked.open) panel().close();
+  },
 });
 const ask = new RoomAsk(part("room-ask-dialog"), {
   onSend: ({ prompt, kind, choices }) => send({ type: ROOM.ask, prompt, kind, choices }),
@@ -60,8 +73,32 @@ const question = new RoomQuestion(part("room-question"), {
 });
 
 /** The question view of this tab's role. */
-function showQuestion(data) {
-  (room.role === "teacher" ? poll : question).update(data);
+function panel() {
+  return room.role === "teacher" ? poll : question;
+}
+
+/** On a phone a revealed question is put away: after a few seconds, or at once when it was revealed before this
+ * page opened (the student saw it on the page before). */
+function putAwayRevealed(seenBefore) {
+  clearTimeout(putAway);
+  if (!phone.matches || !asked || asked.open || bar.expanded) return;
+  if (seenBefore) panel().close();
+  else putAway = setTimeout(() => panel().close(), PUT_AWAY_MS);
+}
+
+/** Bring a following student's view to the page's stage, and keep it there while the page lays itself out (its
+ * first frames resize the views above the stage) until the student scrolls or touches the page. */
+function bringToStage() {
+  if (!room.following || !document.querySelector("[data-present-stage]")) return;
+  showStage();
+  const settle = new ResizeObserver(() => showStage());
+  const stop = () => {
+    settle.disconnect();
+    for (const type of ["wheel", "touchstart", "pointerdown", "keydown"]) removeEventListener(type, stop, true);
+  };
+  settle.observe(document.body);
+  for (const type of ["wheel", "touchstart", "pointerdown", "keydown"]) addEventListener(type, stop, { capture: true, passive: true });
+  setTimeout(stop, SETTLE_MS);
 }
 
 /** What the bar shows before the room answers: the membership's code, and the role it asks for. */
@@ -84,6 +121,9 @@ room.on(ROOM.joined, (message) => {
   } else {
     question.update({ question: message.question, answered: message.answered ?? null });
   }
+  putAwayRevealed(true);
+  if (!arrived) bringToStage();
+  arrived = true;
 });
 room.on(ROOM.students, ({ count }) => {
   students = count;
@@ -92,11 +132,15 @@ room.on(ROOM.students, ({ count }) => {
 });
 room.on(ROOM.question, (message) => {
   asked = message.question;
-  showQuestion({ question: message.question });
+  panel().update({ question: message.question });
+  putAwayRevealed(false);
 });
 room.on(ROOM.answers, (answers) => poll.update({ answers }));
 room.on(ROOM.answered, ({ value }) => question.update({ answered: value, error: null }));
-room.on("following", (following) => bar.update({ following }));
+room.on("following", (following) => {
+  bar.update({ following });
+  if (following) bringToStage();
+});
 room.on("refused", (error) => bar.update({ notice: `Could not join room ${room.membership?.code ?? ""}: ${error.message}` }));
 room.on(ROOM.ended, (message) => bar.update({ notice: `${sentence(message.message)}.` }));
 room.on("left", () => {
@@ -117,8 +161,18 @@ room.on("error", (error) => {
 });
 
 // The bar's height, so that anchors and scrolled-to stages land below it (html { scroll-padding-top } in room.css).
+// When the region grows or shrinks (a question comes or goes) the page under it would move: the window scrolls by
+// as much, so what the student looks at stays put (as the browser's scroll anchoring does, where it does).
+const main = document.querySelector("main");
+let mainTop = main.getBoundingClientRect().top; // where the page was on screen at the last scroll or resize
+addEventListener("scroll", () => {
+  mainTop = main.getBoundingClientRect().top;
+}, { passive: true });
 new ResizeObserver(() => {
   document.documentElement.style.setProperty("--room-height", `${region.hidden ? 0 : region.offsetHeight}px`);
+  const moved = main.getBoundingClientRect().top - mainTop;
+  if (Math.abs(moved) >= 1 && scrollY > 0) scrollBy(0, moved);
+  mainTop = main.getBoundingClientRect().top;
 }).observe(region);
 
 room.shareable = region.dataset.shareable === "true";

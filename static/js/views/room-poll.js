@@ -15,6 +15,7 @@ export class RoomPoll {
     };
     this.bars = bars(part("room-answers"));
     this.data = { question: null, answers: null, students: 0 };
+    this.closed = null; // the id of a question put away
     this.parts.reveal.addEventListener("click", () => onReveal(this.parts.answer.value.trim() || null));
     this.parts.answer.addEventListener("keydown", (event) => {
       if (event.key === "Enter") onReveal(this.parts.answer.value.trim() || null);
@@ -27,7 +28,7 @@ export class RoomPoll {
     const asked = data.question && data.question.id !== this.data.question?.id;
     Object.assign(this.data, data);
     const { question, students } = this.data;
-    this.el.hidden = !question;
+    this.el.hidden = !question || this.closed === question.id;
     if (!question) return;
     if (asked) {
       this.parts.answer.value = "";
@@ -46,6 +47,17 @@ export class RoomPoll {
     this.parts.reveal.hidden = revealed;
     this.parts.answer.closest("label").hidden = revealed;
     this.el.dataset.state = revealed ? "revealed" : "open";
+  }
+
+  /** Put the question away (a phone, after the reveal) until reopen() or the next question. */
+  close() {
+    this.closed = this.data.question?.id ?? null;
+    this.el.hidden = true;
+  }
+
+  reopen() {
+    this.closed = null;
+    this.el.hidden = !this.data.question;
   }
 
   destroy() {

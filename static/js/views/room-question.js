@@ -13,6 +13,7 @@ export class RoomQuestion {
     };
     this.bars = bars(this.parts.results);
     this.data = { question: null, answered: null, error: null };
+    this.closed = null; // the id of a question put away
     this.onAnswer = onAnswer;
     el.querySelector("[data-kind=digit]").addEventListener("click", (event) => this.pick(event));
     this.parts.choices.addEventListener("click", (event) => this.pick(event));
@@ -34,7 +35,7 @@ export class RoomQuestion {
     const fresh = "question" in data && data.question?.id !== this.data.question?.id;
     Object.assign(this.data, fresh ? { answered: null, error: null } : {}, data);
     const { question, answered, error } = this.data;
-    this.el.hidden = !question;
+    this.el.hidden = !question || this.closed === question.id;
     if (!question) return;
     if (fresh) this.layout(question);
     const revealed = !question.open;
@@ -76,6 +77,17 @@ export class RoomQuestion {
     if (question.answer === null || question.answer === undefined) return `Answers are closed. ${yours}`;
     const right = answered === question.answer ? " Right!" : "";
     return `The answer: ${question.answer}. ${yours}${right}`;
+  }
+
+  /** Put the question away (a phone, after the reveal) until reopen() or the next question. */
+  close() {
+    this.closed = this.data.question?.id ?? null;
+    this.el.hidden = true;
+  }
+
+  reopen() {
+    this.closed = null;
+    this.el.hidden = !this.data.question;
   }
 
   destroy() {
