@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 import httpx
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 from app.services.png import decode_png
 from tests.e2e.stage import PROJECTORS, off_screen, viewport_shot
@@ -130,6 +132,8 @@ def test_hovering_a_conv2_unit_highlights_a_14x14_input_region(
     field_box = figure.locator(".rf-box").bounding_box()
     assert field_box["width"] == pytest.approx(frame_box["width"] * 14 / 28, abs=2)
     assert page.locator('[data-stage="pool1"] .rf-box:visible').count() == 6  # a 5×5 window of all six maps
+    # Its connections: cones from the unit into pool1's windows, on into conv1's and the input's.
+    assert page.get_by_test_id("unit-edges").get_attribute("data-cones") == "3"
     screenshot(page, "lenet-receptive-field")
 
 
@@ -163,7 +167,7 @@ def test_teaching_changes_this_page_only_and_reset_restores(page: Page, base_url
     page.locator("#lenet-labels").get_by_role("button", name="7", exact=True).click()
     summary = page.get_by_test_id("teach-summary")
     summary.wait_for()
-    assert "on this drawing as a 7" in summary.inner_text()
+    assert "(learning rate 0.01) on this drawing as a 7" in summary.inner_text()
     assert page.get_by_test_id("model-state").get_attribute("data-model") == "taught"
     assert prediction(page) == "7"
     page.get_by_test_id("reset-weights").click()
@@ -290,3 +294,87 @@ def test_on_a_touch_phone_the_prediction_stays_in_view_above_the_pad_while_drawi
     assert off_screen(tab, '[data-testid="prediction"]') is None
     viewport_shot(tab, screenshot_dir, "lenet-phone-touch")
     context.close()
+
+
+@pytest.mark.parametrize("rate", ["0.001", "0.003", "0.0003"])
+def test_a_lesson_reports_the_learning_rate_it_used(page: Page, base_url: str, rate: str) -> None:
+    open_lenet(page, base_url)
+    draw_one(page)
+    settled(page)
+    page.locator("#lenet-lr").select_option(rate)
+    page.locator("#lenet-steps").select_option("1")
+    page.locator("#lenet-labels").get_by_role("button", name="1", exact=True).click()
+    expect(page.get_by_test_id("teach-summary")).to_contain_text(f"1 SGD step (learning rate {rate})")
+
+
+def test_clicking_a_conv2_unit_zooms_into_its_computation_and_escape_zooms_out(
+    page: Page, base_url: str, screenshot: Callable[[Page, str], Path], console_errors: list[str]
+) -> None:
+    open_lenet(page, base_url)
+    draw_one(page)
+    settled(page)
+    cell = page.get_by_test_id("map-conv2-5")
+    box = cell.bounding_box()
+    cell.click(position={"x": box["width"] * 4.5 / 10, "y": box["height"] * 4.5 / 10})  # unit (4, 4)
+    zoom = page.get_by_test_id("unit-zoom")
+    expect(zoom).to_be_visible()
+    page.locator('#lenet-zoom-body[data-unit="conv2-5-4-4"]').wait_for()
+    expect(page.locator("#lenet-zoom-heading")).to_contain_text("conv2 · map 5 · row 4, column 4")
+    assert zoom.locator(".zoom-grid").count() == 3  # window × kernel = products, for one pool1 map at a time
+    assert zoom.locator(".zoom-grid td").count() == 3 * 25
+    maps = zoom.get_by_role("group", name="Which pool1 map to write out").get_by_role("button")
+    assert maps.count() == 6
+    maps.nth(0).click()
+    expect(zoom.locator(".zoom-grid caption").first).to_have_text("window (pool1 map 0)")
+    total = page.get_by_test_id("zoom-sum")
+    value = float(total.locator("strong").inner_text().replace("−", "-"))
+    z = float(total.get_attribute("data-z"))
+    assert value == pytest.approx(max(z, 0.0), abs=1e-3)  # ReLU of the engine's conv2 output at the unit
+    details = page.get_by_test_id("unit-details").inner_text()
+    shown = float(re.search(r"value\s+(-?[0-9.e-]+)", details).group(1))  # the same unit in the layer strip
+    assert value == pytest.approx(shown, abs=0.02 * max(1.0, abs(shown)))
+    screenshot(page, "lenet-zoom-conv2")
+    page.keyboard.press("Escape")
+    expect(zoom).to_be_hidden()
+    assert page.evaluate("document.activeElement.dataset.stage") == "conv2"
+    assert console_errors == []
+
+
+def test_enter_on_a_conv1_unit_zooms_in_and_back_zooms_out(page: Page, base_url: str) -> None:
+    open_lenet(page, base_url)
+    page.locator("#lenet-example").select_option("3")
+    settled(page)
+    column = page.locator('.fm-column[data-stage="conv1"]')
+    column.focus()
+    page.keyboard.press("ArrowDown")  # selects unit (0, 0) of map 0
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    zoom = page.get_by_test_id("unit-zoom")
+    page.locator('#lenet-zoom-body[data-unit="conv1-0-1-0"]').wait_for()
+    padding = zoom.locator(".zoom-grid td.is-padding")
+    assert padding.count() == 5 + 2 * 4  # rows −1 and columns −2, −1 of a 5×5 window lie outside the image
+    back = page.get_by_test_id("zoom-back")
+    expect(back).to_be_focused()
+    assert back.evaluate("b => getComputedStyle(b).outlineStyle") != "none"
+    page.keyboard.press("Enter")
+    expect(zoom).to_be_hidden()
+    expect(column).to_be_focused()
+
+
+def test_when_the_connection_drops_the_last_answer_is_greyed_and_says_so(page: Page, base_url: str) -> None:
+    sockets = []
+
+    def route(socket) -> None:
+        if not sockets:
+            socket.connect_to_server()  # the first connection reaches the server; the reconnection never does
+        sockets.append(socket)
+
+    page.route_web_socket(re.compile(r"/ws/lenet$"), route)
+    open_lenet(page, base_url)
+    draw_one(page)
+    assert prediction(page) == "1"
+    sockets[0].close()
+    answer = page.locator(".lenet-answer")
+    expect(answer).to_have_class(re.compile(r"\bis-stale\b"))
+    expect(page.locator("#lenet-prediction [data-role=detail]")).to_contain_text("Connection lost")
+    assert float(page.get_by_test_id("prediction").evaluate("e => getComputedStyle(e).opacity")) < 0.6
