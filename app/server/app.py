@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from app import __version__
 from app.server.models import load_shared_lenet
@@ -62,4 +63,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(conv.router)
     app.include_router(xor.router)
     app.include_router(rooms.router)
+    app.add_exception_handler(HTTPException, pages.not_found)  # a browser's mistyped address gets a page
     return app

@@ -57,8 +57,44 @@ def test_stylesheet_is_served_from_static(client: TestClient) -> None:
     assert ":root" in response.text
 
 
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
 def test_unknown_path_answers_404(client: TestClient) -> None:
     assert client.get("/no-such-page").status_code == 404
+
+
+def test_a_mistyped_page_address_answers_a_not_found_page_with_the_navigation(client: TestClient) -> None:
+    response = client.get("/lenett/<b>x</b>", headers=BROWSER)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assert 'data-testid="not-found"' in html and "Page not found" in html
+    assert 'data-testid="nav"' in html
+    for page in PAGES:
+        assert html.count(f'href="{page.path}"') >= 2  # the navigation and the page's card
+    assert "/lenett/&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html, "the address is text, never HTML"
+
+
+@pytest.mark.parametrize("path", ["/api/nope", "/api/rooms/ABC/nope", "/api/predict/x"])
+def test_api_addresses_keep_json_404s_even_for_a_browser(client: TestClient, path: str) -> None:
+    response = client.get(path, headers=BROWSER)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"detail": "Not Found"}
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
+def test_clients_that_do_not_ask_for_html_keep_the_json_404(client: TestClient, accept: str | None) -> None:
+    response = client.get("/no-such-page", headers={"Accept": accept} if accept else {})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
+
+
+def test_other_http_errors_keep_their_json(client: TestClient) -> None:
+    response = client.post("/healthz", headers=BROWSER)
+    assert response.status_code == 405
+    assert response.json() == {"detail": "Method Not Allowed"}
 
 
 def test_cdn_backed_api_docs_are_replaced_by_a_server_rendered_page(client: TestClient) -> None:

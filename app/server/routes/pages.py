@@ -1,9 +1,12 @@
-"""HTML pages: the home page, and one route per registry page (a "coming soon" page until it is ready)."""
+"""HTML pages: the home page, one route per registry page (a "coming soon" page until it is ready), and the
+"not found" page a browser gets for a mistyped address."""
 
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException
 
 from app.server.pages import PAGES, Page
 
@@ -29,3 +32,16 @@ def _page_handler(page: Page) -> Callable[[Request], HTMLResponse]:
 
 for _page in PAGES:
     router.add_api_route(_page.path, _page_handler(_page), methods=["GET"], name=_page.slug)
+
+
+def wants_html(request: Request) -> bool:
+    """Whether a request is a browser's for a page: not the API's, and asking for HTML by name (not just */*)."""
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+async def not_found(request: Request, error: HTTPException) -> Response:
+    """A 404 for a browser is a page with the navigation; the API and other clients keep FastAPI's JSON."""
+    if error.status_code == 404 and wants_html(request):
+        return request.app.state.templates.TemplateResponse(
+            request, "not_found.html", {"path": request.url.path}, status_code=404)
+    return await http_exception_handler(request, error)
