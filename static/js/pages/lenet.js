@@ -58,7 +58,7 @@ const pad = new DrawPad($("lenet-pad"), {
 });
 addSaveButton($("draw-canvas"), { name: "lenet-drawing", label: "the drawing", place: $("lenet-pad") });
 addSaveButton(document.querySelector(".lenet-figures"), { name: "lenet-input", label: "what the network sees" });
-addSaveButton($("lenet-strip"), { name: "lenet-layers", label: "the layers", place: $("lenet-strip").parentElement });
+addSaveButton($("lenet-strip"), { name: "lenet-layers", label: "the layers", place: $("lenet-strip-legend") });
 const readout = new PredictionReadout($("lenet-prediction"));
 const bars = new ProbabilityBars($("lenet-probabilities"));
 const input = new HeatmapFigure($("lenet-input"), { scale: SEQUENTIAL });
