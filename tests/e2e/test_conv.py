@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 from app.nn.conv import conv2d_backward, conv2d_forward
 from app.nn.pool import max_pool2d_backward, max_pool2d_forward
@@ -191,6 +192,20 @@ def test_backward_view_shows_the_engines_gradients_and_a_chosen_cells_path(
         "() => document.querySelector('[data-testid=conv-output] .conv-grid__caption').textContent.startsWith('∂l/∂y')"
     )
     np.testing.assert_array_equal(grid(page, "conv-output"), dconv[0, 0])
+    # Stage 2's four steps come first: no gradient has reached the input or the kernels yet.
+    assert not grid(page, "conv-input").any() and not grid(page, "conv-kernel").any()
+    steps = page.get_by_test_id("conv-step-count")
+    for _ in range(5):
+        page.keyboard.press("PageDown")
+    expect(steps).to_have_text("Step 6 of 29")  # the convolution's second window: the sums hold two windows
+    g = dconv[0, 0, 0, :2]
+    partial_dx = np.zeros((7, 7), np.float32)
+    partial_dx[0:3, 0:3] += g[0] * SEED_KERNEL
+    partial_dx[0:3, 1:4] += g[1] * SEED_KERNEL
+    np.testing.assert_array_equal(grid(page, "conv-input"), partial_dx)
+    np.testing.assert_array_equal(grid(page, "conv-kernel"), g[0] * SEED_IMAGE[0:3, 0:3] + g[1] * SEED_IMAGE[0:3, 1:4])
+    page.keyboard.press("End")
+    expect(steps).to_have_text("Step 29 of 29")  # every window: the engine's totals
     np.testing.assert_array_equal(grid(page, "conv-input"), dx[0, 0])
     np.testing.assert_array_equal(grid(page, "conv-kernel"), dw[0, 0])
     screenshot(page, "conv-backward")

@@ -106,7 +106,7 @@ def test_the_toggle_turns_the_mode_off_and_on_for_the_whole_tab(page: Page, base
     assert page.evaluate(PRESENTING)
     page.goto(f"{base_url}/lenet")
     assert page.evaluate(PRESENTING), "turned on stays on on the next page"
-    expect(page.get_by_test_id("lesson-where")).to_have_text(where(6))
+    expect(page.get_by_test_id("lesson-where")).to_have_text(where([s.path for s in LESSON].index("/lenet")))
     assert console_errors == []
 
 
@@ -209,11 +209,18 @@ def test_page_down_steps_the_conv_walkthrough_in_presentation_mode(
     page.keyboard.press("PageUp")
     expect(announce).to_contain_text("output row 0, column 1")
     expect(page.get_by_test_id("conv-step-count")).to_have_text("Step 2 of 25")
-    player = page.locator("[data-present-stage]").bounding_box()
-    assert 0 <= player["y"] < 5, "stepping brings the walkthrough to the top of the screen"
-    assert page.get_by_test_id("conv-sum").bounding_box()["y"] < PROJECTOR["height"], "the sum is on screen too"
+    stage = page.locator("[data-present-stage]").bounding_box()
+    top = page.evaluate("document.querySelector('main').getBoundingClientRect().top")
+    assert abs(stage["y"] - top) < 2, "the walkthrough's stage fills the screen under the bar"
+    assert stage["y"] + stage["height"] <= PROJECTOR["height"] + 1
+    sum_box = page.get_by_test_id("conv-sum").bounding_box()
+    assert sum_box["y"] + sum_box["height"] <= PROJECTOR["height"], "the sum is on screen too"
     projector_shot(page, screenshot_dir, "presentation-conv-1920x1080")
 
+    settings = page.locator("#conv-settings")
+    expect(settings).to_be_hidden()  # the settings are a drawer over the stage, closed until asked for
+    page.locator("#conv-settings-toggle").click()
+    expect(settings).to_be_visible()
     page.get_by_test_id("conv-s").focus()  # keys typed into a number field are the field's
     for key in ["b", "n", "PageDown"]:
         page.keyboard.press(key)
@@ -221,6 +228,9 @@ def test_page_down_steps_the_conv_walkthrough_in_presentation_mode(
     assert page.evaluate("location.pathname") == "/conv"
     expect(page.get_by_test_id("lesson-where")).to_have_text(where(4))
     expect(announce).to_contain_text("output row 0, column 1")
+    page.keyboard.press("Escape")
+    expect(settings).to_be_hidden()
+    expect(page.locator("#conv-settings-toggle")).to_be_focused()
     assert console_errors == []
 
 

@@ -2,7 +2,7 @@
 // through each window of the convolution), and the sum behind a clicked cell of ∂l/∂x or ∂l/∂w. Descriptions as
 // in conv-steps.js; every number is the plan's (dconv, dout, dx, dw and the windows' g·w and g·x terms).
 
-import { at } from "../lib/arrays.js";
+import { at, mapOf } from "../lib/arrays.js";
 import { formatNumber as fmt } from "../lib/format.js";
 import { windowCells } from "./conv-plan.js";
 
@@ -139,4 +139,53 @@ export function describeSelection(plan, selection, { n, channels }) {
     },
     announce: `The kernel gradient at tap row ${i}, column ${j} is ${fmt(value)}.`,
   };
+}
+
+/**
+ * ∂l/∂x, ∂l/∂w and ∂l/∂b as far as the walkthrough has come at `step`: the running sums the plan sends with each
+ * window (dx_running, dw_running, db_running), the windows taken in step order, so the gradients build up window by
+ * window. Before the convolution's first window (stage 2's steps come first backward) they are all 0.
+ * {dx: [C][H·W], dw: [F·C][K·K], db: [F]}; a window whose chunk is still on its way is left out.
+ */
+export function backwardSums(plan, step) {
+  const { header, arrays } = plan;
+  const { rows, cols, k, out, filters } = header.conv;
+  const { channels, height, width } = header.input;
+  const dx = Array.from({ length: channels }, () => new Float32Array(height * width));
+  const dw = Array.from({ length: filters * channels }, () => new Float32Array(k * k));
+  const db = new Float32Array(filters);
+  if (step.stage !== 1) return { dx, dw, db };
+  for (let f = 0; f <= step.f; f++) {
+    const lastRow = f < step.f ? out[0] - 1 : step.y;
+    for (let y = 0; y <= lastRow; y++) {
+      const chunk = plan.chunkFor(y);
+      if (!chunk) continue;
+      const running = chunk.arrays.dx_running;
+      const lastCol = f < step.f || y < step.y ? out[1] - 1 : step.x;
+      for (let x = 0; x <= lastCol; x++) {
+        for (let i = 0; i < k; i++) {
+          const r = rows[y][i];
+          if (r < 0 || r >= height) continue;
+          for (let j = 0; j < k; j++) {
+            const c = cols[x][j];
+            if (c < 0 || c >= width) continue;
+            for (let ci = 0; ci < channels; ci++) dx[ci][r * width + c] = at(running.data, running.shape, f, ci, i, j, chunk.y, x);
+          }
+        }
+      }
+    }
+  }
+  for (let f = 0; f < step.f; f++) {
+    db[f] = arrays.db.data[f];
+    for (let ci = 0; ci < channels; ci++) dw[f * channels + ci].set(mapOf(arrays.dw.data, arrays.dw.shape, f * channels + ci));
+  }
+  const chunk = plan.chunkFor(step.y);
+  if (chunk) {
+    const { dw_running: running, db_running: bias } = chunk.arrays;
+    db[step.f] = at(bias.data, bias.shape, step.f, chunk.y, step.x);
+    for (let ci = 0; ci < channels; ci++) {
+      for (let t = 0; t < k * k; t++) dw[step.f * channels + ci][t] = at(running.data, running.shape, step.f, ci, Math.floor(t / k), t % k, chunk.y, step.x);
+    }
+  }
+  return { dx, dw, db };
 }

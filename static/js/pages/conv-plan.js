@@ -131,3 +131,26 @@ export function formulaData(plan, problem, { n, k, s, p, d }) {
   if (problem) return { stages: [], impossible: { title: "These settings cannot work", n, k, s, p, d, message: problem } };
   return { stages: plan ? plan.formulaStages() : [], impossible: null };
 }
+
+/** ⌊(n + 2·p − k) / s⌋ + 1 = size with the numbers in (the dilated form when d > 1); size is the server's. */
+function sizeFormula({ n, stride, size }, { k, p, d }) {
+  const span = d > 1 ? `${d}·(${k} − 1) − 1` : `${k}`;
+  return `⌊(${n} + 2·${p} − ${span}) / ${stride}⌋ + 1 = ${size}`;
+}
+
+/**
+ * The settings and the output size on one line, for the stage's strip: "n 7, k 3, s 1, p 0: ⌊(7 + 2·0 − 3) / 1⌋
+ * + 1 = 5", then stage 2's; the state's numbers when the settings cannot work (problem).
+ */
+export function summaryLine(plan, problem, { n, k, s, p, d }) {
+  const dilation = (value) => (value > 1 ? `, d ${value}` : "");
+  if (problem || !plan) return `n ${n}, k ${k}, s ${s}, p ${p}${dilation(d)}${problem ? ": no output, these settings cannot work" : ""}`;
+  const { conv, input, stage2 } = plan.header;
+  const square = input.height === input.width && conv.out[0] === conv.out[1];
+  const size = square ? sizeFormula(conv.terms.rows, conv) : `${conv.out[0]}×${conv.out[1]}`;
+  const maps = conv.filters > 1 ? ` (${conv.out[0]}×${conv.out[1]}×${conv.filters})` : "";
+  const n0 = square ? `${input.height}` : `${input.height}×${input.width}`;
+  let line = `n ${n0}, k ${conv.k}, s ${conv.s}, p ${conv.p}${dilation(conv.d)}: ${size}${maps}`;
+  if (stage2) line += `; then ${STAGE2_TITLES[stage2.kind].toLowerCase()} ${stage2.k}×${stage2.k}, stride ${stage2.s}${stage2.p ? `, padding ${stage2.p}` : ""} → ${stage2.out[0]}×${stage2.out[1]}`;
+  return line;
+}

@@ -4,6 +4,7 @@
 
 import { flat, shape, zeros } from "../lib/arrays.js";
 import { CONV } from "../lib/protocol.js";
+import { loadMembership } from "../lib/room.js";
 import { loadLastDigit } from "../lib/shared-state.js";
 import { readState, writeState } from "../lib/url-state.js";
 import { EXAMPLES, KERNELS, SEED_IMAGE, VOLUME, randomVolume } from "./conv-presets.js";
@@ -12,9 +13,15 @@ const DEFAULTS = Object.freeze({
   input: "seed", n: 7, c: 1, digit: 3, rseed: 1, x: "",
   kernel: "seed", k: 3, f: 1, w: "", b: "0",
   s: 1, p: 0, d: 1, stage2: "none", k2: 2, s2: 2, p2: 0,
-  mode: "forward", grad: "ones", step: 0, speed: 3, hide: 0,
+  mode: "forward", grad: "ones", step: 0, speed: 3,
+  hide: loadMembership() ? 1 : 0, // in a classroom room the cells not reached yet are hidden: the class predicts them
 });
 const RESTARTING = ["k", "s", "p", "d", "k2", "s2", "p2", "n", "c", "f"]; // a change of these starts at step 1
+// The numbers the page itself keeps in range (the server's limits when it has said them): [name, least, limit, default].
+const RANGES = {
+  k: ["kernel size k", 1, "max_kernel", 9], n: ["size n", 3, "max_size", 32],
+  c: ["channels C", 1, "max_channels", 8], f: ["filters F", 1, "max_filters", 8],
+};
 
 const encode = (a) => flat(a).map((v) => String(Number(v.toPrecision(6)))).join(",");
 
@@ -48,7 +55,7 @@ export class ConvSettings {
   constructor(send) {
     this.send = send;
     this.state = readState(DEFAULTS);
-    this.data = { input: null, kernels: null, bias: null, note: "" };
+    this.data = { input: null, kernels: null, bias: null, note: "", corrected: "" };
     this.assets = { digits: new Map(), lenet: null, waiting: new Set() };
     this.limits = {};
     this.paddingMode = null; // "valid" | "same" | "full" until the server resolves it
@@ -198,6 +205,7 @@ export class ConvSettings {
     if (value === null || value === state[name]) return false;
     const before = { ...state };
     state[name] = value;
+    this.data.corrected = this.correction(name, value);
     if (name === "k" && data.kernels && !KERNELS[state.kernel]) {
       // 2-D presets are remade (or centred) at any k; edited and loaded kernels are cropped or padded around the centre.
       const k = Math.max(1, Math.min(value, limits.max_kernel ?? 9));
@@ -220,6 +228,16 @@ export class ConvSettings {
     if (RESTARTING.includes(name) && before[name] !== state[name]) state.step = 0;
     if (state.grad !== "ones" && name !== "digit") state.grad = "ones";
     return true;
+  }
+
+  /** The sentence saying that a typed number out of range is used as its nearest allowed value ("" when in range). */
+  correction(name, value) {
+    if (!RANGES[name]) return "";
+    const [label, least, limit, fallback] = RANGES[name];
+    const most = this.limits[limit] ?? fallback;
+    if (value >= least && value <= most) return "";
+    const used = Math.max(least, Math.min(most, value));
+    return `${label} = ${value} is out of range (${least} to ${most}${value > most ? ", this server's limit" : ""}), so ${used} is used.`;
   }
 
   setPaddingMode(mode) {

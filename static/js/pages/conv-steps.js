@@ -12,9 +12,13 @@ import { formatNumber as fmt } from "../lib/format.js";
 import { backwardConvStep, backwardStage2Step } from "./conv-backward.js";
 import { windowCells } from "./conv-plan.js";
 
-/** step = plan.stepAt(…); data = the settings' input, kernels and bias; channels = the input's channel count. */
-export function describeStep(plan, data, step, { phase, backward, channels }) {
-  const pending = plan.pending(step.index, backward);
+/**
+ * step = plan.stepAt(…); data = the settings' input, kernels and bias; channels = the input's channel count;
+ * asking: a question is open in the room, so the step's own result stays hidden (forward: its output cell is
+ * pending too, and the sentence asks instead of telling).
+ */
+export function describeStep(plan, data, step, { phase, backward, channels, asking = false }) {
+  const pending = plan.pending(asking && !backward ? step.index - 1 : step.index, backward);
   const shown = backward
     ? (step.stage === 1 ? backwardConvStep : backwardStage2Step)(plan, step, { phase, channels })
     : (step.stage === 1 ? forwardConvStep : forwardStage2Step)(plan, data, step, { phase, channels });
@@ -22,6 +26,10 @@ export function describeStep(plan, data, step, { phase, backward, channels }) {
     ...pending.outputs.map((cells, index) => ({ set: "output", index, name: "is-pending", cells })),
     ...pending.stage2.map((cells, index) => ({ set: "stage2", index, name: "is-pending", cells })),
   );
+  if (asking && !backward) {
+    const where = step.stage === 1 ? "output" : "stage 2";
+    shown.announce = `${shown.announce.split(":")[0]}: what number lands in ${where} row ${step.y}, column ${step.x}?`;
+  }
   return shown;
 }
 

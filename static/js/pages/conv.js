@@ -3,7 +3,10 @@
 // which numbers to show when (it never multiplies or sums a network value itself). Beside it: conv-settings.js
 // (the settings), conv-client.js (the socket), conv-plan.js (the plan and its steps), conv-steps.js and
 // conv-backward.js (what a step shows), conv-animation.js (the clock), conv-room.js (following a teacher).
+// In a classroom room, while the teacher's question is open the step's own result stays hidden (predict, then
+// reveal), as do the cells not reached yet (the page's "hide" setting, on by default in a room).
 
+import { ROOM } from "../lib/protocol.js";
 import { room } from "../lib/room.js";
 import { addSaveButton } from "../lib/snapshot.js";
 import { ConnectionStatus } from "../views/connection-status.js";
@@ -16,9 +19,9 @@ import { Formula } from "../views/formula.js";
 import { LinkLine } from "../views/link-line.js";
 import { WindowSum } from "../views/window-sum.js";
 import { Animation } from "./conv-animation.js";
-import { describeSelection } from "./conv-backward.js";
+import { backwardSums, describeSelection } from "./conv-backward.js";
 import { ConvClient } from "./conv-client.js";
-import { formulaData } from "./conv-plan.js";
+import { formulaData, summaryLine } from "./conv-plan.js";
 import { EXAMPLES } from "./conv-presets.js";
 import { roomAdapter } from "./conv-room.js";
 import { ConvSettings } from "./conv-settings.js";
@@ -30,6 +33,7 @@ const { state, data } = settings;
 let plan = null; // the Plan shown, with the conv_windows chunks streamed so far
 let problem = null; // the sentence of the last refused request, or null
 let selection = null; // backward: {kind: "dx", c, r, col} or {kind: "dw", f, c, i, j}
+let asking = false; // a question of the room is open: the answer stays off the stage until it is revealed
 const animation = new Animation(state, { total: () => stepCount(), show: () => renderStep(), end: () => stop() });
 
 const views = {
@@ -44,6 +48,7 @@ const views = {
     onKernelPreset: (name) => change(() => settings.setKernelPreset(name)),
     onReroll: () => change(() => settings.reroll(), { sync: false }),
     onCopyLink: () => settings.save(),
+    toggle: $("conv-settings-toggle"),
   }),
   direction: new ConvDirection(document.querySelector(".conv-stage-panel"), {
     onMode: (mode) => state.mode !== mode && setMode(mode),
@@ -98,7 +103,8 @@ const client = new ConvClient("/ws/conv", settings, {
   },
   onWindows: ({ row0, rows }) => {
     const step = currentStep();
-    if (step && step.stage === 1 && step.y >= row0 && step.y < row0 + rows) renderStep();
+    const shows = step && step.stage === 1 && (settings.backward ? row0 <= step.y : step.y >= row0 && step.y < row0 + rows);
+    if (shows) renderStep();
     if (selection) renderSelection();
   },
   onProblem: showProblem,
@@ -154,21 +160,35 @@ function renderGrids() {
   renderKernels();
 }
 
+/** Settings that cannot work: the engine's sentence, and no output (the last one's numbers would be stale). */
 function showProblem(message) {
   problem = message;
   $("conv-problem").textContent = message;
   $("conv-problem").hidden = false;
-  views.stage.update({ stale: Boolean(plan) });
+  views.stage.update({ problem });
   views.formula.update(formulaData(plan, problem, state));
+  showSummary();
+  renderGrids();
   renderStep();
+}
+
+/** The notes under the strip: a preset's, a number corrected into range, the gradient's. */
+function showNote() {
+  $("conv-note").textContent = [data.note, data.corrected, plan?.header.grad.note].filter(Boolean).join(" ");
+  $("conv-note").hidden = !$("conv-note").textContent;
+}
+
+/** The strip's line: the settings and the output size they give. */
+function showSummary() {
+  $("conv-summary").textContent = summaryLine(shownPlan(), problem, state);
 }
 
 /** Everything, after a new plan or a change of direction. */
 function rebuild() {
   $("conv-problem").hidden = !problem;
-  views.stage.update({ stale: Boolean(problem) });
-  $("conv-note").textContent = [data.note, plan?.header.grad.note].filter(Boolean).join(" ");
-  $("conv-note").hidden = !$("conv-note").textContent;
+  views.stage.update({ problem });
+  showNote();
+  showSummary();
   renderGrids();
   if (plan) views.stage.update({ outputs: { plan, backward: settings.backward } });
   views.formula.update(formulaData(plan, problem, state));
@@ -180,15 +200,17 @@ function rebuild() {
 /** The current step on the stage: its marks, products, sum and arrow, and its sentence (none without a plan). */
 function renderStep() {
   const step = currentStep();
-  const { phase } = animation;
-  const options = { phase, backward: settings.backward, channels: data.input?.length };
+  const secret = asking && !settings.backward; // the step's result is the open question's answer
+  const phase = secret ? "window" : animation.phase;
+  const options = { phase, backward: settings.backward, channels: data.input?.length, asking: secret };
   const shown = shownPlan() && step ? describeStep(plan, data, step, options) : null;
+  const sums = settings.backward && shown ? { sums: backwardSums(plan, step) } : {};
   views.stage.update({
-    phase, hide: state.hide, marks: shown?.marks ?? [], filter: shown?.filter,
+    ...sums, phase, hide: state.hide || asking, marks: shown?.marks ?? [], filter: shown?.filter,
     products: { grids: shown?.products, heading: productsHeading(plan, step, settings.backward) },
     sum: shown?.sum ?? { lines: [] }, link: shown?.link ?? null,
   });
-  views.player.update({ step: state.step, total: stepCount(), announce: shown?.announce });
+  views.player.update({ step: state.step, total: shownPlan() ? stepCount() : 0, announce: shown?.announce ?? "" });
   room.changed();
 }
 
@@ -218,6 +240,7 @@ function renderSelection() {
  */
 function change(edit, { sync = true, typing = null, then = null } = {}) {
   if (edit() === false) return;
+  showNote();
   if (sync) syncControls({ typing });
   then?.();
   client.schedulePlan();
@@ -282,8 +305,20 @@ const shared = roomAdapter({
   },
 });
 room.share(shared);
+room.on(ROOM.joined, (message) => ask(message.question));
+room.on(ROOM.question, (message) => ask(message.question));
+
+/** The room's question (or null): while it is open the step's answer and the cells not reached yet are hidden. */
+function ask(question) {
+  const open = Boolean(question?.open);
+  if (open === asking) return;
+  asking = open;
+  $("conv-stage").classList.toggle("is-asking", asking);
+  renderStep();
+}
 
 addSaveButton($("conv-stage"), { name: "conv-walkthrough", label: "the walkthrough" });
 syncControls();
 if (settings.resolve()) renderGrids();
 views.formula.update(formulaData(plan, problem, state));
+showSummary();

@@ -2,6 +2,9 @@
 // zero padding drawn as visibly different cells. Cells can be highlighted by named marks (the window, the
 // current output cell, a receptive field…), clicked, and — when editable — painted by click or drag and typed into.
 // Coordinates are the input's own: padding cells have rows and columns below 0 or at/after the size.
+// The cells' size: outside presentation mode `fit` pixels across; in presentation mode the CSS fills the space the
+// stage gives the grid (container units over --rows and --cols). Either way the numbers are drawn only when the
+// cells, as drawn, are large enough for them (data-density, measured).
 
 import { DIVERGING, SEQUENTIAL, level, range } from "../lib/colors.js";
 import { formatNumber } from "../lib/format.js";
@@ -10,6 +13,7 @@ const TYPING = /^[0-9.\-]$/;
 const FIT_PX = 420; // default width a grid may take
 const MIN_CELL_PX = 7;
 const MAX_CELL_PX = 43;
+const DENSITY = [[2, "large"], [1.35, "medium"], [1, "small"]]; // cell widths in rem, from the largest down
 
 function textColor(rgb) {
   const [r, g, b] = rgb;
@@ -36,6 +40,16 @@ export class ConvGrid {
     this.el.append(this.caption, this.table);
     if (options.editable) this.table.classList.add("is-editable");
     if (options.editable || options.onCellClick) this.listen();
+    this.resizes = new ResizeObserver(() => this.measure());
+    this.resizes.observe(this.table);
+  }
+
+  /** How dense the cells are as drawn: the numbers' size follows (none in tiny cells). */
+  measure() {
+    const td = this.cells[0];
+    if (!td) return;
+    const rem = td.getBoundingClientRect().width / parseFloat(getComputedStyle(document.documentElement).fontSize);
+    this.table.dataset.density = DENSITY.find(([min]) => rem >= min)?.[1] ?? "tiny";
   }
 
   /** data: values (row-major h×w), h, w, pad, caption, label, signed (diverging scale), bounds [lo, hi]. */
@@ -78,7 +92,8 @@ export class ConvGrid {
     const fit = Math.min(this.options.fit ?? FIT_PX, window.innerWidth - 48);
     const cell = Math.max(MIN_CELL_PX, Math.min(MAX_CELL_PX, Math.floor(fit / cols)));
     this.table.style.setProperty("--cell", `${cell}px`);
-    this.table.dataset.density = cell >= 36 ? "large" : cell >= 26 ? "medium" : cell >= 18 ? "small" : "tiny";
+    this.table.style.setProperty("--rows", rows);
+    this.table.style.setProperty("--cols", cols);
     this.cells = [];
     const body = document.createElement("tbody");
     for (let i = 0; i < rows; i++) {
@@ -104,6 +119,7 @@ export class ConvGrid {
     this.table.replaceChildren(body);
     const first = this.cell(0, 0);
     if (first && (this.options.editable || this.options.onCellClick)) first.tabIndex = 0;
+    this.measure();
   }
 
   /** The td of (row, col) in input coordinates (padding included), or null outside the padded grid. */
@@ -127,6 +143,13 @@ export class ConvGrid {
       }
     }
     this.marks.set(name, marked);
+  }
+
+  /** The table's bounding box relative to `origin`'s box. */
+  box(origin) {
+    const table = this.table.getBoundingClientRect();
+    const base = origin.getBoundingClientRect();
+    return { left: table.left - base.left, top: table.top - base.top, right: table.right - base.left, bottom: table.bottom - base.top };
   }
 
   /** Bounding box, relative to `origin`'s box, of the cells [[row, col], …] (null when none is drawn). */
@@ -247,6 +270,7 @@ export class ConvGrid {
   }
 
   destroy() {
+    this.resizes.disconnect();
     if (this.stopPainting) {
       window.removeEventListener("pointerup", this.stopPainting);
       window.removeEventListener("pointercancel", this.stopPainting);

@@ -1,6 +1,8 @@
 // The conv page's settings panel: the numbers (k, s, p, d, stage 2's k₂ s₂ p₂, n, C, F, the digit), the padding
 // shortcuts, the menus of examples, stage 2, inputs and kernels, New random, the brush, and Copy link. It shows a
-// settings object and reports each change; what a change does is the controller's business.
+// settings object and reports each change; what a change does is the controller's business. In presentation mode the
+// panel is a drawer over the stage, opened and closed by the stage's Settings button (and Escape, and its own
+// Close button), so the grids keep the screen.
 
 const NUMBER_INPUTS = { k: "conv-k", s: "conv-s", p: "conv-p", d: "conv-d", k2: "conv-k2", s2: "conv-s2", p2: "conv-p2",
   n: "conv-n", c: "conv-c", f: "conv-f", digit: "conv-digit" };
@@ -11,12 +13,20 @@ export class ConvSettingsForm {
   /**
    * options: examples {name: {label}}, onExample(name), onNumber(name, integer or null), onPadding("valid" |
    * "same" | "full"), onStage2(kind), onInputPreset(name), onKernelPreset(name), onReroll(), onCopyLink() (before
-   * the address is copied: the URL must hold the settings).
+   * the address is copied: the URL must hold the settings), toggle (the button that opens and closes the drawer).
    */
   constructor(el, options) {
     this.el = el;
     const $ = (id) => el.querySelector(`#${id}`);
     this.$ = $;
+    this.toggle = options.toggle;
+    this.toggle.addEventListener("click", () => this.open(!this.isOpen()));
+    $("conv-settings-close").addEventListener("click", () => this.open(false));
+    el.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || !this.isOpen()) return;
+      event.stopPropagation();
+      this.open(false);
+    });
     const example = $("conv-example");
     for (const [name, { label }] of Object.entries(options.examples)) example.add(new Option(label, name));
     example.addEventListener("change", () => {
@@ -43,6 +53,19 @@ export class ConvSettingsForm {
         $("conv-copy-status").textContent = "Copy the address bar: it holds these settings.";
       }
     });
+  }
+
+  isOpen() {
+    return this.el.classList.contains("is-open");
+  }
+
+  /** Open the drawer (the focus goes to its first control) or close it (the focus goes back to its button). */
+  open(on) {
+    const moving = this.el.contains(document.activeElement) || document.activeElement === this.toggle;
+    this.el.classList.toggle("is-open", on);
+    this.toggle.setAttribute("aria-expanded", String(on));
+    if (on) this.$("conv-example").focus();
+    else if (moving) this.toggle.focus();
   }
 
   /** An integer typed into a field, or null. */

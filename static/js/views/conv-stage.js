@@ -4,12 +4,34 @@
 // window to its cell. The grids are made by options.grid(el, gridOptions), and the sum and the arrow are the views
 // options.sum and options.link: the controller hands them over (views never import each other). Clicks, paints
 // and typed values go back through the options' callbacks.
+// In presentation mode the CSS sizes the cells from the space each set of grids gets; this view only picks how many
+// grids of a set go side by side (--across, --down) and measures their captions (--chrome), so the cells come out
+// as large as the space allows. The arrow is drawn only across the empty gap between two grids, never over text.
 
 import { flat, mapOf, shape } from "../lib/arrays.js";
+import { range } from "../lib/colors.js";
 import { formatNumber } from "../lib/format.js";
 
 const MARKS = ["is-window", "is-current", "is-field", "is-winner", "is-selected", "is-pending"];
 const STAGE2_NAMES = { max: "max pooling", avg: "average pooling", conv: "second convolution" };
+const GAP_REM = 0.75; // the gap between grids of a set (conv.css)
+const ARROW_GAP_PX = 6; // the arrow keeps this far from the grids it joins
+const KERNEL_SHARE = 0.5; // of the stage's height, for the kernels (the window's products come under them)
+
+/** How many of `count` grids of rows×cols cells go side by side in width×height (rem) to make the cells largest. */
+function bestAcross(count, rows, cols, width, height, chrome) {
+  let best = 1;
+  let size = 0;
+  for (let across = 1; across <= count; across++) {
+    const down = Math.ceil(count / across);
+    const cell = Math.min((width - (across - 1) * GAP_REM) / (across * cols),
+      (height - down * chrome - (down - 1) * GAP_REM) / (down * rows));
+    if (cell > size + 1e-9) [best, size] = [across, cell];
+  }
+  return best;
+}
+
+const middle = (box, axis) => (axis === "x" ? (box.left + box.right) / 2 : (box.top + box.bottom) / 2);
 
 /** Width each of `count` grids side by side may take. */
 function fitFor(count) {
@@ -34,6 +56,8 @@ export class ConvStage {
     this.sets = { input: [], kernel: [], products: [], output: [], stage2: [] };
     this.layoutKeys = {};
     this.link = null;
+    this.sums = null; // backward: ∂l/∂x, ∂l/∂w and ∂l/∂b as far as the current step has built them up
+    this.shown = {}; // the last inputs and kernels shown, to show again with new sums
     this.phase = el.dataset.phase;
     const part = (id) => el.querySelector(`#${id}`);
     this.parts = {
@@ -42,22 +66,30 @@ export class ConvStage {
       products: part("conv-products"), productsHeading: part("conv-products-heading"),
       output: part("conv-output-grids"), outputHeading: part("conv-output-heading"),
       stage2: part("conv-stage2-grids"), stage2Heading: part("conv-stage2-heading"), stage2Column: part("conv-stage2-col"),
+      empty: part("conv-output-empty"),
     };
-    this.resizes = new ResizeObserver(() => this.relink());
+    this.resizes = new ResizeObserver(() => {
+      this.arrange();
+      this.relink();
+    });
     this.resizes.observe(el);
   }
 
   /**
    * data (each part optional): inputs {input [C][n][n], pad, backward, plan}, kernels {kernels, bias, backward, plan}
-   * (plan: null while there is none or it is stale), outputs {plan, backward}, stale, phase, hide; and what the
-   * step shows: marks [{set, index, name, cells}] with filter (the current kernel), products {grids, heading}, sum
-   * (the WindowSum's data), link {from, to} (the arrow's ends, {set, index, cells} each) or null.
+   * (plan: null while there is none or a problem stands), outputs {plan, backward}, problem (the sentence why there
+   * is no output, or null), sums (backward: {dx [C][H·W], dw [F·C][K·K], db [F]} as built up so far, or null for
+   * the totals), phase, hide; and what the step shows: marks [{set, index, name, cells}] with filter (the current
+   * kernel), products {grids, heading}, sum (the WindowSum's data), link {from, to} (the arrow's ends, {set, index,
+   * cells} each) or null.
    */
   update(data) {
-    if (data.inputs) this.showInputs(data.inputs);
-    if (data.kernels) this.showKernels(data.kernels);
+    if (data.sums !== undefined) this.sums = data.sums;
+    if (data.inputs || (data.sums !== undefined && this.shown.inputs)) this.showInputs(data.inputs ?? this.shown.inputs);
+    if (data.kernels || (data.sums !== undefined && this.shown.kernels)) this.showKernels(data.kernels ?? this.shown.kernels);
     if (data.outputs) this.showOutputs(data.outputs);
-    if (data.stale !== undefined) this.el.classList.toggle("is-stale", data.stale);
+    if (data.problem !== undefined) this.showProblem(data.problem);
+    if (data.inputs || data.kernels || data.outputs || data.problem !== undefined) this.arrange();
     if (data.phase !== undefined) this.el.dataset.phase = this.phase = data.phase;
     if (data.hide !== undefined) this.el.classList.toggle("hide-pending", Boolean(data.hide));
     if (data.marks) this.showMarks(data.marks, data.filter);
@@ -78,11 +110,94 @@ export class ConvStage {
     return { grid: this.sets[set][index], cells };
   }
 
-  /** Draw the arrow between the window and the cell shown last (after a step, or when the layout moves). */
+  /** Draw the window's frame and the arrow to its cell shown last (after a step, or when the layout moves). */
   relink() {
     if (!this.link) return this.options.link.update({ visible: false });
-    const box = ({ grid, cells }) => grid?.boxOf(cells, this.el);
-    this.options.link.update({ from: box(this.link.from), to: box(this.link.to), visible: this.phase === "sum" });
+    const { from, to } = this.link;
+    const window = from.grid?.boxOf(from.cells, this.el);
+    const cell = to.grid?.boxOf(to.cells, this.el);
+    const line = window && cell ? this.gapLine(from.grid, window, to.grid, cell) : null;
+    this.options.link.update({ box: window, line, visible: this.phase === "sum" });
+  }
+
+  /**
+   * The arrow from the window's grid to the target's, across the gap between them only (from the window's row or
+   * column to the target cell's): inside a grid it would cross numbers. Null when the grids are not apart or
+   * anything with text lies in the gap.
+   */
+  gapLine(source, window, target, cell) {
+    const a = source.box(this.el);
+    const b = target.box(this.el);
+    const m = ARROW_GAP_PX;
+    let line = null;
+    if (a.right + 3 * m <= b.left) line = { x1: a.right + m, y1: middle(window, "y"), x2: b.left - m, y2: middle(cell, "y") };
+    else if (b.right + 3 * m <= a.left) line = { x1: a.left - m, y1: middle(window, "y"), x2: b.right + m, y2: middle(cell, "y") };
+    else if (a.bottom + 3 * m <= b.top) line = { x1: middle(window, "x"), y1: a.bottom + m, x2: middle(cell, "x"), y2: b.top - m };
+    else if (b.bottom + 3 * m <= a.top) line = { x1: middle(window, "x"), y1: a.top - m, x2: middle(cell, "x"), y2: b.bottom + m };
+    return line && this.clear(line) ? line : null;
+  }
+
+  /** Whether the segment (stage coordinates) misses every element with text on the stage. */
+  clear({ x1, y1, x2, y2 }) {
+    const base = this.el.getBoundingClientRect();
+    const boxes = [...this.el.querySelectorAll("h3, p, table, label, button, .window-sum")]
+      .filter((el) => el.checkVisibility())
+      .map((el) => el.getBoundingClientRect());
+    const samples = 32;
+    for (let i = 0; i <= samples; i++) {
+      const x = base.left + x1 + ((x2 - x1) * i) / samples;
+      const y = base.top + y1 + ((y2 - y1) * i) / samples;
+      if (boxes.some((box) => x >= box.left && x <= box.right && y >= box.top && y <= box.bottom)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Presentation mode: how many grids of each set go side by side, and the room their captions take (--chrome),
+   * measured, so the CSS can make the cells as large as the set's space allows.
+   */
+  arrange() {
+    const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+    for (const name of ["input", "output", "stage2"]) {
+      const grids = this.sets[name];
+      if (!grids.length || !grids[0].h) continue;
+      const first = grids[0];
+      const chrome = (first.el.offsetHeight - first.table.offsetHeight) / rem;
+      this.place(this.parts[name], grids.length, first.h + 2 * first.pad, first.w + 2 * first.pad, chrome, 1);
+    }
+    const filters = this.parts.kernel.querySelectorAll(".conv-filter");
+    const kernel = this.sets.kernel[0];
+    if (filters.length && kernel?.h) {
+      const perFilter = this.sets.kernel.length / filters.length;
+      const chrome = (filters[0].offsetHeight - kernel.table.offsetHeight) / rem;
+      const room = (KERNEL_SHARE * this.el.clientHeight) / rem; // the kernels are as tall as their grids: leave the rest
+      this.place(this.parts.kernel, filters.length, kernel.h, kernel.w * perFilter, chrome, perFilter, room);
+    }
+  }
+
+  /**
+   * Set a container's arrangement: `count` boxes of rows×cols cells, each holding `inner` grids side by side, in
+   * the container's box (or `height` rem of it).
+   */
+  place(container, count, rows, cols, chrome, inner, height = null) {
+    const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+    const box = container.getBoundingClientRect();
+    const across = bestAcross(count, rows, cols, box.width / rem, height ?? box.height / rem, chrome);
+    container.style.setProperty("--boxes", across);
+    container.style.setProperty("--across", across * inner);
+    container.style.setProperty("--down", Math.ceil(count / across));
+    container.style.setProperty("--chrome", `${Math.max(0, chrome)}rem`);
+  }
+
+  /** No output (the settings cannot work): the output column says why instead of showing stale numbers. */
+  showProblem(message) {
+    this.parts.empty.textContent = message ? `No output: ${message}` : "";
+    this.parts.empty.hidden = !message;
+    if (!message) return;
+    this.ensureGrids("output", 0, () => ({}), "none");
+    this.ensureGrids("stage2", 0, () => ({}), "none");
+    this.parts.stage2Column.hidden = true;
+    this.parts.outputHeading.textContent = "Output";
   }
 
   ensureGrids(name, count, options, key) {
@@ -102,7 +217,9 @@ export class ConvStage {
   }
 
   /** The input (forward) or its gradient (backward) column. */
-  showInputs({ input, pad, backward, plan }) {
+  showInputs(inputs) {
+    this.shown.inputs = inputs;
+    const { input, pad, backward, plan } = inputs;
     const [c, n] = shape(input);
     const grids = this.ensureGrids("input", c, (ci) => ({
       fit: fitFor(c),
@@ -112,18 +229,21 @@ export class ConvStage {
       onCellClick: (r, col) => this.options.onInputClick(ci, r, col),
     }), `${backward}`);
     const dx = backward && plan ? plan.arrays.dx : null;
+    const bounds = dx ? range(dx.data, true) : undefined;
     const unreached = plan ? plan.header.conv.unreached : { rows: [], cols: [] };
     grids.forEach((grid, ci) => {
-      const values = dx ? mapOf(dx.data, dx.shape, ci) : flat(input[ci]);
+      const values = dx ? (this.sums?.dx[ci] ?? mapOf(dx.data, dx.shape, ci)) : flat(input[ci]);
       const name = backward ? `∂l/∂x, channel ${ci}` : `channel ${ci}`;
-      grid.update({ values, h: n, w: n, pad, caption: c > 1 || backward ? name : "", label: `${backward ? "gradient at the input" : "input"}, channel ${ci}, ${n}×${n} with padding ${pad}`, signed: backward ? true : undefined });
+      grid.update({ values, h: n, w: n, pad, bounds, caption: c > 1 || backward ? name : "", label: `${backward ? "gradient at the input" : "input"}, channel ${ci}, ${n}×${n} with padding ${pad}`, signed: backward ? true : undefined });
       grid.mark("is-unreached", paddedCells(n, pad).filter(([r, col]) => unreached.rows.includes(r) || unreached.cols.includes(col)));
     });
     this.parts.inputHeading.textContent = backward ? "∂l/∂x: gradient at the input" : `Input (${n}×${n}${c > 1 ? `×${c}` : ""}, padding ${pad})`;
   }
 
   /** The kernels with their biases (forward) or their gradients (backward). */
-  showKernels({ kernels, bias, backward, plan }) {
+  showKernels(shownKernels) {
+    this.shown.kernels = shownKernels;
+    const { kernels, bias, backward, plan } = shownKernels;
     const [f, c, k] = shape(kernels);
     const container = this.parts.kernel;
     const key = `${f}|${c}|${k}|${backward}`;
@@ -135,17 +255,18 @@ export class ConvStage {
       this.layoutKeys.kernel = key;
     }
     const dw = backward && plan ? plan.arrays.dw : null;
+    const bounds = dw ? range(dw.data, true) : undefined;
     this.sets.kernel.forEach((grid, g) => {
       const fi = Math.floor(g / c);
       const ci = g % c;
-      const values = dw ? mapOf(dw.data, dw.shape, g) : flat(kernels[fi][ci]);
+      const values = dw ? (this.sums?.dw[g] ?? mapOf(dw.data, dw.shape, g)) : flat(kernels[fi][ci]);
       const caption = backward ? `∂l/∂w${c > 1 ? `, channel ${ci}` : ""}` : c > 1 ? `channel ${ci}` : "";
-      grid.update({ values, h: k, w: k, caption, label: `${backward ? "gradient of " : ""}filter ${fi}, channel ${ci}`, signed: true });
+      grid.update({ values, h: k, w: k, caption, bounds, label: `${backward ? "gradient of " : ""}filter ${fi}, channel ${ci}`, signed: true });
     });
     container.querySelectorAll(".conv-filter").forEach((filter, fi) => {
       const box = filter.querySelector(".conv-bias");
       if (backward) {
-        const db = plan ? plan.arrays.db.data[fi] : null;
+        const db = plan ? (this.sums?.db[fi] ?? plan.arrays.db.data[fi]) : null;
         box.textContent = `∂l/∂b = ${db === null ? "…" : formatNumber(db)}`;
       } else {
         const input = box.querySelector("input");
