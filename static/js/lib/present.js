@@ -211,11 +211,21 @@ window.addEventListener("keydown", (event) => {
   action();
 }, { capture: true });
 
+/** The stage across the middle of the view (a page with several stops has several), else the page's first. */
+function stageInView() {
+  const view = document.querySelector("main").getBoundingClientRect();
+  const middle = (view.top + view.bottom) / 2;
+  return [...document.querySelectorAll("[data-present-stage]")].find((stage) => {
+    const box = stage.getBoundingClientRect();
+    return box.top <= middle && box.bottom >= middle;
+  }) ?? document.querySelector("[data-present-stage]");
+}
+
 // After the page's own handlers: when one of them used a step key (a clicker's Page Down, say) in presentation
-// mode, bring the page's stage ([data-present-stage]) into view, so stepping never happens below the fold.
+// mode, bring the stage being shown ([data-present-stage]) into view, so stepping never happens below the fold.
 const STEP_KEYS = new Set([" ", "ArrowRight", "ArrowLeft", "ArrowDown", "ArrowUp", "PageDown", "PageUp", "Home", "End"]);
 window.addEventListener("keydown", (event) => {
-  const stage = document.querySelector("[data-present-stage]");
+  const stage = stageInView();
   if (stage && presenting() && event.defaultPrevented && STEP_KEYS.has(event.key)) reveal(stage);
 });
 
