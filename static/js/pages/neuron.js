@@ -6,6 +6,7 @@ import { XOR } from "../lib/protocol.js";
 import { throttle } from "../lib/throttle.js";
 import { readState, writeState } from "../lib/url-state.js";
 import { formatValue } from "../lib/format.js";
+import { openStage } from "../lib/present.js";
 import { room } from "../lib/room.js";
 import { addSaveButton } from "../lib/snapshot.js";
 import { ConnectionStatus } from "../views/connection-status.js";
@@ -14,6 +15,7 @@ import { NeuronFormula } from "../views/neuron-formula.js";
 import { PointTable } from "../views/point-table.js";
 
 const SEND_EVERY_MS = 50;
+let settled = false;
 const inputs = {
   w1: document.getElementById("neuron-w1"),
   w2: document.getElementById("neuron-w2"),
@@ -70,6 +72,8 @@ const socket = new Socket("/ws/neuron", {
     });
     formula.update(header);
     table.update(header.points);
+    if (!settled) openStage(); // the first answer drawn gives the page its final layout
+    settled = true;
   },
   onError: (error) => {
     problem.hidden = false;

@@ -7,7 +7,7 @@ import { XOR } from "../lib/protocol.js";
 import { throttle } from "../lib/throttle.js";
 import { readState, writeState } from "../lib/url-state.js";
 import { formatValue } from "../lib/format.js";
-import { onPresentKeys, reveal } from "../lib/present.js";
+import { onPresentKeys, openStage, reveal } from "../lib/present.js";
 import { addSaveButton } from "../lib/snapshot.js";
 import { ConnectionStatus } from "../views/connection-status.js";
 import { DecisionSurface } from "../views/decision-surface.js";
@@ -24,7 +24,7 @@ const testid = (name) => document.querySelector(`[data-testid=${name}]`);
 const controls = {
   lr: $("xor-lr"), speed: $("xor-speed"), seed: $("xor-seed"), mode: $("xor-mode"),
   step: $("xor-step"), run: $("xor-run"), reset: $("xor-reset"), example: $("xor-example"), derive: $("xor-derive"),
-  neuronRun: $("neuron-run"), neuronReset: $("neuron-reset"),
+  neuronRun: $("neuron-run"), neuronReset: $("neuron-reset"), nextSeed: $("xor-next-seed"),
 };
 const problem = testid("page-error");
 
@@ -63,6 +63,7 @@ for (const [id, name, label] of [
 const histories = { network: [], neuron: [] };
 const latest = { network: null, neuron: null };
 let derivation = null;
+let settled = false;
 
 const state = readState({ seed: 0, lr: Number(controls.lr.value), spf: Number(controls.speed.value), mode: controls.mode.value });
 controls.seed.value = state.seed;
@@ -131,9 +132,15 @@ for (const input of [controls.lr, controls.speed, controls.mode]) {
     sendConfigSoon();
   });
 }
-controls.seed.addEventListener("change", () => {
+function resetNetwork() {
   writeState({ seed: seed(), lr: Number(controls.lr.value), spf: Number(controls.speed.value), mode: controls.mode.value });
   send({ type: XOR.reset, model: "network", seed: seed(), task: "xor" });
+}
+controls.seed.addEventListener("change", resetNetwork);
+controls.nextSeed.addEventListener("click", () => {
+  controls.seed.value = String(seed() + 1);
+  resetNetwork();
+  send({ type: XOR.run, model: "network" });
 });
 controls.step.addEventListener("click", () => send({ type: XOR.step, model: "network" }));
 controls.run.addEventListener("click", () => send({ type: latest.network?.running ? XOR.pause : XOR.run, model: "network" }));
@@ -177,12 +184,43 @@ function pointsOn(header, u, v) {
   }));
 }
 
+/** What the 2-2-1 network's run has shown so far, in words: nothing before it runs (the class predicts first). */
+function networkVerdict(header) {
+  const loss = formatValue(header.loss, 3);
+  const words = header.step === 0 ? ""
+    : header.solved ? "Solved: every point is on its side of ŷ = 0.5. One hidden layer is enough."
+      : header.stuck ? `Stuck in a local minimum at loss ${loss}: gradient descent only goes downhill.`
+        : "Not separated yet.";
+  return words + (header.stopped ? ` ${header.stopped}` : "");
+}
+
+/** The single neuron's verdict: said once its run shows it (solved, or stuck at its best). */
+function neuronVerdict(header) {
+  const task = header.task.toUpperCase();
+  if (header.solved) return `A line separates ${task}: every point is on its side.`;
+  if (header.stuck) return `No line separates ${task}: the loss stays at ${formatValue(header.loss, 3)}.`;
+  return header.step === 0 ? "" : "Not separated yet.";
+}
+
+/** Show the answers the runs have given, and say so while they have given none. */
+function showAnswers() {
+  const neuron = latest.neuron?.task === "xor" && latest.neuron.stuck;
+  const network = Boolean(latest.network?.solved);
+  const stuck = Boolean(latest.network?.stuck);
+  testid("neuron-answer").hidden = !neuron;
+  testid("network-answer").hidden = !network;
+  testid("stuck-answer").hidden = !stuck;
+  testid("xor-answers-wait").hidden = neuron || network || stuck;
+}
+
 function showNetwork(header, arrays) {
   latest.network = header;
   record("network", header, arrays);
-  showProgress(header, "xor-step-count", "xor-loss", "xor-verdict",
-    (header.solved ? "Solved: every point is on its side of ŷ = 0.5." : "Not separated yet.") +
-    (header.stopped ? ` ${header.stopped}` : ""));
+  showProgress(header, "xor-step-count", "xor-loss", "xor-verdict", networkVerdict(header));
+  testid("xor-verdict").dataset.stuck = String(header.stuck);
+  testid("xor-stuck").hidden = !header.stuck;
+  controls.nextSeed.textContent = `Try seed ${seed() + 1}`;
+  showAnswers();
   showRunButton(controls.run, header.running);
   showDiagram(header);
   views.surface.update({
@@ -194,6 +232,7 @@ function showNetwork(header, arrays) {
   });
   views.chart.update({ data: { network: histories.network } });
   views.points.update(header.points, header.example);
+  settle();
 }
 
 function showDiagram(header) {
@@ -213,9 +252,8 @@ function showProgress(header, stepId, lossId, verdictId, verdictText) {
 function showNeuron(header, arrays) {
   latest.neuron = header;
   record("neuron", header, arrays);
-  showProgress(header, "neuron-step", "neuron-loss", "neuron-verdict", header.solved
-    ? `A line separates ${header.task.toUpperCase()}: every point is on its side.`
-    : header.task === "xor" ? "No line separates XOR: the loss stays near 0.25." : "Not separated yet.");
+  showProgress(header, "neuron-step", "neuron-loss", "neuron-verdict", neuronVerdict(header));
+  showAnswers();
   showRunButton(controls.neuronRun, header.running);
   views.neuronSurface.update({
     values: arrays.surface.data, size: header.size, box: header.box, scale: [0, 1], line: header.line,
@@ -224,11 +262,19 @@ function showNeuron(header, arrays) {
   views.neuronChart.update({ data: { neuron: histories.neuron } });
 }
 
+/** Once the first network and derivation are drawn, the page has its final layout: put the stage on screen again. */
+function settle() {
+  if (settled || !latest.network || !derivation) return;
+  settled = true;
+  openStage();
+}
+
 function showDerivation(message) {
   derivation = message;
   testid("derivation-when").textContent = `At step ${message.step} of training.`;
   views.derivation.update(message);
   views.gradcheck.update(message);
+  settle();
 }
 
 /** The derivation's diagram: gradients found up to the current step, the parts the step uses marked. */
@@ -251,10 +297,10 @@ function derivationOnScreen() {
   return box.top < innerHeight / 2 && box.bottom > innerHeight / 2;
 }
 
-/** Press a training button (Run or Step) and bring the training's buttons and pictures into view. */
+/** Press a training button (Run or Step) and bring the training's stage into view. */
 function train(button) {
   button.click();
-  reveal(controls.step.closest(".controls"));
+  reveal($("layers"));
 }
 
 const DERIVATION_MOVES = { ArrowRight: 1, ArrowDown: 1, PageDown: 1, ArrowLeft: -1, ArrowUp: -1, PageUp: -1 };

@@ -1,11 +1,17 @@
 // A network's output over a square of its input (or hidden) plane: the server's grid painted with viridis, with
-// an SVG overlay for the points, the decision line and the axes. The page never computes a value itself.
+// an SVG overlay for the points, the decision line and the axes. The page never computes a value itself. Point
+// labels are drawn 1rem tall whatever the square's size and placed so that no two meet (a leader line joins a
+// label pushed away from its point), even when the four points sit on top of each other.
 
 import { paintHeatmap } from "../lib/canvas.js";
 import { SEQUENTIAL } from "../lib/colors.js";
 import { formatValue } from "../lib/format.js";
 
 const SVG = "http://www.w3.org/2000/svg";
+
+const DOT = 3.2; // a point's radius, in the overlay's units (the square is 100 × 100)
+const LABEL_REM = 1; // a label's height on screen
+const DIRECTIONS = [[1, 0], [-1, 0], [0, -1], [0, 1], [1, -1], [-1, -1], [1, 1], [-1, 1]];
 
 function svg(tag, attributes = {}) {
   const node = document.createElementNS(SVG, tag);
@@ -31,6 +37,8 @@ export class DecisionSurface {
     this.canvas.setAttribute("aria-label", label);
     this.overlay = svg("svg", { viewBox: "0 0 100 100", preserveAspectRatio: "none", class: "surface__overlay", "aria-hidden": "true" });
     this.frame.append(this.canvas, this.overlay);
+    this.labels = [];
+    new ResizeObserver(() => this.placeLabels()).observe(this.frame);
     const [u, v] = axes;
     this.axisU = document.createElement("p");
     this.axisU.className = "surface__axis surface__axis--u";
@@ -64,7 +72,9 @@ export class DecisionSurface {
     const [lo, hi] = box;
     const toX = (u) => ((((u - lo) / (hi - lo)) * (size - 1) + 0.5) / size) * 100;
     const toY = (v) => 100 - toX(v);
+    this.labels = [];
     this.overlay.replaceChildren(...this.axes(toX, toY, box), ...this.line(line, toX, toY), ...points.flatMap((p) => this.point(p, toX, toY)));
+    this.placeLabels();
     this.axisU.textContent = `${this.axisNames[0]} from ${formatValue(lo)} to ${formatValue(hi)} →`;
     this.axisV.textContent = `↑ ${this.axisNames[1]}`;
     if (this.legend) {
@@ -96,22 +106,66 @@ export class DecisionSurface {
     const group = svg("g", { class: `surface__point ${positive ? "surface__point--one" : "surface__point--zero"}`, "data-testid": `${this.testid}-point` });
     group.dataset.u = String(u);
     group.dataset.v = String(v);
-    const dot = svg("circle", { cx: x, cy: y, r: 3.2 });
-    // the label goes outwards, away from the middle, unless that runs off the square
-    const right = x < 50 ? x < 22 : x <= 78;
-    const text = svg("text", { x: right ? x + 4.5 : x - 4.5, y: y < 14 ? y + 9 : y - 4, class: "surface__label" });
-    text.setAttribute("text-anchor", right ? "start" : "end");
+    const dot = svg("circle", { cx: x, cy: y, r: DOT });
+    const leader = svg("line", { class: "surface__leader", x1: x, y1: y, x2: x, y2: y });
+    const text = svg("text", { class: "surface__label", "dominant-baseline": "central" });
     text.textContent = label;
     if (title) {
       const tip = svg("title");
       tip.textContent = title;
       group.append(tip);
     }
-    group.append(dot, text);
+    group.append(leader, dot, text);
+    this.labels.push({ x, y, text, leader });
     return [group];
+  }
+
+  /**
+   * Put each label 1rem tall beside its point, outwards from the middle where there is room: the first place, going
+   * round the point and then further out, that stays in the square and meets no other label and no point.
+   */
+  placeLabels() {
+    const width = this.frame.getBoundingClientRect().width;
+    if (!width || !this.labels.length) return;
+    const size = (LABEL_REM * parseFloat(getComputedStyle(document.documentElement).fontSize) * 100) / width;
+    const dots = this.labels.map(({ x, y }) => ({ left: x - DOT, right: x + DOT, top: y - DOT, bottom: y + DOT }));
+    const placed = [];
+    for (const { x, y, text, leader } of this.labels) {
+      text.style.fontSize = `${size.toFixed(2)}px`;
+      const w = text.getComputedTextLength() || text.textContent.length * 0.6 * size;
+      const h = size * 1.1;
+      const outwards = DIRECTIONS.slice().sort(([a, b], [c, d]) => (c * (x - 50) + d * (y - 50)) - (a * (x - 50) + b * (y - 50)));
+      let best = null;
+      for (let reach = 1; reach <= 6 && !best; reach += 1) {
+        for (const [dx, dy] of outwards) {
+          const gap = DOT + 1.5 + (reach - 1) * h;
+          const cx = x + dx * (gap + w / 2);
+          const cy = y + dy * (gap + h / 2);
+          const box = { left: cx - w / 2 - 0.8, right: cx + w / 2 + 0.8, top: cy - h / 2 - 0.4, bottom: cy + h / 2 + 0.4 };
+          const inside = box.left >= 0.5 && box.right <= 99.5 && box.top >= 0.5 && box.bottom <= 99.5;
+          if (inside && ![...placed, ...dots].some((other) => meets(box, other))) {
+            best = { cx, cy, box, far: reach > 1 };
+            break;
+          }
+        }
+      }
+      best ??= { cx: x + DOT + 1.5 + w / 2, cy: y, box: null, far: false };
+      if (best.box) placed.push(best.box);
+      text.setAttribute("x", best.cx.toFixed(2));
+      text.setAttribute("y", best.cy.toFixed(2));
+      text.setAttribute("text-anchor", "middle");
+      leader.setAttribute("x2", best.cx.toFixed(2));
+      leader.setAttribute("y2", best.cy.toFixed(2));
+      leader.classList.toggle("is-shown", best.far);
+    }
   }
 
   destroy() {
     this.el.replaceChildren();
   }
+}
+
+/** Whether two boxes {left, right, top, bottom} overlap. */
+function meets(a, b) {
+  return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 }

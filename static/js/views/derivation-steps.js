@@ -1,10 +1,10 @@
 // The slides' backpropagation derivation, one equation at a time, typeset in MathML with every symbol's current
 // number: ∂l/∂ŷ first, then layer 2, then layer 1. The factor carried over from an earlier step is boxed, as on
-// the slides. Previous/Next buttons and the arrow keys (Home/End too) walk the steps; later steps stay hidden
+// the slides, and a step through a sigmoid starts from the slide's σ′ line, σ′(a) = σ(a)(1 − σ(a)). Previous/Next buttons and the arrow keys (Home/End too) walk the steps; later steps stay hidden
 // so the class can predict them. Every number comes from the server's xor_derivation message.
 
 import { formatValue } from "../lib/format.js";
-import { expression, math, mn, mo, mrow, parens, partial, partialText, symbolText, times } from "../lib/math.js";
+import { el, expression, mi, math, mn, mo, mrow, parens, partial, partialText, symbolText, times } from "../lib/math.js";
 
 const LAYER_TITLES = { loss: "The loss", "layer 2": "Layer 2 (the output neuron)", "layer 1": "Layer 1 (the hidden neurons)" };
 
@@ -33,6 +33,36 @@ function line(children, className = "derivation__line") {
 /** A line that goes on with "= …" under the previous one. */
 function continued(children) {
   return line([mo("="), ...children], "derivation__line derivation__line--continued");
+}
+
+/** σ′ (or σ) applied to its argument, as the slide writes it: σ′(w₅z₁ + w₆z₂ + b₃). */
+function sigma(name, argument) {
+  const arg = argument.tagName === "mrow" && argument.firstChild?.textContent === "(" ? argument : parens(argument);
+  return mrow(mi(name), arg);
+}
+
+/** The local derivative through the sigmoid: ∂ŷ/∂w₅ = σ′(w₅z₁ + w₆z₂ + b₃) · z₁, with the factor after σ′. */
+function sigmaLine(local, prime, factors) {
+  const after = factors.slice(2).map((f) => expression(f.expr));
+  return line([partial(local.of, local.wrt), mo("="), times([sigma("σ′", expression(prime.arg)), ...after])]);
+}
+
+/** The slide's σ′(a) = σ(a)(1 − σ(a)) with the engine's numbers: σ′(a) at this a, from σ(a) = ŷ (or z). */
+function primeLine(prime) {
+  const a = mi("a");
+  const at = tagged(mn(prime.a), "sigma-a");
+  const value = tagged(mn(prime.sigma), "sigma");
+  return line([
+    sigma("σ′", a), mo("="), sigma("σ", mi("a")), parens(mn(1), mo("−"), sigma("σ", mi("a"))), el("mspace", ""),
+    el("mtext", "here "), sigma("σ′", at), mo("="), times([value, parens(mn(1), mo("−"), mn(prime.sigma))]),
+    mo("="), tagged(mn(prime.derivative), "sigma-prime"),
+  ], "derivation__line derivation__line--sigma");
+}
+
+/** Where σ's argument and output are written with the slide's names: a = w₅z₁ + w₆z₂ + b₃, σ(a) = ŷ. */
+function primeNote(prime) {
+  const a = prime.arg.split(" ").map((t) => (t === "+" ? " + " : symbolText(t))).join("");
+  return `σ′ at a = ${a} = ${formatValue(prime.a)}, where σ(a) = ${symbolText(prime.out)}. `;
 }
 
 function tagged(node, term) {
@@ -116,8 +146,13 @@ export class DerivationSteps {
     if (carried) {
       lines.push(line([partial(target.of, target.wrt), mo("="), times([boxed(partial(carried.of, carried.wrt)), partial(local.of, local.wrt)])]));
     }
-    // the local term, one equality a line so the steps fit a phone
-    lines.push(line([partial(local.of, local.wrt), mo("="), times(factors.map((f) => expression(f.expr)))]));
+    // the local term, one equality a line so the steps fit a phone; through a sigmoid, from the slide's σ′ line
+    const written = times(factors.map((f) => expression(f.expr)));
+    if (step.sigmoid) {
+      lines.push(sigmaLine(local, step.sigmoid, factors), primeLine(step.sigmoid), continued([written]));
+    } else {
+      lines.push(line([partial(local.of, local.wrt), mo("="), written]));
+    }
     lines.push(continued([times(factors.map((f) => substituted(f.expr, values)))]));
     lines.push(continued([tagged(mn(local.value), carried ? "local" : "target")]));
     if (carried) {
@@ -131,7 +166,8 @@ export class DerivationSteps {
     note.className = "derivation__note";
     const symbols = [...new Set(factors.flatMap((f) => f.expr.split(" ")).filter((t) => /^[a-z]/.test(t)))];
     const where = symbols.map((s) => `${symbolText(s)} = ${formatValue(values[s])}`).join(", ");
-    note.textContent = (carried ? `Boxed: carried over from the step that found ${partialText(carried.of, carried.wrt)}. ` : "") + (where ? `Here ${where}.` : "");
+    note.textContent = (carried ? `Boxed: carried over from the step that found ${partialText(carried.of, carried.wrt)}. ` : "")
+      + (step.sigmoid ? primeNote(step.sigmoid) : "") + (where ? `Here ${where}.` : "");
     item.append(note);
     return item;
   }
