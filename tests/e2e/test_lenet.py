@@ -148,6 +148,11 @@ def test_the_explain_toggle_draws_a_saliency_map_for_the_chosen_class(
     page.get_by_test_id("explain-toggle").click()
     settled(page)
     assert saliency.is_visible()
+    page.get_by_test_id("map-input-0").click()  # the input, zoomed: the saliency laid over it, large
+    page.locator('#lenet-zoom-body[data-unit="input"][data-saliency="true"]').wait_for()
+    assert page.locator("#lenet-zoom-body canvas").nth(1).evaluate("c => c.offsetWidth") >= 200  # layout, not mid-flight
+    page.get_by_test_id("zoom-back").click()
+    expect(page.get_by_test_id("unit-zoom")).to_be_hidden()
     assert page.evaluate(DISTINCT_COLOURS, '[data-testid="saliency"] canvas') > 10
     assert "score of 1" in saliency.inner_text()
     before = saliency.locator("canvas").evaluate("c => c.toDataURL()")

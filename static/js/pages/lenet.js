@@ -115,7 +115,7 @@ function sendDraw() {
   sentAt.set(seq, performance.now());
   $("lenet-timing").dataset.sent = String(seq); // with data-answered: a hook for scripts and tests
   const header = { type: LENET.draw, preprocess: state.preprocess, explain: view.explain, target: view.target, seq };
-  if (zoomed) header.unit = { stage: zoomed.stage, channel: zoomed.channel, row: zoomed.row, col: zoomed.col };
+  if (zoomed && zoomed.stage !== "input") header.unit = { stage: zoomed.stage, channel: zoomed.channel, row: zoomed.row, col: zoomed.col };
   socket.request(withDrawing(header), LENET.prediction, LENET.draw);
 }
 
@@ -179,7 +179,7 @@ function render() {
     saliency.update(null);
     strip?.update({ values: null });
     showSelection();
-    if (zoomed) zoom.update(null);
+    if (zoomed) zoomed.stage === "input" ? zoom.showInput(null) : zoom.update(null);
     return;
   }
   const probability = header.probabilities[header.prediction];
@@ -430,7 +430,7 @@ function denseGroups(unit, stage, previous) {
 
 // ---- Zooming into one conv unit's computation ----
 
-/** Fly into a conv unit: the strip grows from the unit and fades as its computation grows in its place. */
+/** Fly into a conv unit (or the input): the strip grows from the unit and fades as its computation grows in its place. */
 function openZoom(unit) {
   zoomed = { ...unit };
   const network = $("lenet-network");
@@ -442,12 +442,13 @@ function openZoom(unit) {
     network.querySelector(".lenet-strip").style.transformOrigin = origin;
     $("lenet-zoom").style.transformOrigin = origin;
   }
-  zoom.wait(unit);
+  if (unit.stage === "input") showZoom();
+  else zoom.wait(unit);
   $("lenet-zoom").hidden = false;
   void $("lenet-zoom").offsetWidth; // start the transition from the unit's place
   network.classList.add("is-zoomed");
   $("lenet-zoom-back").focus({ preventScroll: true });
-  sendDraw();
+  if (unit.stage !== "input") sendDraw();
 }
 
 function closeZoom() {
@@ -461,6 +462,15 @@ function closeZoom() {
 }
 
 function showZoom() {
+  if (zoomed?.stage === "input") {
+    const explained = last && !last.header.empty && last.header.explain !== null;
+    zoom.showInput(!last || last.header.empty ? null : {
+      input: last.arrays.input.data,
+      saliency: explained ? last.arrays["grad.input"].data : null,
+      target: explained ? last.header.explain.target : null,
+    });
+    return;
+  }
   const unit = last?.header.unit;
   if (!zoomed || !unit || !["stage", "channel", "row", "col"].every((key) => unit[key] === zoomed[key])) return;
   const previous = last.arrays[unit.previous];

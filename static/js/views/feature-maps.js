@@ -1,7 +1,7 @@
 // The layer strip: every stage of LeNet-5, left to right as the data flows (input → conv1 → pool1 → conv2 →
 // pool2 → fc1 → fc2 → fc3). Spatial stages show one heatmap per feature map, dense stages one pixel per unit in
 // a tall strip. Hovering, tapping or moving with the keyboard selects a unit (reported through onSelect); a click
-// or Enter on a conv unit opens it (onOpen: the page zooms into its computation). highlight() draws the windows
+// or Enter on a conv unit (or the input) opens it (onOpen: the page zooms into it). highlight() draws the windows
 // the selected unit reads in earlier stages. Every value comes from the server.
 
 import { cellAt, paintHeatmap } from "../lib/canvas.js";
@@ -32,7 +32,7 @@ export class FeatureMaps {
   /**
    * el: an empty container. options: stages (the model frame's list), scales {sequential, diverging} (LUTs),
    * onSelect(unit) with unit {stage, channel, row, col} (a dense unit is row `index` of channel 0, column 0),
-   * onOpen(unit) for a conv unit clicked or given Enter.
+   * onOpen(unit) for a unit of a conv stage or of the input clicked or given Enter.
    */
   constructor(el, { stages, scales, onSelect, onOpen = () => {} }) {
     this.el = el;
@@ -66,7 +66,7 @@ export class FeatureMaps {
     column.tabIndex = 0;
     column.setAttribute("role", "group");
     const unitWord = spatial(stage) ? "a unit; Page Up and Page Down choose the map" : "a unit";
-    const open = stage.kind === "conv" ? " Enter zooms into its computation." : "";
+    const open = { conv: " Enter zooms into its computation.", input: " Enter shows it large." }[stage.kind] ?? "";
     column.setAttribute("aria-label", `${stage.name}, ${shapeText(stage)}: ${stage.caption}. Arrow keys choose ${unitWord}.${open}`);
     const title = document.createElement("h3");
     title.className = "fm-title";
@@ -166,10 +166,10 @@ export class FeatureMaps {
     this.select({ stage: column.dataset.stage, channel: Number(cell.dataset.channel), ...at });
   }
 
-  /** Open the selected unit when it is a conv unit of `column`. */
+  /** Open the selected unit when it is a unit of `column` and that is a conv stage or the input. */
   open(column) {
     const unit = this.selected;
-    if (column?.dataset.kind === "conv" && unit?.stage === column.dataset.stage) this.onOpen(unit);
+    if (["conv", "input"].includes(column?.dataset.kind) && unit?.stage === column.dataset.stage) this.onOpen(unit);
   }
 
   key(event) {

@@ -1,9 +1,11 @@
 // One conv unit's computation, zoomed into from the layer strip: where its window lies on the maps it reads, then
 // for one map at a time the window's values × the kernel's weights = the products, and the sum over every map
 // plus the bias, through ReLU to the unit's value. Every number is the server's (the `unit` of a prediction
-// frame, docs/protocol/lenet.md); this view lays them out and colours them.
+// frame, docs/protocol/lenet.md); this view lays them out and colours them. Zoomed into the input, it shows the
+// 28×28 image large, and beside it the saliency map laid over it when the page explains a class.
 
 import { paintHeatmap } from "../lib/canvas.js";
+import { paintOverlay } from "./heatmap-figure.js";
 import { cssColor, DIVERGING, level, SEQUENTIAL } from "../lib/colors.js";
 import { formatNumber, formatValue } from "../lib/format.js";
 
@@ -62,6 +64,36 @@ export class UnitZoom {
     this.heading.textContent = `${unit.stage} · map ${unit.channel} · row ${unit.row}, column ${unit.col}`;
     this.body.replaceChildren(element("p", "zoom-sum", "Asking the server for this unit's numbers…"));
     delete this.body.dataset.unit;
+  }
+
+  /** The input large: {input, saliency?, target?} (28×28 ink and ∂ score / ∂ pixel), or null for an empty pad. */
+  showInput(data) {
+    this.computation = null;
+    this.heading.textContent = "input · the 28×28 image LeNet-5 reads";
+    this.body.dataset.unit = "input";
+    if (data === null) {
+      this.body.replaceChildren(element("p", "zoom-sum", "Draw a digit: this is where the network's input appears."));
+      return;
+    }
+    const figure = (caption, paint) => {
+      const node = element("figure");
+      const canvas = element("canvas", "heatmap");
+      canvas.setAttribute("aria-hidden", "true");
+      paint(canvas);
+      node.append(canvas, element("figcaption", "", caption));
+      return node;
+    };
+    const row = element("div", "zoom-input");
+    row.append(figure("the input: ink from 0 (paper) to 1", (canvas) => paintHeatmap(canvas, data.input, 28, 28, SEQUENTIAL, [0, 1])));
+    if (data.saliency) {
+      const bound = largest([[data.saliency]]);
+      row.append(figure(`∂ score of ${data.target} / ∂ pixel over the input: red pixels would raise the score if inked more, blue ones lower it`,
+        (canvas) => paintOverlay(canvas, data.input, data.saliency, 28, 28, DIVERGING, bound)));
+    } else {
+      row.append(element("p", "zoom-sum", "Press “Explain with gradients” to lay the saliency map over the input here."));
+    }
+    this.body.replaceChildren(row);
+    this.body.dataset.saliency = String(Boolean(data.saliency));
   }
 
   /**
