@@ -10,13 +10,17 @@ from fastapi.testclient import TestClient
 
 from app.server.pages import LESSON, PAGES
 
-# The recitation's order: neuron, XOR, the derivation, why backpropagation, convolution, pooling, LeNet.
+# The recitation's order: neuron, XOR, the derivation, why backpropagation, convolution arithmetic, its stride-2
+# example, the 7×7 input volume → 3×3 output volume, pooling, LeNet.
+VOLUME = "input=volume&n=5&c=3&kernel=volume&f=2&s=2&p=1"
 RECITATION = [
     ("/neuron", "", ""),
     ("/xor", "", ""),
     ("/xor", "", "derivation"),
     ("/why-backprop", "", ""),
     ("/conv", "", ""),
+    ("/conv", "s=2", ""),
+    ("/conv", VOLUME, ""),
     ("/conv", "stage2=max&k2=2&s2=2", ""),
     ("/lenet", "", ""),
 ]
@@ -25,7 +29,17 @@ RECITATION = [
 def test_lesson_follows_the_recitations_order() -> None:
     assert [(step.path, step.query, step.anchor) for step in LESSON] == RECITATION
     assert [step.title for step in LESSON][2] == "Backpropagation step by step"
-    assert LESSON[5].title == "Pooling"
+    assert LESSON[7].title == "Pooling"
+
+
+def test_the_slides_stride_2_and_volume_examples_are_stops_after_the_arithmetic() -> None:
+    titles = [step.title for step in LESSON]
+    start = titles.index("Convolution arithmetic: k, s, p")
+    assert titles[start + 1 : start + 3] == ["Stride 2: the 7×7 image gives 3×3", "7×7 input volume → 3×3 output volume"]
+    stride2, volume = LESSON[start + 1 : start + 3]
+    assert stride2.href == "/conv?s=2"
+    assert parse_qs(volume.query) == {"input": ["volume"], "n": ["5"], "c": ["3"], "kernel": ["volume"], "f": ["2"],
+                                      "s": ["2"], "p": ["1"]}
 
 
 def test_every_step_is_on_a_ready_page_of_the_registry() -> None:

@@ -16,7 +16,6 @@ const MARKS = ["is-window", "is-current", "is-field", "is-winner", "is-selected"
 const STAGE2_NAMES = { max: "max pooling", avg: "average pooling", conv: "second convolution" };
 const GAP_REM = 0.75; // the gap between grids of a set (conv.css)
 const ARROW_GAP_PX = 6; // the arrow keeps this far from the grids it joins
-const KERNEL_SHARE = 0.5; // of the stage's height, for the kernels (the window's products come under them)
 
 /** How many of `count` grids of rows×cols cells go side by side in width×height (rem) to make the cells largest. */
 function bestAcross(count, rows, cols, width, height, chrome) {
@@ -170,7 +169,10 @@ export class ConvStage {
     if (filters.length && kernel?.h) {
       const perFilter = this.sets.kernel.length / filters.length;
       const chrome = (filters[0].offsetHeight - kernel.table.offsetHeight) / rem;
-      const room = (KERNEL_SHARE * this.el.clientHeight) / rem; // the kernels are as tall as their grids: leave the rest
+      // Kernels as tall as their grids (not a size container) may take a share of the stage's height (conv.css).
+      const share = parseFloat(getComputedStyle(this.el).getPropertyValue("--kernel-share"));
+      const sized = getComputedStyle(this.parts.kernel).containerType === "size";
+      const room = sized || !share ? null : (share * this.el.clientHeight) / rem;
       this.place(this.parts.kernel, filters.length, kernel.h, kernel.w * perFilter, chrome, perFilter, room);
     }
   }
