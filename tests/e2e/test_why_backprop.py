@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.stage import MIN_TEXT_PX, PROJECTORS, off_screen, small_text, viewport_shot
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
@@ -60,3 +62,27 @@ def test_the_why_backprop_page_fits_a_phone(page: Page, base_url: str, screensho
     expect(page.get_by_test_id("slide-counts-total-forward")).to_have_text("64")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "why-backprop-390x844")
+
+
+@pytest.mark.parametrize("size", PROJECTORS)
+def test_page_down_steps_from_the_slides_counts_to_the_larger_networks_and_back(
+    page: Page, base_url: str, console_errors: list[str], screenshot_dir: Path, size: str
+) -> None:
+    page.set_viewport_size(PROJECTORS[size])
+    page.goto(f"{base_url}/why-backprop?present=1")
+    expect(page.get_by_test_id("slide-counts-total-forward")).to_have_text("64")
+    assert off_screen(page, "#why-slide-counts") is None
+    page.keyboard.press("PageDown")
+    page.wait_for_function("() => location.hash === '#why-larger'")
+    expect(page.get_by_test_id("why-time-note")).to_contain_text("Measured width 2", timeout=20_000)
+    for selector in ("[data-testid=why-width]", "[data-testid=why-forward-total]", "#why-count-chart",
+                     "#why-time-chart", "[data-testid=present-bar]"):
+        assert off_screen(page, selector) is None, off_screen(page, selector)
+    assert small_text(page, "#why-larger", MIN_TEXT_PX[size]) == []
+    viewport_shot(page, screenshot_dir, f"stage-why-backprop-larger-{size}")
+    page.keyboard.press("PageUp")
+    page.wait_for_function("() => location.hash === '#why-slide'")
+    page.wait_for_timeout(100)
+    assert off_screen(page, "#why-slide-counts") is None
+    assert page.evaluate("scrollY") == 0, "the window itself never scrolls: main does"
+    assert console_errors == []

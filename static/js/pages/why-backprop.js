@@ -1,11 +1,13 @@
 // The why-backprop page: asks /ws/why-backprop for the slide's network (listing and counts), for the counts of
 // the chain the sliders describe, and for timings, which stream in one depth at a time. It only draws them.
+// In presentation mode Page Down and Page Up go between its stages (the slide's counts, the larger networks).
 
 import { Socket } from "../lib/socket.js";
 import { XOR } from "../lib/protocol.js";
 import { throttle } from "../lib/throttle.js";
 import { readState, writeState } from "../lib/url-state.js";
 import { formatValue } from "../lib/format.js";
+import { onPresentKeys, openStage } from "../lib/present.js";
 import { room } from "../lib/room.js";
 import { addSaveButton } from "../lib/snapshot.js";
 import { ChainDiagram } from "../views/chain-diagram.js";
@@ -54,6 +56,7 @@ let maxDepth = Number(sliders.depth.max);
 let measuredWidth = null;
 let measured = false; // the last timing stream reached the largest depth (a newer request stops a stream)
 let currentWeights = null;
+const placed = { slide: false, counts: false }; // the first answers have been drawn (the page's height then settles)
 
 function size() {
   return { width: Number(sliders.width.value), depth: Number(sliders.depth.value) };
@@ -97,6 +100,15 @@ function showSlide(message) {
   views.forward.update(forward);
   views.slideCounts.update(rows(counts, slideLayers), totals(counts, slideLayers));
   views.slideListing.update(slideLayers.map((layer) => ({ label: layer.label, count: layer.slide_count, terms: layer.terms })));
+  place("slide");
+}
+
+/** Once the first answers have filled the page, open (again) the stage the address names: the listings above a
+ * later stage have moved it down meanwhile. */
+function place(part) {
+  if (placed[part]) return;
+  placed[part] = true;
+  openStage();
 }
 
 function showCounts(counts) {
@@ -120,6 +132,7 @@ function showCounts(counts) {
   const { backward, forward } = listed ? listings(counts) : { backward: [], forward: [] };
   views.generalBackward.update(backward);
   views.generalForward.update(forward);
+  place("counts");
 }
 
 function showTiming(point) {
@@ -188,6 +201,18 @@ for (const slider of Object.values(sliders)) {
 }
 $("why-measure").addEventListener("click", measure);
 showSize();
+
+// Page Down and Page Up (a clicker's keys) open the next or previous stage by its anchor; present.js scrolls to it.
+const STAGE_MOVES = { PageDown: 1, PageUp: -1 };
+onPresentKeys((event) => {
+  if (!(event.key in STAGE_MOVES)) return false;
+  const stages = [...document.querySelectorAll("[data-present-stage]")];
+  const shown = stages.findIndex((stage) => stage.id === location.hash.slice(1));
+  const next = stages[Math.max(shown, 0) + STAGE_MOVES[event.key]];
+  if (!next) return false;
+  location.hash = next.id;
+  return true;
+});
 
 // In a classroom room, a following student's page takes the teacher's width and depth from the teacher's address
 // in place (a slider dragged on the projector would otherwise reload every student's page).
