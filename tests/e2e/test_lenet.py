@@ -360,6 +360,9 @@ def test_enter_on_a_conv1_unit_zooms_in_and_back_zooms_out(page: Page, base_url:
     assert padding.count() == 5 + 2 * 4  # rows −1 and columns −2, −1 of a 5×5 window lie outside the image
     back = page.get_by_test_id("zoom-back")
     expect(back).to_be_focused()
+    page.keyboard.press("ArrowRight")  # the window slides one column: the server's numbers for unit (1, 1)
+    page.locator('#lenet-zoom-body[data-unit="conv1-0-1-1"]').wait_for()
+    assert "conv1 · map 0 · row 1, column 1" in page.get_by_test_id("unit-details").inner_text()
     assert back.evaluate("b => getComputedStyle(b).outlineStyle") != "none"
     page.keyboard.press("Enter")
     expect(zoom).to_be_hidden()

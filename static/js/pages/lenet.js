@@ -477,11 +477,27 @@ function showZoom() {
   zoom.update(unit, { data: previous.data, shape: previous.shape });
 }
 
+/** While zoomed into a conv unit, the arrow keys move to its neighbour: the window slides, the numbers follow. */
+function stepZoom(key) {
+  const move = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[key];
+  const [, height, width] = dims(model.header.stages[stageIndex(zoomed.stage)]);
+  const row = Math.max(0, Math.min(height - 1, zoomed.row + move[0]));
+  const col = Math.max(0, Math.min(width - 1, zoomed.col + move[1]));
+  if (row === zoomed.row && col === zoomed.col) return;
+  zoomed = { ...zoomed, row, col };
+  strip.select({ ...zoomed });
+  sendDraw();
+}
+
 $("lenet-zoom-back").addEventListener("click", closeZoom);
 document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && zoomed) {
+  if (!zoomed || event.ctrlKey || event.altKey || event.metaKey) return;
+  if (event.key === "Escape") {
     event.preventDefault();
     closeZoom();
+  } else if (event.key.startsWith("Arrow") && zoomed.stage !== "input" && !event.target.closest?.("input, select, textarea")) {
+    event.preventDefault();
+    stepZoom(event.key);
   }
 });
 
