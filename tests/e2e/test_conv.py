@@ -125,10 +125,52 @@ def test_an_impossible_setting_shows_the_engines_explanation(
     problem.wait_for()
     assert "larger than the padded input 7" in problem.inner_text()
     assert "larger than the padded input 7" in page.get_by_test_id("conv-formula").inner_text()
+    expect(page.get_by_test_id("conv-output").locator("table")).to_have_count(0)  # no stale output stays
+    expect(page.get_by_test_id("conv-output-empty")).to_contain_text("No output: ")
+    expect(page.get_by_test_id("conv-summary")).to_contain_text("these settings cannot work")
+    expect(page.get_by_test_id("conv-step-count")).to_have_text("")
     screenshot(page, "conv-impossible")
     set_number(page, "conv-k", 3)
     problem.wait_for(state="hidden")
     wait_for_shape(page, "conv-output", 5, 5)
+    expect(page.get_by_test_id("conv-output-empty")).to_be_hidden()
+
+
+def test_a_number_out_of_range_is_corrected_in_a_visible_sentence(page: Page, base_url: str) -> None:
+    open_conv(page, base_url)
+    set_number(page, "conv-n", 50)
+    note = page.get_by_test_id("conv-note")
+    expect(note).to_have_text("size n = 50 is out of range (3 to 32, this server's limit), so 32 is used.")
+    wait_for_shape(page, "conv-input", 32, 32)
+    set_number(page, "conv-n", 7)
+    expect(note).to_be_hidden()
+
+
+def test_hidden_cells_not_reached_show_a_question_mark_not_a_pale_number(page: Page, base_url: str) -> None:
+    open_conv(page, base_url, "?hide=1&step=6")
+    output = page.get_by_test_id("conv-output")
+    wait_for_shape(page, "conv-output", 5, 5)
+    expect(output.locator("td.is-pending")).to_have_count(25 - 7)
+    pending = output.locator('td[data-row="4"][data-col="4"]')
+    assert pending.evaluate("td => getComputedStyle(td, '::after').content") == '"?"'
+    assert pending.evaluate("td => getComputedStyle(td).color") == "rgba(0, 0, 0, 0)"
+    reached = output.locator('td[data-row="1"][data-col="1"]')  # step 7 is row 1, column 1
+    assert reached.evaluate("td => getComputedStyle(td, '::after').content") == "none"
+    assert page.get_by_test_id("conv-hide").is_checked()
+
+
+def test_the_arrow_joins_the_window_to_its_cell_across_the_gap_only(page: Page, base_url: str) -> None:
+    open_conv(page, base_url)
+    page.keyboard.press("ArrowRight")
+    line = page.locator("#conv-link line")
+    expect(line).to_be_visible()
+    ends = line.evaluate(
+        "l => { const s = l.ownerSVGElement.getBoundingClientRect();"
+        " return [s.left + +l.getAttribute('x1'), s.left + +l.getAttribute('x2')]; }"
+    )
+    inputs = page.get_by_test_id("conv-input").locator("table").bounding_box()
+    outputs = page.get_by_test_id("conv-output").locator("table").bounding_box()
+    assert inputs["x"] + inputs["width"] < min(ends) and max(ends) < outputs["x"], "between the grids, over no number"
 
 
 def test_stride_3_marks_the_cells_no_window_reaches_and_says_why(page: Page, base_url: str) -> None:
@@ -246,3 +288,12 @@ def test_on_a_phone_the_page_does_not_scroll_sideways(
     wait_for_shape(page, "conv-output", 5, 5)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "conv-390x844")
+    formula = page.get_by_test_id("conv-formula")
+    formula.scroll_into_view_if_needed()
+    right = formula.locator("math").evaluate_all("ms => Math.max(...ms.map(m => m.getBoundingClientRect().right))")
+    assert right <= formula.bounding_box()["x"] + formula.bounding_box()["width"] + 1, "the formula wraps, not cut off"
+    page.get_by_test_id("conv-input").scroll_into_view_if_needed()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_test_id("conv-announce")).to_contain_text("output row 0, column 1")
+    expect(page.locator("#conv-link line")).to_be_hidden()  # input above output: the arrow would cross a heading
+    screenshot(page, "conv-390x844-formula")

@@ -17,15 +17,19 @@ function numerator(n, k, p, d, dilated) {
   return { symbolic, numbers };
 }
 
-/** MathML of one axis: symbols, numbers, then (when terms are known) the quotient and the size. */
+/**
+ * MathML of one axis: symbols, numbers, then (when terms are known) the quotient and the size. Each "= …" is a
+ * math element of its own, so a narrow screen wraps the chain between them instead of cutting it off.
+ */
 function equation(name, { n, k, s, p, d = 1, dilated = true }, terms) {
   const top = numerator(n, k, p, d, dilated);
-  const parts = [
-    `<mi>${name}</mi>`, mo("="), floor(`<mfrac>${top.symbolic}<mi>s</mi></mfrac>`), mo("+"), mn(1),
-    mo("="), floor(`<mfrac>${top.numbers}${mn(s)}</mfrac>`), mo("+"), mn(1),
+  const pieces = [
+    [`<mi>${name}</mi>`, mo("="), floor(`<mfrac>${top.symbolic}<mi>s</mi></mfrac>`), mo("+"), mn(1)],
+    [mo("="), floor(`<mfrac>${top.numbers}${mn(s)}</mfrac>`), mo("+"), mn(1)],
   ];
-  if (terms) parts.push(mo("="), floor(`<mfrac>${mn(terms.numerator)}${mn(s)}</mfrac>`), mo("+"), mn(1), mo("="), `<mn class="formula__result">${Number(terms.size)}</mn>`);
-  return `<div class="formula__math"><math display="block">${row(...parts)}</math></div>`;
+  if (terms) pieces.push([mo("="), floor(`<mfrac>${mn(terms.numerator)}${mn(s)}</mfrac>`), mo("+"), mn(1), mo("="), `<mn class="formula__result">${Number(terms.size)}</mn>`]);
+  const maths = pieces.map((parts) => `<math displaystyle="true">${row(...parts)}</math>`);
+  return `<div class="formula__math">${maths.join("")}</div>`;
 }
 
 export class Formula {
