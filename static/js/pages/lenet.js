@@ -1,9 +1,9 @@
 // The /lenet page: wires the drawing pad to /ws/lenet and the server's frames to the views. Every number shown
 // comes from the server (docs/protocol/lenet.md); this file only routes them: which frame goes to which view,
 // and which of the server's numbers describe the unit the student points at. A click or Enter on a conv unit
-// zooms the network into that unit's computation (the server sends its numbers with each answer while zoomed);
-// Escape or "Back" zooms out. In a classroom room, lenet-room.js
-// adds the class gallery, the drawing the teacher shows to everyone and the teacher's pad shared live.
+// zooms the network into that unit's computation (the server sends its numbers with each answer while zoomed),
+// on the input into the image large; Escape or "Back" zooms out. In a classroom room, lenet-room.js adds the
+// class gallery, the drawing the teacher shows to everyone and the teacher's pad shared live.
 
 import { DIVERGING, SEQUENTIAL } from "../lib/colors.js";
 import { encodeFrame } from "../lib/frames.js";
@@ -41,7 +41,7 @@ const view = { explain: false, target: null, show: "activations" };
 let model = null; // the last model frame: stages, receptive fields, weights
 let last = null; // the last prediction frame
 let selected = null; // the unit the student points at
-let zoomed = null; // the conv unit whose computation the stage shows, or null
+let zoomed = null; // the unit the stage is zoomed into (a conv unit or the input), or null
 let seq = 0;
 const sentAt = new Map();
 let noticeTimer = null;
@@ -85,10 +85,7 @@ const classroom = connectRoom({
 const socket = new Socket("/ws/lenet", {
   onStatus: (status) => {
     connection.update(status);
-    if (status === "closed" && last) {
-      readout.stale();
-      document.querySelector(".lenet-answer").classList.add("is-stale");
-    }
+    if (status === "closed" && last) markStale();
     if (status === "ready") {
       socket.send({ type: LENET.describe });
       sendDraw();
@@ -115,7 +112,9 @@ function sendDraw() {
   sentAt.set(seq, performance.now());
   $("lenet-timing").dataset.sent = String(seq); // with data-answered: a hook for scripts and tests
   const header = { type: LENET.draw, preprocess: state.preprocess, explain: view.explain, target: view.target, seq };
-  if (zoomed && zoomed.stage !== "input") header.unit = { stage: zoomed.stage, channel: zoomed.channel, row: zoomed.row, col: zoomed.col };
+  if (zoomed && zoomed.stage !== "input") {
+    header.unit = { stage: zoomed.stage, channel: zoomed.channel, row: zoomed.row, col: zoomed.col };
+  }
   socket.request(withDrawing(header), LENET.prediction, LENET.draw);
 }
 
@@ -137,7 +136,8 @@ function teach(label) {
 function showModel(frame) {
   model = frame;
   if (!strip) {
-    strip = new FeatureMaps($("lenet-strip"), { stages: frame.header.stages, scales: SCALES, onSelect: select, onOpen: openZoom });
+    const { stages } = frame.header;
+    strip = new FeatureMaps($("lenet-strip"), { stages, scales: SCALES, onSelect: select, onOpen: openZoom });
   }
   const { model: weights, taught_steps: steps } = frame.header;
   $("lenet-model-state").textContent = weights === "taught"
@@ -179,7 +179,7 @@ function render() {
     saliency.update(null);
     strip?.update({ values: null });
     showSelection();
-    if (zoomed) zoomed.stage === "input" ? zoom.showInput(null) : zoom.update(null);
+    showZoom();
     return;
   }
   const probability = header.probabilities[header.prediction];
@@ -191,7 +191,8 @@ function render() {
   $("lenet-saliency").hidden = $("lenet-saliency-legend").hidden = !explained;
   if (explained) {
     const largest = maxAbs(arrays["grad.input"].data);
-    saliency.update({ values: arrays["grad.input"].data, base: arrays.input.data, width: 28, height: 28, bounds: [-largest, largest] });
+    const values = arrays["grad.input"].data;
+    saliency.update({ values, base: arrays.input.data, width: 28, height: 28, bounds: [-largest, largest] });
     saliencyLegend.update([-largest, largest]);
     const { target, score } = header.explain;
     $("lenet-saliency-caption").textContent = `∂ score of ${target} / ∂ pixel, over the input`;
@@ -274,8 +275,8 @@ function showSelection() {
   if (!selected || !model) return;
   const regions = regionsFor(selected);
   strip.highlight(selected, regions);
-  const earlier = model.header.stages.slice(0, stageIndex(selected.stage)).map((stage) => stage.name).filter((name) => regions[name]);
-  edges.update([selected.stage, ...earlier.reverse()]);
+  const earlier = model.header.stages.slice(0, stageIndex(selected.stage)).filter((stage) => regions[stage.name]);
+  edges.update([selected.stage, ...earlier.reverse().map((stage) => stage.name)]);
   const onInput = selected.stage === "input"
     ? [selected.row, selected.row, selected.col, selected.col]
     : regions.input && [...regions.input.rows, ...regions.input.cols];
@@ -461,20 +462,23 @@ function closeZoom() {
   document.querySelector(`.fm-column[data-stage="${unit.stage}"]`)?.focus({ preventScroll: true });
 }
 
+/** The zoom's contents from the last answer: the input large, or the zoomed unit's numbers once they arrive. */
 function showZoom() {
-  if (zoomed?.stage === "input") {
-    const explained = last && !last.header.empty && last.header.explain !== null;
-    zoom.showInput(!last || last.header.empty ? null : {
-      input: last.arrays.input.data,
-      saliency: explained ? last.arrays["grad.input"].data : null,
-      target: explained ? last.header.explain.target : null,
+  if (!zoomed || !last) return;
+  const { header, arrays } = last;
+  if (zoomed.stage === "input") {
+    const explained = !header.empty && header.explain !== null;
+    zoom.showInput(header.empty ? null : {
+      input: arrays.input.data,
+      saliency: explained ? arrays["grad.input"].data : null,
+      target: explained ? header.explain.target : null,
     });
-    return;
+  } else if (header.empty) {
+    zoom.update(null);
+  } else if (header.unit && ["stage", "channel", "row", "col"].every((key) => header.unit[key] === zoomed[key])) {
+    const previous = arrays[header.unit.previous];
+    zoom.update(header.unit, { data: previous.data, shape: previous.shape });
   }
-  const unit = last?.header.unit;
-  if (!zoomed || !unit || !["stage", "channel", "row", "col"].every((key) => unit[key] === zoomed[key])) return;
-  const previous = last.arrays[unit.previous];
-  zoom.update(unit, { data: previous.data, shape: previous.shape });
 }
 
 /** While zoomed into a conv unit, the arrow keys move to its neighbour: the window slides, the numbers follow. */
@@ -495,13 +499,19 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") {
     event.preventDefault();
     closeZoom();
-  } else if (event.key.startsWith("Arrow") && zoomed.stage !== "input" && !event.target.closest?.("input, select, textarea")) {
+  } else if (event.key.startsWith("Arrow") && zoomed.stage !== "input" && !event.target.closest?.("input, select")) {
     event.preventDefault();
     stepZoom(event.key);
   }
 });
 
 // ---- Small helpers ----
+
+/** The answer on screen is from before the connection dropped: grey it and say so, until the next answer. */
+function markStale() {
+  readout.stale();
+  document.querySelector(".lenet-answer").classList.add("is-stale");
+}
 
 function maxAbs(data) {
   let largest = 0;

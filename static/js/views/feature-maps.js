@@ -176,7 +176,8 @@ export class FeatureMaps {
     const column = event.target.closest?.(".fm-column");
     if (!column) return;
     if (event.key === "Enter") {
-      if (this.selected?.stage !== column.dataset.stage) this.select({ stage: column.dataset.stage, channel: 0, row: 0, col: 0 });
+      const stage = column.dataset.stage;
+      if (this.selected?.stage !== stage) this.select({ stage, channel: 0, row: 0, col: 0 });
       event.preventDefault();
       this.open(column);
       return;

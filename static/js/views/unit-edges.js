@@ -11,9 +11,12 @@ function union(root, selector) {
   for (const el of root.querySelectorAll(selector)) {
     if (el.hidden) continue;
     const r = el.getBoundingClientRect();
-    box = box
-      ? { left: Math.min(box.left, r.left), top: Math.min(box.top, r.top), right: Math.max(box.right, r.right), bottom: Math.max(box.bottom, r.bottom) }
-      : { left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+    box = {
+      left: Math.min(box?.left ?? r.left, r.left),
+      top: Math.min(box?.top ?? r.top, r.top),
+      right: Math.max(box?.right ?? r.right, r.right),
+      bottom: Math.max(box?.bottom ?? r.bottom, r.bottom),
+    };
   }
   return box;
 }
@@ -49,7 +52,8 @@ export class UnitEdges {
       const points = [[from.right, from.top], [to.left, to.top], [to.left, to.bottom], [from.right, from.bottom]];
       const polygon = document.createElementNS(SVG, "polygon");
       polygon.setAttribute("class", i === 0 ? "cone is-first" : "cone");
-      polygon.setAttribute("points", points.map(([x, y]) => `${(x - origin.left).toFixed(1)},${(y - origin.top).toFixed(1)}`).join(" "));
+      const at = ([x, y]) => `${(x - origin.left).toFixed(1)},${(y - origin.top).toFixed(1)}`;
+      polygon.setAttribute("points", points.map(at).join(" "));
       cones.push(polygon);
     }
     this.svg.replaceChildren(...cones);

@@ -84,11 +84,13 @@ export class UnitZoom {
       return node;
     };
     const row = element("div", "zoom-input");
-    row.append(figure("the input: ink from 0 (paper) to 1", (canvas) => paintHeatmap(canvas, data.input, 28, 28, SEQUENTIAL, [0, 1])));
+    const ink = (canvas) => paintHeatmap(canvas, data.input, 28, 28, SEQUENTIAL, [0, 1]);
+    row.append(figure("the input: ink from 0 (paper) to 1", ink));
     if (data.saliency) {
       const bound = largest([[data.saliency]]);
-      row.append(figure(`∂ score of ${data.target} / ∂ pixel over the input: red pixels would raise the score if inked more, blue ones lower it`,
-        (canvas) => paintOverlay(canvas, data.input, data.saliency, 28, 28, DIVERGING, bound)));
+      const over = (canvas) => paintOverlay(canvas, data.input, data.saliency, 28, 28, DIVERGING, bound);
+      row.append(figure(`∂ score of ${data.target} / ∂ pixel over the input: red pixels would raise the score ` +
+        "if inked more, blue ones lower it", over));
     } else {
       row.append(element("p", "zoom-sum", "Press “Explain with gradients” to lay the saliency map over the input here."));
     }
@@ -107,7 +109,8 @@ export class UnitZoom {
       return;
     }
     const same = this.computation && ["stage", "channel", "row", "col"].every((k) => this.computation[k] === computation[k]);
-    if (!same) this.map = computation.subtotals.reduce((best, s, i, all) => (Math.abs(s) > Math.abs(all[best]) ? i : best), 0);
+    const strongest = (best, s, i, all) => (Math.abs(s) > Math.abs(all[best]) ? i : best);
+    if (!same) this.map = computation.subtotals.reduce(strongest, 0); // open on the map that counts most
     this.computation = computation;
     this.previous = previous;
     this.render();
@@ -144,8 +147,10 @@ export class UnitZoom {
     });
     frame.append(canvas, box);
     const span = ([first, last]) => `${formatNumber(first)} to ${formatNumber(last)}`;
-    figure.append(frame, element("figcaption", "", `its window on ${u.previous}${u.window.length > 1 ? ` map ${this.map}` : ""}: ` +
-      `rows ${span(u.rows)}, columns ${span(u.cols)}${u.padding.flat().some(Boolean) ? " (outside the map: zero padding)" : ""}`));
+    const map = u.window.length > 1 ? ` map ${this.map}` : "";
+    const padding = u.padding.flat().some(Boolean) ? " (outside the map: zero padding)" : "";
+    figure.append(frame, element("figcaption", "",
+      `its window on ${u.previous}${map}: rows ${span(u.rows)}, columns ${span(u.cols)}${padding}`));
     row.append(figure);
     if (u.window.length > 1) {
       const buttons = element("div", "zoom-maps");
