@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -297,3 +298,41 @@ def test_on_a_phone_the_page_does_not_scroll_sideways(
     expect(page.get_by_test_id("conv-announce")).to_contain_text("output row 0, column 1")
     expect(page.locator("#conv-link line")).to_be_hidden()  # input above output: the arrow would cross a heading
     screenshot(page, "conv-390x844-formula")
+
+
+def test_in_a_room_cells_not_reached_are_hidden_and_an_open_question_hides_its_answer_until_the_reveal(
+    new_person: Callable[[], tuple[Page, list[str]]], base_url: str, screenshot: Callable[[Page, str], Path]
+) -> None:
+    teacher, teacher_errors = new_person()
+    student, student_errors = new_person()
+    teacher.goto(f"{base_url}/classroom")
+    teacher.get_by_test_id("room-open").click()
+    code = teacher.get_by_test_id("room-code").filter(has_text=re.compile(r"^[A-Z2-9]{6}$"))
+    code.wait_for()
+    student.goto(f"{base_url}/join/{code.inner_text()}")
+    student.get_by_test_id("room-join").click()
+    student.get_by_test_id("room-bar-state").filter(has_text="Following your teacher").wait_for()
+    open_conv(teacher, base_url)
+    student.wait_for_url(re.compile(r"/conv\?"))
+    for tab in (teacher, student):  # in a room the class predicts: cells not reached yet are hidden by default
+        expect(tab.get_by_test_id("conv-hide")).to_be_checked()
+        expect(tab.get_by_test_id("conv-output").locator("td.is-pending")).to_have_count(24)
+    teacher.keyboard.press("ArrowRight")
+    expect(student.get_by_test_id("conv-announce")).to_contain_text("the sum 2 goes to output row 0, column 1")
+
+    teacher.get_by_test_id("room-ask").click()
+    teacher.get_by_test_id("room-ask-suggestions").get_by_role("button", name="What number lands in this output cell?").click()
+    teacher.get_by_test_id("room-ask-send").click()
+    for tab in (teacher, student):  # the question is open: the window's own result is off the screen too
+        expect(tab.get_by_test_id("conv-announce")).to_have_text(
+            "Window over input rows 0 to 2 and columns 1 to 3: what number lands in output row 0, column 1?")
+        cell = tab.get_by_test_id("conv-output").locator('td[data-row="0"][data-col="1"]')
+        expect(cell).to_have_class(re.compile(r"\bis-pending\b"))
+        expect(tab.get_by_test_id("conv-sum-value")).to_be_hidden()
+    screenshot(student, "conv-room-question-open")
+
+    teacher.get_by_test_id("room-reveal").click()
+    for tab in (teacher, student):
+        expect(tab.get_by_test_id("conv-announce")).to_contain_text("the sum 2 goes to output row 0, column 1")
+        expect(tab.get_by_test_id("conv-sum-value")).to_have_text("2")
+    assert teacher_errors == student_errors == []
