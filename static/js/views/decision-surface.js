@@ -121,8 +121,8 @@ export class DecisionSurface {
   }
 
   /**
-   * Put each label 1rem tall beside its point, outwards from the middle where there is room: the first place, going
-   * round the point and then further out, that stays in the square and meets no other label and no point.
+   * Put each label 1rem tall beside its point, outwards from the middle where there is room; else at the nearest
+   * free place in the square, joined to its point by a leader line. A label never meets another label or a point.
    */
   placeLabels() {
     const width = this.frame.getBoundingClientRect().width;
@@ -134,29 +134,28 @@ export class DecisionSurface {
       text.style.fontSize = `${size.toFixed(2)}px`;
       const w = text.getComputedTextLength() || text.textContent.length * 0.6 * size;
       const h = size * 1.1;
-      const outwards = DIRECTIONS.slice().sort(([a, b], [c, d]) => (c * (x - 50) + d * (y - 50)) - (a * (x - 50) + b * (y - 50)));
-      let best = null;
-      for (let reach = 1; reach <= 6 && !best; reach += 1) {
-        for (const [dx, dy] of outwards) {
-          const gap = DOT + 1.5 + (reach - 1) * h;
-          const cx = x + dx * (gap + w / 2);
-          const cy = y + dy * (gap + h / 2);
-          const box = { left: cx - w / 2 - 0.8, right: cx + w / 2 + 0.8, top: cy - h / 2 - 0.4, bottom: cy + h / 2 + 0.4 };
-          const inside = box.left >= 0.5 && box.right <= 99.5 && box.top >= 0.5 && box.bottom <= 99.5;
-          if (inside && ![...placed, ...dots].some((other) => meets(box, other))) {
-            best = { cx, cy, box, far: reach > 1 };
-            break;
-          }
-        }
+      const boxAt = ([cx, cy]) => ({ left: cx - w / 2 - 0.8, right: cx + w / 2 + 0.8, top: cy - h / 2 - 0.4, bottom: cy + h / 2 + 0.4 });
+      const free = (box) => box.left >= 0.5 && box.right <= 99.5 && box.top >= 0.5 && box.bottom <= 99.5
+        && ![...placed, ...dots].some((other) => meets(box, other));
+      const gap = DOT + 1.5;
+      const beside = DIRECTIONS.slice()
+        .sort(([a, b], [c, d]) => (c * (x - 50) + d * (y - 50)) - (a * (x - 50) + b * (y - 50)))
+        .map(([dx, dy]) => [x + dx * (gap + w / 2), y + dy * (gap + h / 2)]);
+      const step = h / 2;
+      const elsewhere = [];
+      for (let cx = w / 2 + 1.5; cx <= 98.5 - w / 2; cx += step) {
+        for (let cy = h / 2 + 1; cy <= 99 - h / 2; cy += step) elsewhere.push([cx, cy]);
       }
-      best ??= { cx: x + DOT + 1.5 + w / 2, cy: y, box: null, far: false };
-      if (best.box) placed.push(best.box);
-      text.setAttribute("x", best.cx.toFixed(2));
-      text.setAttribute("y", best.cy.toFixed(2));
+      elsewhere.sort(([a, b], [c, d]) => Math.hypot(a - x, b - y) - Math.hypot(c - x, d - y));
+      const near = beside.find((at) => free(boxAt(at)));
+      const at = near ?? elsewhere.find((spot) => free(boxAt(spot))) ?? beside[0];
+      placed.push(boxAt(at));
+      text.setAttribute("x", at[0].toFixed(2));
+      text.setAttribute("y", at[1].toFixed(2));
       text.setAttribute("text-anchor", "middle");
-      leader.setAttribute("x2", best.cx.toFixed(2));
-      leader.setAttribute("y2", best.cy.toFixed(2));
-      leader.classList.toggle("is-shown", best.far);
+      leader.setAttribute("x2", at[0].toFixed(2));
+      leader.setAttribute("y2", at[1].toFixed(2));
+      leader.classList.toggle("is-shown", !near);
     }
   }
 

@@ -4,7 +4,7 @@
 // so the class can predict them. Every number comes from the server's xor_derivation message.
 
 import { formatValue } from "../lib/format.js";
-import { el, expression, mi, math, mn, mo, mrow, parens, partial, partialText, symbolText, times } from "../lib/math.js";
+import { expression, mi, math, mn, mo, mrow, parens, partial, partialText, symbolText, times } from "../lib/math.js";
 
 const LAYER_TITLES = { loss: "The loss", "layer 2": "Layer 2 (the output neuron)", "layer 1": "Layer 1 (the hidden neurons)" };
 
@@ -47,22 +47,22 @@ function sigmaLine(local, prime, factors) {
   return line([partial(local.of, local.wrt), mo("="), times([sigma("σ′", expression(prime.arg)), ...after])]);
 }
 
-/** The slide's σ′(a) = σ(a)(1 − σ(a)) with the engine's numbers: σ′(a) at this a, from σ(a) = ŷ (or z). */
-function primeLine(prime) {
-  const a = mi("a");
-  const at = tagged(mn(prime.a), "sigma-a");
-  const value = tagged(mn(prime.sigma), "sigma");
-  return line([
-    sigma("σ′", a), mo("="), sigma("σ", mi("a")), parens(mn(1), mo("−"), sigma("σ", mi("a"))), el("mspace", ""),
-    el("mtext", "here "), sigma("σ′", at), mo("="), times([value, parens(mn(1), mo("−"), mn(prime.sigma))]),
-    mo("="), tagged(mn(prime.derivative), "sigma-prime"),
+/** The slide's σ′(a) = σ(a)(1 − σ(a)), then the same with the engine's numbers at this neuron's a. */
+function primeLines(prime) {
+  const a = () => mi("a");
+  const slide = line([sigma("σ′", a()), mo("="), sigma("σ", a()), parens(mn(1), mo("−"), sigma("σ", a()))], "derivation__line derivation__line--sigma");
+  const numbers = line([
+    sigma("σ′", tagged(mn(prime.a), "sigma-a")), mo("="),
+    times([tagged(mn(prime.sigma), "sigma"), parens(mn(1), mo("−"), mn(prime.sigma))]), mo("="),
+    tagged(mn(prime.derivative), "sigma-prime"),
   ], "derivation__line derivation__line--sigma");
+  return [slide, numbers];
 }
 
 /** Where σ's argument and output are written with the slide's names: a = w₅z₁ + w₆z₂ + b₃, σ(a) = ŷ. */
 function primeNote(prime) {
   const a = prime.arg.split(" ").map((t) => (t === "+" ? " + " : symbolText(t))).join("");
-  return `σ′ at a = ${a} = ${formatValue(prime.a)}, where σ(a) = ${symbolText(prime.out)}. `;
+  return `a = ${a} = ${formatValue(prime.a)}, σ(a) = ${symbolText(prime.out)}. `;
 }
 
 function tagged(node, term) {
@@ -149,7 +149,7 @@ export class DerivationSteps {
     // the local term, one equality a line so the steps fit a phone; through a sigmoid, from the slide's σ′ line
     const written = times(factors.map((f) => expression(f.expr)));
     if (step.sigmoid) {
-      lines.push(sigmaLine(local, step.sigmoid, factors), primeLine(step.sigmoid), continued([written]));
+      lines.push(...primeLines(step.sigmoid), sigmaLine(local, step.sigmoid, factors), continued([written]));
     } else {
       lines.push(line([partial(local.of, local.wrt), mo("="), written]));
     }
@@ -167,7 +167,7 @@ export class DerivationSteps {
     const symbols = [...new Set(factors.flatMap((f) => f.expr.split(" ")).filter((t) => /^[a-z]/.test(t)))];
     const where = symbols.map((s) => `${symbolText(s)} = ${formatValue(values[s])}`).join(", ");
     note.textContent = (carried ? `Boxed: carried over from the step that found ${partialText(carried.of, carried.wrt)}. ` : "")
-      + (step.sigmoid ? primeNote(step.sigmoid) : "") + (where ? `Here ${where}.` : "");
+      + (where || step.sigmoid ? "Here " : "") + (step.sigmoid ? primeNote(step.sigmoid) : "") + (where ? `${where}.` : "");
     item.append(note);
     return item;
   }

@@ -37,6 +37,15 @@ const EDGES = {
 // bias stubs: [node, direction (−1 up, 1 down)]; the label sits past the stub's end, centred on it
 const BIASES = { b1: ["z1", -1], b2: ["z2", 1], b3: ["yhat", -1] };
 
+/** A weight or gradient in at most 7 characters, so that its label keeps the width the layout gives it. */
+export function shortNumber(value) {
+  const abs = Math.abs(value);
+  if (value === 0 || (abs >= 0.01 && abs < 1000)) return formatValue(value, 3);
+  if (abs >= 0.001 && abs < 0.01) return formatValue(value, 2);
+  const [mantissa, exponent] = value.toExponential(Math.abs(Math.log10(abs)) >= 10 ? 0 : 1).split("e");
+  return `${mantissa}e${Number(exponent)}`.replaceAll("-", "−");
+}
+
 function svg(tag, attributes = {}) {
   const node = document.createElementNS(SVG, tag);
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
@@ -139,7 +148,7 @@ export class NetworkDiagram {
       line.setAttribute("stroke-width", known(name) ? (2 + 12 * Math.abs(value) / biggest).toFixed(2) : "2");
       line.classList.toggle("is-pending", !known(name));
       nameLine.textContent = title(name);
-      valueLine.textContent = formatValue(value, 3);
+      valueLine.textContent = shortNumber(value);
       text.dataset.value = String(value);
       line.classList.toggle("is-marked", marked.has(name));
       line.classList.toggle("is-dimmed", dimmed(name));
@@ -149,11 +158,11 @@ export class NetworkDiagram {
       const { group, value } = this.parts[name];
       group.classList.toggle("is-marked", marked.has(name));
       group.classList.toggle("network__node--quiet", dimmed(name));
-      value.textContent = values && name in values ? formatValue(values[name], 3) : "";
+      value.textContent = values && name in values ? shortNumber(values[name]) : "";
     }
     this.place();
     const what = gradients ? "gradients ∂l/∂θ" : "weights";
-    this.root.setAttribute("aria-label", `2-2-1 network, ${what}: ` + names.map((n) => `${title(n)} ${formatValue(shown(n), 3)}`).join(", "));
+    this.root.setAttribute("aria-label", `2-2-1 network, ${what}: ` + names.map((n) => `${title(n)} ${shortNumber(shown(n))}`).join(", "));
   }
 
   /** Centre each label on its place (past its stub for a bias) and size its plate to it; no-op until laid out. */
