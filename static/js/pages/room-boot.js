@@ -33,6 +33,7 @@ const OWN_REQUESTS = new Set([ROOM.view, ROOM.ask, ROOM.reveal, ROOM.dismiss, RO
 const PUT_AWAY_MS = 4000; // how long a phone shows a revealed question
 const SETTLE_MS = 3000; // how long a following tab keeps the stage in view while the page draws itself
 const phone = matchMedia("(max-width: 40rem)"); // the width at which room.css folds the region
+const INTERACTIONS = ["wheel", "touchstart", "pointerdown", "keydown"]; // the student takes the view over
 
 const region = document.getElementById("room");
 const part = (name) => document.querySelector(`[data-testid=${name}]`);
@@ -94,10 +95,10 @@ function bringToStage() {
   const settle = new ResizeObserver(() => showStage());
   const stop = () => {
     settle.disconnect();
-    for (const type of ["wheel", "touchstart", "pointerdown", "keydown"]) removeEventListener(type, stop, true);
+    for (const type of INTERACTIONS) removeEventListener(type, stop, true);
   };
   settle.observe(document.body);
-  for (const type of ["wheel", "touchstart", "pointerdown", "keydown"]) addEventListener(type, stop, { capture: true, passive: true });
+  for (const type of INTERACTIONS) addEventListener(type, stop, { capture: true, passive: true });
   setTimeout(stop, SETTLE_MS);
 }
 
