@@ -231,6 +231,7 @@ def assert_labels_apart(page: Page, selector: str, context: str) -> None:
 
 @pytest.mark.parametrize("size", [None, "720p", "1080p"])
 def test_no_two_labels_of_the_network_diagrams_meet(page: Page, base_url: str, size: str | None) -> None:
+    """Weights, gradients and every derivation step, on a laptop and on both projectors (each step on screen)."""
     if size:
         page.set_viewport_size(PROJECTORS[size])
     open_page(page, base_url, "/xor?spf=200&present=1" if size else "/xor?spf=200")
@@ -254,6 +255,8 @@ def test_no_two_labels_of_the_network_diagrams_meet(page: Page, base_url: str, s
     for step in range(1, 13):
         expect(status).to_contain_text(f"Step {step} of 12")
         assert_labels_apart(page, "#xor-derivation-diagram svg", f"derivation step {step}")
+        if size:
+            assert off_screen(page, "[data-testid=derivation-current]") is None, f"derivation step {step}"
         inks = page.locator("#xor-derivation-diagram svg").evaluate(LABEL_INKS)
         faint = [(text, round(contrast_on_white(fill, opacity), 2)) for text, fill, opacity in inks
                  if contrast_on_white(fill, opacity) < 4.5]
