@@ -71,7 +71,7 @@ export class ConvStage {
       this.arrange();
       this.relink();
     });
-    this.resizes.observe(el);
+    for (const box of [el, this.parts.input, this.parts.output, this.parts.stage2, this.parts.kernel]) this.resizes.observe(box);
   }
 
   /**
@@ -235,7 +235,7 @@ export class ConvStage {
     const unreached = plan ? plan.header.conv.unreached : { rows: [], cols: [] };
     grids.forEach((grid, ci) => {
       const values = dx ? (this.sums?.dx[ci] ?? mapOf(dx.data, dx.shape, ci)) : flat(input[ci]);
-      const name = backward ? `∂l/∂x, channel ${ci}` : `channel ${ci}`;
+      const name = backward ? `∂l/∂x${c > 1 ? `, ch ${ci}` : ""}` : `channel ${ci}`;
       grid.update({ values, h: n, w: n, pad, bounds, caption: c > 1 || backward ? name : "", label: `${backward ? "gradient at the input" : "input"}, channel ${ci}, ${n}×${n} with padding ${pad}`, signed: backward ? true : undefined });
       grid.mark("is-unreached", paddedCells(n, pad).filter(([r, col]) => unreached.rows.includes(r) || unreached.cols.includes(col)));
     });
@@ -262,7 +262,7 @@ export class ConvStage {
       const fi = Math.floor(g / c);
       const ci = g % c;
       const values = dw ? (this.sums?.dw[g] ?? mapOf(dw.data, dw.shape, g)) : flat(kernels[fi][ci]);
-      const caption = backward ? `∂l/∂w${c > 1 ? `, channel ${ci}` : ""}` : c > 1 ? `channel ${ci}` : "";
+      const caption = backward ? `∂l/∂w${c > 1 ? `, ch ${ci}` : ""}` : c > 1 ? `channel ${ci}` : "";
       grid.update({ values, h: k, w: k, caption, bounds, label: `${backward ? "gradient of " : ""}filter ${fi}, channel ${ci}`, signed: true });
     });
     container.querySelectorAll(".conv-filter").forEach((filter, fi) => {
