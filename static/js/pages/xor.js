@@ -217,7 +217,6 @@ function showNetwork(header, arrays) {
   latest.network = header;
   record("network", header, arrays);
   showProgress(header, "xor-step-count", "xor-loss", "xor-verdict", networkVerdict(header));
-  testid("xor-verdict").dataset.stuck = String(header.stuck);
   testid("xor-stuck").hidden = !header.stuck;
   controls.nextSeed.textContent = `Try seed ${seed() + 1}`;
   showAnswers();
