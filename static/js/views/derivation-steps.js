@@ -19,7 +19,8 @@ function substituted(text, values) {
     node.dataset.symbol = token;
     return node;
   });
-  return tokens.length > 1 || text.startsWith("-") ? parens(...parts) : parts[0];
+  const negative = tokens.length === 1 && values[text] < 0; // "· (−0.536)", not "· −0.536"
+  return tokens.length > 1 || text.startsWith("-") || negative ? parens(...parts) : parts[0];
 }
 
 /** One equation on its own line, left-aligned (block MathML would be centred). */
