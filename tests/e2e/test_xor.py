@@ -160,7 +160,7 @@ def test_a_2_2_1_run_stuck_in_a_local_minimum_says_so_and_offers_another_seed(
     page.get_by_test_id("xor-run").click()
     expect(page.get_by_test_id("xor-verdict")).to_contain_text("Stuck in a local minimum")
     assert 0.165 < loss(page) < 0.175
-    assert 1000 <= int(page.get_by_test_id("xor-step-count").inner_text()) <= 2500
+    assert int(page.get_by_test_id("xor-step-count").inner_text()) >= 1000  # when exactly: tests/services/test_xor.py
     assert off_screen(page, "[data-testid=xor-next-seed]") is None, "the offer is on the projected screen"
     viewport_shot(page, screenshot_dir, "xor-stuck-seed-5-720p")
     expect(page.get_by_test_id("stuck-answer")).to_be_attached()
