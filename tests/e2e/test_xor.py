@@ -178,7 +178,10 @@ def test_a_2_2_1_run_stuck_in_a_local_minimum_says_so_and_offers_another_seed(
 # Every pair of boxes that meet among a network diagram's label plates, node numbers, nodes and bias stubs (the
 # edge labels' plates lie on their own edges by design).
 MEETING_LABELS = """(root) => {
-  const box = (el, name) => { const b = el.getBoundingClientRect(); return { name, l: b.left, r: b.right, t: b.top, b: b.bottom }; };
+  const box = (el, name) => {
+    const b = el.getBoundingClientRect();
+    return { name, l: b.left, r: b.right, t: b.top, b: b.bottom };
+  };
   const items = [
     ...[...root.querySelectorAll('.network__plate')].map((p) => box(p, 'label ' + p.nextElementSibling.dataset.testid)),
     ...[...root.querySelectorAll('.network__value')].filter((t) => t.textContent).map((t) => box(t, t.dataset.testid)),
@@ -187,7 +190,8 @@ MEETING_LABELS = """(root) => {
   ];
   const meets = [];
   items.forEach((a, i) => items.slice(i + 1).forEach((b) => {
-    if (a.l < b.r - 0.5 && b.l < a.r - 0.5 && a.t < b.b - 0.5 && b.t < a.b - 0.5) meets.push(a.name + ' meets ' + b.name);
+    const apart = a.l >= b.r - 0.5 || b.l >= a.r - 0.5 || a.t >= b.b - 0.5 || b.t >= a.b - 0.5;
+    if (!apart) meets.push(a.name + ' meets ' + b.name);
   }));
   return { meets, labels: items.filter((item) => item.name.startsWith('label')).length };
 }"""
@@ -197,7 +201,8 @@ MEETING_POINT_LABELS = """(root) => {
   const rect = (el) => el.getBoundingClientRect();
   const labels = [...root.querySelectorAll('.surface__label')].map((t) => [t.textContent, rect(t)]);
   const dots = [...root.querySelectorAll('.surface__point circle')].map(rect);
-  const meet = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+  const meet = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5
+    && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
   const found = [];
   labels.forEach(([name, a], i) => {
     labels.slice(i + 1).forEach(([other, b]) => meet(a, b) && found.push(name + ' meets ' + other));
@@ -238,8 +243,8 @@ def test_no_two_labels_of_the_network_diagrams_meet(page: Page, base_url: str, s
     assert_labels_apart(page, "#xor-diagram svg", "weights at step 0")
     page.get_by_test_id("xor-run").click()
     page.wait_for_function(
-        "() => Number(document.querySelector('[data-testid=xor-loss]').dataset.value) < 0.001", timeout=TRAIN_TIMEOUT_MS,
-        polling=200,
+        "() => Number(document.querySelector('[data-testid=xor-loss]').dataset.value) < 0.001",
+        timeout=TRAIN_TIMEOUT_MS, polling=200,
     )
     page.get_by_test_id("xor-run").click()
     page.get_by_test_id("xor-show-gradients").check()  # gradients are tiny now: the longest numbers
