@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from app.models.lenet import CLASSES
-from app.services.png import encode_png
+from app.services.images import encode_png
 
 SIDE = 28
 COLUMNS = ["id", "file", "submitted_at", "author", "tag", "prediction", "confidence",

@@ -82,7 +82,12 @@ class Settings(BaseModel):
     lenet_teach_max_steps: int = Field(20, ge=1, description="Most SGD steps of one 'teach this digit' on /lenet.")
     lenet_teach_max_lr: float = Field(0.1, gt=0, description="Largest learning rate of 'teach this digit' on /lenet.")
     lenet_max_upload_bytes: int = Field(4_194_304, ge=1024, description="Largest request body of POST /api/predict.")
-    lenet_max_png_pixels: int = Field(1_048_576, ge=784, description="Most pixels of a PNG sent to POST /api/predict.")
+    lenet_max_png_pixels: int = Field(
+        1_048_576, ge=784, description="Most pixels of an image sent to POST /api/predict (also Pillow's bomb limit)."
+    )
+    lenet_max_image_side: int = Field(
+        4096, ge=28, description="Longest side, in pixels, of an image sent to POST /api/predict."
+    )
     max_connections: int = Field(1000, ge=1, description="Open websockets on this process, all addresses together.")
     rate_per_s: float = Field(30.0, gt=0, description="Messages a second one websocket may send on average.")
     rate_burst: int = Field(60, ge=1, description="Messages one websocket may send at once above the average rate.")

@@ -1,12 +1,16 @@
-"""POST /api/predict: JSON images, PNG drawings (raw body, multipart upload), typed errors, and the /docs page."""
+"""POST /api/predict: JSON images, PNG, JPEG and WebP drawings (raw body, multipart upload), typed errors, limits,
+and the /docs page."""
 
+import io
 import struct
+import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from app.data.mnist import Mnist
 from app.models.lenet import load_lenet5
@@ -14,6 +18,7 @@ from app.server.app import create_app
 from app.server.settings import Settings
 from app.services.lenet import prepare, read
 
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SHAPES = {"input": [1, 28, 28], "conv1": [6, 28, 28], "pool1": [6, 14, 14], "conv2": [16, 10, 10],
           "pool2": [16, 5, 5], "fc1": [120], "fc2": [84], "fc3": [10]}
 
@@ -28,6 +33,28 @@ def png(pixels: np.ndarray) -> bytes:
 
     header = struct.pack(">IIBBBBB", pixels.shape[1], pixels.shape[0], 8, colour, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def interlaced_png(pixels: np.ndarray) -> bytes:
+    """An 8-bit Adam7-interlaced PNG (grey, RGB or RGBA by the last axis): seven reduced images, rows unfiltered."""
+    colour = 0 if pixels.ndim == 2 else {3: 2, 4: 6}[pixels.shape[2]]
+    passes = [(0, 0, 8, 8), (0, 4, 8, 8), (4, 0, 8, 4), (0, 2, 4, 4), (2, 0, 4, 2), (0, 1, 2, 2), (1, 0, 2, 1)]
+    reduced = [pixels[r::dr, c::dc] for r, c, dr, dc in passes]
+    raw = b"".join(b"\0" + row.tobytes() for image in reduced if image.size for row in image)
+    header = struct.pack(">IIBBBBB", pixels.shape[1], pixels.shape[0], 8, colour, 0, 0, 1)
+    return SIGNATURE + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def chunk(kind: bytes, body: bytes) -> bytes:
+    """One PNG chunk with its length and CRC."""
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def saved(image: Image.Image, kind: str, **options: object) -> bytes:
+    """An image as Pillow writes it in format `kind`."""
+    buffer = io.BytesIO()
+    image.save(buffer, kind, **options)
+    return buffer.getvalue()
 
 
 def drawn_one(size: int = 280) -> np.ndarray:
@@ -97,6 +124,42 @@ def test_raw_preprocessing_is_a_query_parameter(client: TestClient, shipped) -> 
     assert centred.json()["prediction"] == 1
 
 
+def one_as(kind: str) -> tuple[bytes, str]:
+    """drawn_one() saved the way some program might save it, and the Content-Type to send it with."""
+    rgba = drawn_one()
+    ink = 255 - rgba[..., 0]
+    files = {
+        "palette": (saved(Image.fromarray(rgba[..., :3]).convert("P", palette=Image.Palette.ADAPTIVE, colors=4), "PNG"),
+                    "image/png"),
+        "16-bit": (saved(Image.fromarray(rgba[..., 0].astype(np.uint16) * 257), "PNG"), "image/png"),
+        "interlaced": (interlaced_png(rgba), "image/png"),
+        "grey-alpha": (saved(Image.fromarray(np.stack([np.zeros_like(ink), ink], axis=-1), "LA"), "PNG"), "image/png"),
+        "jpeg": (saved(Image.fromarray(rgba[..., :3]), "JPEG", quality=90), "image/jpeg"),
+        "webp": (saved(Image.fromarray(rgba), "WEBP", quality=90), "image/webp"),
+    }
+    return files[kind]
+
+
+@pytest.mark.parametrize("kind", ["palette", "16-bit", "interlaced", "grey-alpha", "jpeg", "webp"])
+def test_real_world_image_files_are_read_like_the_plain_png(client: TestClient, kind: str) -> None:
+    data, content_type = one_as(kind)
+    plain = client.post("/api/predict", content=png(drawn_one()), headers={"content-type": "image/png"}).json()
+    response = client.post("/api/predict", content=data, headers={"content-type": content_type})
+    assert response.status_code == 200
+    assert response.json()["prediction"] == plain["prediction"] == 1
+    tolerance = 0.05 if kind in ("jpeg", "webp") else 1e-5  # lossy formats move a few pixels a little
+    np.testing.assert_allclose(response.json()["probabilities"], plain["probabilities"], atol=tolerance)
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "webp"])
+def test_a_jpeg_or_webp_upload_is_read_as_its_body_is(client: TestClient, kind: str) -> None:
+    data, content_type = one_as(kind)
+    uploaded = client.post("/api/predict", files={"file": (f"digit.{kind}", data, content_type)})
+    raw = client.post("/api/predict", content=data, headers={"content-type": "application/octet-stream"})
+    assert uploaded.status_code == raw.status_code == 200
+    assert uploaded.json() == raw.json()
+
+
 @pytest.mark.parametrize(
     "body, status, code, words",
     [
@@ -151,6 +214,7 @@ def test_a_bad_query_parameter_is_a_typed_error(client: TestClient) -> None:
     assert response.json()["code"] == "bad_query" and "preprocess" in response.json()["message"]
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_bodies_and_pngs_over_the_limits_get_413() -> None:
     settings = Settings(lenet_max_upload_bytes=20_000, lenet_max_png_pixels=10_000)
     with TestClient(create_app(settings)) as client:
@@ -158,6 +222,21 @@ def test_bodies_and_pngs_over_the_limits_get_413() -> None:
         assert big.status_code == 413 and big.json()["code"] == "too_large"
         wide = client.post("/api/predict", content=png(drawn_one(120)), headers={"content-type": "image/png"})
         assert wide.status_code == 413 and "14400 pixels, over the limit of 10000" in wide.json()["message"]
+        bomb = client.post("/api/predict", content=saved(Image.new("L", (1000, 1000)), "PNG"),
+                           headers={"content-type": "image/png"})
+        assert bomb.status_code == 413 and bomb.json()["code"] == "too_large"
+
+
+@pytest.mark.parametrize("width, height", [(400_000, 1), (1, 400_000)])
+def test_an_extreme_aspect_ratio_gets_413_before_its_pixels_are_decoded(client: TestClient, width: int,
+                                                                       height: int) -> None:
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    data = SIGNATURE + chunk(b"IHDR", header) + chunk(b"IDAT", b"junk, never inflated") + chunk(b"IEND", b"")
+    started = time.perf_counter()
+    response = client.post("/api/predict", content=data, headers={"content-type": "image/png"})
+    assert time.perf_counter() - started < 1
+    assert response.status_code == 413 and response.json()["code"] == "too_large"
+    assert f"{width}×{height}: a side is over the limit of 4096 pixels" in response.json()["message"]
 
 
 def test_missing_weights_answer_503_with_the_reason(tmp_path: Path) -> None:
@@ -169,7 +248,8 @@ def test_missing_weights_answer_503_with_the_reason(tmp_path: Path) -> None:
 
 def test_openapi_documents_the_three_kinds_of_body_and_the_errors(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"]["/api/predict"]["post"]
-    assert set(operation["requestBody"]["content"]) == {"application/json", "image/png", "multipart/form-data"}
+    assert set(operation["requestBody"]["content"]) == {"application/json", "image/png", "image/jpeg", "image/webp",
+                                                         "multipart/form-data"}
     assert {p["name"] for p in operation["parameters"]} == {"activations", "preprocess"}
     assert {"200", "400", "413", "415", "422", "503"} <= set(operation["responses"])
 

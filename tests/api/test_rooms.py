@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from app.server.app import create_app
 from app.server.protocol import PROTOCOL_VERSION
 from app.server.settings import Settings
-from app.services.png import decode_png
+from app.services.images import decode_image
 
 
 def make_client(redis_url: str, **overrides) -> TestClient:
@@ -251,7 +251,7 @@ def test_the_gallery_predicts_tags_shows_and_exports(client: TestClient,
         ("1", "Ada", "1", "1"), ("2", "", "0", str(bobs["prediction"]))]
     assert float(rows[0]["confidence"]) == mine["confidence"]
     assert sum(float(rows[0][f"p{d}"]) for d in range(10)) == pytest.approx(1, abs=1e-3)
-    image = decode_png(archive.read(rows[0]["file"]), 10**6)
+    image = decode_image(archive.read(rows[0]["file"]), 10**6, 28)
     assert np.array_equal(image.reshape(28, 28), pixels(mine, scale=255))
 
 

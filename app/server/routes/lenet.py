@@ -21,9 +21,9 @@ from app.server.schemas.lenet import Activations, LenetRequest, PredictRequest, 
 from app.server.settings import Settings
 from app.server.uploads import UploadError, media_type, multipart_file, read_body
 from app.server.ws import run_socket
+from app.services.images import ImageError, ImageTooLarge, decode_image
 from app.services.lenet import Preprocessing, prepare, read, weight_sharing_copy
 from app.services.lenet_conversation import LeNetConversation
-from app.services.png import PngError, PngTooLarge, decode_png
 
 MESSAGES = TypeAdapter(LenetRequest)
 
@@ -66,28 +66,32 @@ class ApiProblem(Exception):
         self.status, self.code = status, code
 
 
-PNG_TYPES = {"image/png", "application/octet-stream"}
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "application/octet-stream"}
 REQUEST_BODY = {
     "required": True,
     "description": (
-        "One of: a JSON object with the 28×28 image LeNet reads (no preprocessing); a PNG of a drawing of any size "
-        "as the whole body (`Content-Type: image/png`); or a PNG uploaded as a file field of a `multipart/form-data` "
-        "form (any field name, e.g. `curl -F file=@digit.png`). A PNG goes through the drawing preprocessing chosen "
-        "by `preprocess`; dark-on-light and light-on-dark drawings both work, and transparency counts as paper."
+        "One of: a JSON object with the 28×28 image LeNet reads (no preprocessing); a PNG, JPEG or WebP of a drawing "
+        "of any size as the whole body (`Content-Type: image/png`, `image/jpeg` or `image/webp`); or such an image "
+        "uploaded as a file field of a `multipart/form-data` form (any field name, e.g. `curl -F file=@digit.png`). "
+        "An image goes through the drawing preprocessing chosen by `preprocess`; dark-on-light and light-on-dark "
+        "drawings both work, and transparency counts as paper."
     ),
     "content": {
         "application/json": {"schema": PredictRequest.model_json_schema()},
         "image/png": {"schema": {"type": "string", "format": "binary"}},
+        "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+        "image/webp": {"schema": {"type": "string", "format": "binary"}},
         "multipart/form-data": {
             "schema": {"type": "object", "required": ["file"],
-                       "properties": {"file": {"type": "string", "format": "binary", "description": "the PNG"}}}
+                       "properties": {"file": {"type": "string", "format": "binary", "description": "the image"}}}
         },
     },
 }
 ERRORS = {
-    400: {"model": ApiError, "description": "not JSON, a corrupt or unsupported PNG, or an unreadable upload"},
-    413: {"model": ApiError, "description": "the body or the PNG's pixel count is over the server's limit"},
-    415: {"model": ApiError, "description": "a Content-Type other than JSON, PNG or multipart/form-data"},
+    400: {"model": ApiError, "description": "not JSON, a corrupt image or not a PNG, JPEG or WebP (code bad_png), "
+                                           "or an unreadable upload"},
+    413: {"model": ApiError, "description": "the body, the image's pixel count or a side is over the server's limit"},
+    415: {"model": ApiError, "description": "a Content-Type other than JSON, an image or multipart/form-data"},
     422: {"model": ApiError, "description": "wrong shape or values, an empty drawing, or a bad query parameter"},
     503: {"model": ApiError, "description": "LeNet-5's weights did not load (the message says how to fix it)"},
 }
@@ -104,7 +108,7 @@ ERRORS = {
 async def predict(
     request: Request,
     activations: bool = Query(False, description="also return every layer's activations"),
-    preprocess: Preprocessing = Query("mnist", description="for PNGs: `mnist` (crop, scale to 20 px, centre by mass, "
+    preprocess: Preprocessing = Query("mnist", description="for images: `mnist` (crop, scale to 20 px, centre by mass, "
                                                              "as MNIST was made) or `raw` (the canvas shrunk to 28×28)"),
 ) -> PredictResponse | JSONResponse:
     """The same prediction as the /lenet page, for scripts: one forward pass of the shared LeNet-5."""
@@ -136,12 +140,12 @@ def input_image(kind: str, content_type: str, body: bytes, mode: Preprocessing, 
     """LeNet's 28×28 input from a request body, and whether the body itself asked for the activations."""
     if kind == "application/json":
         return json_image(body)
-    if kind in PNG_TYPES:
-        return png_image(body, mode, settings), False
+    if kind in IMAGE_TYPES:
+        return drawing_image(body, mode, settings), False
     if kind == "multipart/form-data":
-        return png_image(multipart_file(content_type, body), mode, settings), False
-    raise ApiProblem(415, "unsupported_media_type",
-                     f"Content-Type {kind or 'missing'}: send application/json, image/png or multipart/form-data")
+        return drawing_image(multipart_file(content_type, body), mode, settings), False
+    raise ApiProblem(415, "unsupported_media_type", f"Content-Type {kind or 'missing'}: send application/json, "
+                                                    "image/png, image/jpeg, image/webp or multipart/form-data")
 
 
 def json_image(body: bytes) -> tuple[np.ndarray, bool]:
@@ -161,13 +165,13 @@ def json_image(body: bytes) -> tuple[np.ndarray, bool]:
     return image, request.activations
 
 
-def png_image(data: bytes, mode: Preprocessing, settings: Settings) -> np.ndarray:
-    """A PNG drawing decoded and preprocessed into LeNet's input."""
+def drawing_image(data: bytes, mode: Preprocessing, settings: Settings) -> np.ndarray:
+    """An uploaded drawing (PNG, JPEG or WebP) decoded and preprocessed into LeNet's input."""
     try:
-        pixels = decode_png(data, settings.lenet_max_png_pixels)
-    except PngTooLarge as exc:
+        pixels = decode_image(data, settings.lenet_max_png_pixels, settings.lenet_max_image_side)
+    except ImageTooLarge as exc:
         raise ApiProblem(413, "too_large", str(exc)) from None
-    except PngError as exc:
+    except ImageError as exc:
         raise ApiProblem(400, "bad_png", str(exc)) from None
     prepared = prepare(pixels, mode)
     if prepared.empty:
