@@ -58,7 +58,7 @@ function forwardConvStep(plan, data, { f, y, x }, { phase, channels }) {
     filter: f,
     products: products && Array.from({ length: channels }, (_, ci) => ({
       values: Array.from({ length: k * k }, (_, t) => at(products.data, products.shape, f, ci, Math.floor(t / k), t % k, chunk.y, x)),
-      h: k, w: k, caption: channels > 1 ? `x·w, channel ${ci}` : "x·w",
+      h: k, w: k, caption: channels > 1 ? `x·w, ch ${ci}` : "x·w",
     })),
     sum: {
       phase,

@@ -14,6 +14,7 @@ const FIT_PX = 420; // default width a grid may take
 const MIN_CELL_PX = 7;
 const MAX_CELL_PX = 43;
 const DENSITY = [[2, "large"], [1.35, "medium"], [1, "small"]]; // cell widths in rem, from the largest down
+const MONO_EM = 0.62; // a monospace digit's width, in em
 
 function textColor(rgb) {
   const [r, g, b] = rgb;
@@ -31,6 +32,7 @@ export class ConvGrid {
     this.options = options;
     this.marks = new Map();
     this.cells = [];
+    this.longest = 0; // the most characters a number of the grid takes
     this.el.classList.add("conv-grid");
     this.caption = document.createElement("p");
     this.caption.className = "conv-grid__caption";
@@ -44,12 +46,19 @@ export class ConvGrid {
     this.resizes.observe(this.table);
   }
 
-  /** How dense the cells are as drawn: the numbers' size follows (none in tiny cells). */
+  /**
+   * How dense the cells are as drawn: the numbers' size follows (none in tiny cells). Where the cells keep their
+   * size whatever they hold (presentation mode), numbers too long for them are not drawn either.
+   */
   measure() {
     const td = this.cells[0];
     if (!td) return;
-    const rem = td.getBoundingClientRect().width / parseFloat(getComputedStyle(document.documentElement).fontSize);
+    const width = td.getBoundingClientRect().width;
+    const rem = width / parseFloat(getComputedStyle(document.documentElement).fontSize);
     this.table.dataset.density = DENSITY.find(([min]) => rem >= min)?.[1] ?? "tiny";
+    if (getComputedStyle(this.table).tableLayout !== "fixed") return;
+    const text = MONO_EM * this.longest * parseFloat(getComputedStyle(td).fontSize);
+    if (text > width - 2) this.table.dataset.density = "small";
   }
 
   /** data: values (row-major h×w), h, w, pad, caption, label, signed (diverging scale), bounds [lo, hi]. */
@@ -59,6 +68,8 @@ export class ConvGrid {
     this.caption.hidden = !this.caption.textContent;
     this.table.setAttribute("aria-label", data.label ?? this.options.label ?? this.caption.textContent);
     if (h !== this.h || w !== this.w || pad !== this.pad) this.build(h, w, pad);
+    const longest = this.longest;
+    this.longest = 0;
     const finite = Array.from(values).filter(Number.isFinite);
     const signed = data.signed ?? finite.some((v) => v < 0);
     const scale = signed ? DIVERGING : SEQUENTIAL;
@@ -69,6 +80,7 @@ export class ConvGrid {
         const cell = this.cell(r, c);
         const text = formatNumber(value);
         if (cell.firstChild?.nodeValue !== text) cell.textContent = text;
+        this.longest = Math.max(this.longest, text.length);
         if (Number.isFinite(value)) {
           const rgb = scale[level(value, lo, hi)];
           cell.style.backgroundColor = `rgb(${rgb[0]} ${rgb[1]} ${rgb[2]})`;
@@ -80,6 +92,7 @@ export class ConvGrid {
         cell.title = Number.isFinite(value) ? String(value) : "";
       }
     }
+    if (this.longest !== longest) this.measure();
   }
 
   build(h, w, pad) {

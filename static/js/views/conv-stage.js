@@ -17,11 +17,15 @@ const STAGE2_NAMES = { max: "max pooling", avg: "average pooling", conv: "second
 const GAP_REM = 0.75; // the gap between grids of a set (conv.css)
 const ARROW_GAP_PX = 6; // the arrow keeps this far from the grids it joins
 
-/** How many of `count` grids of rows×cols cells go side by side in width×height (rem) to make the cells largest. */
-function bestAcross(count, rows, cols, width, height, chrome) {
+/**
+ * How many of `count` grids of rows×cols cells go side by side in width×height (rem) to make the cells largest;
+ * each box at least minWidth rem wide (its caption or bias field).
+ */
+function bestAcross(count, rows, cols, width, height, chrome, minWidth = 0) {
   let best = 1;
-  let size = 0;
+  let size = -Infinity; // the least bad when nothing fits
   for (let across = 1; across <= count; across++) {
+    if (across > 1 && (width - (across - 1) * GAP_REM) / across < minWidth) break;
     const down = Math.ceil(count / across);
     const cell = Math.min((width - (across - 1) * GAP_REM) / (across * cols),
       (height - down * chrome - (down - 1) * GAP_REM) / (down * rows));
@@ -173,22 +177,24 @@ export class ConvStage {
       const share = parseFloat(getComputedStyle(this.el).getPropertyValue("--kernel-share"));
       const sized = getComputedStyle(this.parts.kernel).containerType === "size";
       const room = sized || !share ? null : (share * this.el.clientHeight) / rem;
-      this.place(this.parts.kernel, filters.length, kernel.h, kernel.w * perFilter, chrome, perFilter, room);
+      const bias = filters[0].querySelector(".conv-bias").offsetWidth / rem;
+      this.place(this.parts.kernel, filters.length, kernel.h, kernel.w * perFilter, chrome, perFilter, room, bias);
     }
   }
 
   /**
    * Set a container's arrangement: `count` boxes of rows×cols cells, each holding `inner` grids side by side, in
-   * the container's box (or `height` rem of it).
+   * the container's box (or `height` rem of it), each box at least minWidth rem wide.
    */
-  place(container, count, rows, cols, chrome, inner, height = null) {
+  place(container, count, rows, cols, chrome, inner, height = null, minWidth = 0) {
     const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
     const box = container.getBoundingClientRect();
-    const across = bestAcross(count, rows, cols, box.width / rem, height ?? box.height / rem, chrome);
+    const across = bestAcross(count, rows, cols, box.width / rem, height ?? box.height / rem, chrome, minWidth);
     container.style.setProperty("--boxes", across);
     container.style.setProperty("--across", across * inner);
     container.style.setProperty("--down", Math.ceil(count / across));
     container.style.setProperty("--chrome", `${Math.max(0, chrome)}rem`);
+    if (height !== null) container.style.setProperty("--room", `${height}rem`);
   }
 
   /** No output (the settings cannot work): the output column says why instead of showing stale numbers. */
