@@ -186,7 +186,7 @@ function showSummary() {
 /** Everything, after a new plan or a change of direction. */
 function rebuild() {
   $("conv-problem").hidden = !problem;
-  views.stage.update({ problem });
+  views.stage.update({ problem, sums: null }); // the last plan's backward sums do not fit the new one
   showNote();
   showSummary();
   renderGrids();
