@@ -1,15 +1,12 @@
-"""Request bodies of REST endpoints: read with a size limit, and the file out of a multipart/form-data upload.
-
-The multipart reader is the few lines a file upload needs (python-multipart is not a dependency): the body is
-split on the boundary from the Content-Type header, and the first part with a filename (else the first part)
-is the file.
-"""
+"""Request bodies of REST endpoints, read with a size limit: the whole body, or the file of a multipart/form-data
+upload (parsed by Starlette with python-multipart)."""
 
 from __future__ import annotations
 
-import re
-
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.types import Message
 
 
 class UploadError(ValueError):
@@ -20,37 +17,42 @@ class UploadError(ValueError):
         self.code = code
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, refused (code too_large) as soon as it is longer than limit bytes."""
+def limited(request: Request, limit: int) -> Request:
+    """The request, its body refused (code too_large) as soon as it is declared or found longer than limit bytes."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise UploadError("too_large", f"the body is {declared} bytes, over the limit of {limit}")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        received += len(message.get("body", b""))
+        if received > limit:
             raise UploadError("too_large", f"the body is over the limit of {limit} bytes")
-    return bytes(body)
+        return message
+
+    return Request(request.scope, receive)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, refused (code too_large) as soon as it is longer than limit bytes."""
+    return await limited(request, limit).body()
+
+
+async def form_file(request: Request, limit: int) -> bytes:
+    """The first file of a multipart/form-data body of at most limit bytes (code bad_upload when there is none)."""
+    try:
+        async with limited(request, limit).form() as form:
+            files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
+            if not files:
+                raise UploadError("bad_upload", "the form holds no file; send the image as a file field "
+                                                "(e.g. curl -F file=@digit.png)")
+            return await files[0].read()
+    except HTTPException as exc:  # Starlette's answer to a malformed multipart body
+        raise UploadError("bad_upload", f"the multipart body cannot be read: {exc.detail}") from None
 
 
 def media_type(request: Request) -> str:
     """The Content-Type without its parameters, lower case ("" when missing)."""
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
-def multipart_file(content_type: str, body: bytes) -> bytes:
-    """The uploaded file's bytes in a multipart/form-data body."""
-    match = re.search(r'boundary="?([^";]+)"?', content_type)
-    if match is None:
-        raise UploadError("bad_upload", "a multipart/form-data body needs a boundary in its Content-Type")
-    delimiter = b"--" + match.group(1).encode("latin-1")
-    parts = []
-    for section in body.split(delimiter)[1:]:
-        if section.startswith(b"--"):
-            break
-        head, separator, content = section.partition(b"\r\n\r\n")
-        if separator:
-            parts.append((head, content.removesuffix(b"\r\n")))
-    if not parts:
-        raise UploadError("bad_upload", "the multipart body holds no part; send the PNG as a file field")
-    return next((content for head, content in parts if b"filename=" in head), parts[0][1])

@@ -208,6 +208,42 @@ def test_bad_bodies_get_typed_errors(client: TestClient, content: bytes, content
     assert response.json()["code"] == code and response.json()["message"]
 
 
+def test_the_first_file_of_a_form_is_read_and_its_other_fields_ignored(client: TestClient) -> None:
+    data = png(drawn_one(200))
+    response = client.post("/api/predict", data={"note": "my one"},
+                           files=[("drawing", ("one.png", data, "image/png")), ("other", ("x.png", b"junk", "image/png"))])
+    assert response.status_code == 200 and response.json()["prediction"] == 1
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"--x\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n--x--\r\n", "no file"),
+        (b"--x\r\nContent-Disposition: form-data\r\n\r\nhello\r\n--x--\r\n", "cannot be read"),
+        (b"this is no multipart body at all", "cannot be read"),
+    ],
+    ids=["text-field-only", "no-field-name", "garbage"],
+)
+def test_a_form_without_a_readable_file_is_a_typed_error(client: TestClient, content: bytes, words: str) -> None:
+    response = client.post("/api/predict", content=content, headers={"content-type": "multipart/form-data; boundary=x"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_upload" and words in response.json()["message"]
+
+
+def test_a_streamed_upload_without_a_length_is_cut_off_at_the_limit() -> None:
+    settings = Settings(lenet_max_upload_bytes=20_000)
+    with TestClient(create_app(settings)) as client:
+        head = b'--x\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n\r\n'
+        chunks = iter([head, *[b"\0" * 8192] * 4, b"\r\n--x--\r\n"])  # an iterator: sent chunked, no length
+        response = client.post("/api/predict", content=chunks,
+                                headers={"content-type": "multipart/form-data; boundary=x"})
+        assert response.status_code == 413 and response.json()["code"] == "too_large"
+        assert response.json()["message"] == "the body is over the limit of 20000 bytes"  # counted, not declared
+        json_body = iter([b'{"image": ', b"[" * 30_000])
+        response = client.post("/api/predict", content=json_body, headers={"content-type": "application/json"})
+        assert response.status_code == 413 and response.json()["code"] == "too_large"
+
+
 def test_a_bad_query_parameter_is_a_typed_error(client: TestClient) -> None:
     response = client.post("/api/predict?preprocess=sharpen", json={"image": [[0.5] * 28] * 28})
     assert response.status_code == 422

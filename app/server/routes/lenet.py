@@ -19,7 +19,7 @@ from app.server.models import SharedModel
 from app.server.responses import ApiError, problem
 from app.server.schemas.lenet import Activations, LenetRequest, PredictRequest, PredictResponse
 from app.server.settings import Settings
-from app.server.uploads import UploadError, media_type, multipart_file, read_body
+from app.server.uploads import UploadError, form_file, media_type, read_body
 from app.server.ws import run_socket
 from app.services.images import ImageError, ImageTooLarge, decode_image
 from app.services.lenet import Preprocessing, prepare, read, weight_sharing_copy
@@ -67,6 +67,7 @@ class ApiProblem(Exception):
 
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "application/octet-stream"}
+MULTIPART = "multipart/form-data"
 REQUEST_BODY = {
     "required": True,
     "description": (
@@ -117,10 +118,10 @@ async def predict(
     if shared.model is None:
         return problem(503, "unavailable", shared.error or "LeNet-5 is not loaded")
     try:
-        body = await read_body(request, settings.lenet_max_upload_bytes)
+        kind, limit = media_type(request), settings.lenet_max_upload_bytes
+        body = await (form_file(request, limit) if kind == MULTIPART else read_body(request, limit))
         image, asked = await anyio.to_thread.run_sync(
-            input_image, media_type(request), request.headers.get("content-type", ""), body, preprocess, settings,
-            limiter=request.app.state.compute,
+            input_image, kind, body, preprocess, settings, limiter=request.app.state.compute
         )
         reading = await anyio.to_thread.run_sync(
             read, weight_sharing_copy(shared.model), image, limiter=request.app.state.compute
@@ -135,15 +136,12 @@ async def predict(
     return PredictResponse(prediction=reading.prediction, probabilities=reading.probabilities.tolist(), activations=maps)
 
 
-def input_image(kind: str, content_type: str, body: bytes, mode: Preprocessing, settings: Settings
-                ) -> tuple[np.ndarray, bool]:
-    """LeNet's 28×28 input from a request body, and whether the body itself asked for the activations."""
+def input_image(kind: str, body: bytes, mode: Preprocessing, settings: Settings) -> tuple[np.ndarray, bool]:
+    """LeNet's 28×28 input from a body (of multipart: the uploaded file), and whether the body asked for activations."""
     if kind == "application/json":
         return json_image(body)
-    if kind in IMAGE_TYPES:
+    if kind in IMAGE_TYPES or kind == MULTIPART:
         return drawing_image(body, mode, settings), False
-    if kind == "multipart/form-data":
-        return drawing_image(multipart_file(content_type, body), mode, settings), False
     raise ApiProblem(415, "unsupported_media_type", f"Content-Type {kind or 'missing'}: send application/json, "
                                                     "image/png, image/jpeg, image/webp or multipart/form-data")
 
