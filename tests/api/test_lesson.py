@@ -35,7 +35,10 @@ def test_lesson_follows_the_recitations_order() -> None:
 def test_the_slides_stride_2_and_volume_examples_are_stops_after_the_arithmetic() -> None:
     titles = [step.title for step in LESSON]
     start = titles.index("Convolution arithmetic: k, s, p")
-    assert titles[start + 1 : start + 3] == ["Stride 2: the 7×7 image gives 3×3", "7×7 input volume → 3×3 output volume"]
+    assert titles[start + 1 : start + 3] == [
+        "Stride 2: the 7×7 image gives 3×3",
+        "7×7 input volume → 3×3 output volume",
+    ]
     stride2, volume = LESSON[start + 1 : start + 3]
     assert stride2.href == "/conv?s=2"
     assert parse_qs(volume.query) == {"input": ["volume"], "n": ["5"], "c": ["3"], "kernel": ["volume"], "f": ["2"],

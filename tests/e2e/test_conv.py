@@ -321,7 +321,8 @@ def test_in_a_room_cells_not_reached_are_hidden_and_an_open_question_hides_its_a
     expect(student.get_by_test_id("conv-announce")).to_contain_text("the sum 2 goes to output row 0, column 1")
 
     teacher.get_by_test_id("room-ask").click()
-    teacher.get_by_test_id("room-ask-suggestions").get_by_role("button", name="What number lands in this output cell?").click()
+    suggestions = teacher.get_by_test_id("room-ask-suggestions")
+    suggestions.get_by_role("button", name="What number lands in this output cell?").click()
     teacher.get_by_test_id("room-ask-send").click()
     for tab in (teacher, student):  # the question is open: the window's own result is off the screen too
         expect(tab.get_by_test_id("conv-announce")).to_have_text(
