@@ -1,11 +1,12 @@
-"""One settings object for the server, with documented defaults, overridable from the environment."""
+"""One settings object for the server, with documented defaults, overridable from the environment (pydantic-settings)."""
 
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from app.models.lenet import SHIPPED_WEIGHTS
 from app.server.paths import resource_dir
@@ -15,10 +16,10 @@ ENV_PREFIX = "BACKPROP_LAB_"
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
 
 
-class Settings(BaseModel):
-    """Everything the server can be told; each field `name` is read from the variable BACKPROP_LAB_<NAME>."""
+class Settings(BaseSettings):
+    """Everything the server can be told; from_env() reads each field `name` from the variable BACKPROP_LAB_<NAME>."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
 
     host: str = Field("127.0.0.1", description="Interface `backprop-lab serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="TCP port `backprop-lab serve` listens on.")
@@ -37,7 +38,7 @@ class Settings(BaseModel):
         description="LeNet-5 weights file the server loads at start (default: the weights shipped in the package).",
     )
 
-    allowed_origins: list[str] = Field(
+    allowed_origins: Annotated[list[str], NoDecode] = Field(  # comma-separated in the environment, not JSON
         default_factory=list,
         description="Origins, besides the server's own, whose pages may open websockets (e.g. a proxy's https://host).",
     )
@@ -123,8 +124,30 @@ class Settings(BaseModel):
         return ENV_PREFIX + field.upper()
 
     @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only the values passed in: Settings() is the defaults whatever the environment (tests rely on that)."""
+        return (init_settings,)
+
+    @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
         """Settings from the BACKPROP_LAB_* variables of `environ` (default: os.environ), defaults for the rest."""
-        environ = os.environ if environ is None else environ
-        values = {name: environ[cls.env_var(name)] for name in cls.model_fields if cls.env_var(name) in environ}
-        return cls.model_validate(values)
+        return cls(**Environment(cls, os.environ if environ is None else environ)())
+
+
+class Environment(EnvSettingsSource):
+    """pydantic-settings' source of environment variables, reading a given mapping instead of os.environ."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self.environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        """The variables by lower-case name, as the source looks them up (names are not case-sensitive)."""
+        return {name.lower(): value for name, value in self.environ.items()}

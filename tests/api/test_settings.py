@@ -25,3 +25,18 @@ def test_default_asset_folders_hold_the_layout_and_the_stylesheet() -> None:
     settings = Settings()
     assert (settings.templates_dir / "base.html").is_file()
     assert (settings.static_dir / "css" / "app.css").is_file()
+
+
+def test_origins_are_comma_separated_in_the_environment() -> None:
+    settings = Settings.from_env({"BACKPROP_LAB_ALLOWED_ORIGINS": "https://lab.example, http://localhost:9000,"})
+    assert settings.allowed_origins == ["https://lab.example", "http://localhost:9000"]
+
+
+def test_variables_of_other_parts_of_the_app_are_left_alone() -> None:
+    assert Settings.from_env({"BACKPROP_LAB_DATA_DIR": "/data/mnist"}) == Settings()
+
+
+def test_from_env_reads_the_process_environment_and_a_plain_settings_does_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKPROP_LAB_MAX_ROOMS", "7")
+    assert Settings.from_env().max_rooms == 7
+    assert Settings().max_rooms == 500
