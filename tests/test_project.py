@@ -1,17 +1,23 @@
 """The project's promises hold together: README set-up commands, CI script, Dockerfile, packaging."""
 
+import ast
+import importlib.metadata as md
 import json
 import os
 import re
+import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 from app.server.pages import PAGES
 from app.server.settings import Settings
 
-RUN_COMMAND = "pip install . && backprop-lab serve"
+RUN_COMMAND = "pip install -c constraints.txt . && backprop-lab serve"
 TEST_COMMAND = "./scripts/test"
 
 
@@ -74,3 +80,52 @@ def test_readme_lists_every_page_of_the_registry(readme: str) -> None:
 def test_readme_documents_every_setting_variable(readme: str) -> None:
     for name in Settings.model_fields:
         assert f"`{Settings.env_var(name)}`" in readme
+
+
+def requirements(repo_root: Path, *groups: str) -> list[Requirement]:
+    """pyproject.toml's requirements: the runtime ones, then those of each optional group named."""
+    project = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]
+    return [Requirement(line) for line in project["dependencies"] + sum((project["optional-dependencies"][group]
+                                                                          for group in groups), [])]
+
+
+def pins(repo_root: Path) -> dict[str, Requirement]:
+    """constraints.txt by canonical package name."""
+    lines = (repo_root / "constraints.txt").read_text().splitlines()
+    return {canonicalize_name(pin.name): pin for pin in
+            (Requirement(line) for line in lines if line.strip() and not line.startswith("#"))}
+
+
+def test_every_package_app_imports_is_declared(repo_root: Path) -> None:
+    declared = {canonicalize_name(requirement.name) for requirement in requirements(repo_root)}
+    distributions = md.packages_distributions()
+    imported = set()
+    for path in (repo_root / "app").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"app", "torch"}  # torch: `bench` only, when installed
+    undeclared = {name: distributions.get(name) for name in third_party
+                  if not {canonicalize_name(dist) for dist in distributions.get(name, [name])} & declared}
+    assert not undeclared
+
+
+def test_constraints_pin_every_requirement_exactly_and_torch_at_2_13_0(repo_root: Path) -> None:
+    pinned = pins(repo_root)
+    for requirement in requirements(repo_root, "test"):
+        pin = pinned[canonicalize_name(requirement.name)]
+        assert str(pin.specifier).startswith("=="), pin
+        assert requirement.specifier.contains(str(pin.specifier).removeprefix("=="), prereleases=True), pin
+    assert str(pinned["torch"]) == "torch==2.13.0"
+
+
+def test_installed_packages_are_the_pinned_versions(repo_root: Path) -> None:
+    """What the tests run with is what constraints.txt promises (scripts/test installs it so)."""
+    for name, pin in pins(repo_root).items():
+        try:
+            version = md.version(name)
+        except md.PackageNotFoundError:
+            continue  # a package only some platforms install
+        assert pin.specifier.contains(version, prereleases=True), f"{pin}, installed {version}"
