@@ -5,8 +5,11 @@ import importlib.metadata as md
 import json
 import os
 import re
+import subprocess
 import sys
 import tomllib
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -56,14 +59,61 @@ def test_test_script_is_executable_and_strict(repo_root: Path) -> None:
     assert 'python -m pytest "$@"' in script.read_text()
 
 
-def test_dockerfile_installs_and_serves_like_the_readme_plus_the_host_flag(repo_root: Path, readme: str) -> None:
-    dockerfile = (repo_root / "Dockerfile").read_text()
+def instructions(dockerfile: str) -> list[tuple[str, str]]:
+    """The Dockerfile's instructions in order, as (keyword, arguments) with continuation lines joined."""
+    text = re.sub(r"\\\n\s*", " ", dockerfile)
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [(line.split(maxsplit=1)[0], line.split(maxsplit=1)[1]) for line in lines]
+
+
+@pytest.fixture(scope="module")
+def dockerfile(repo_root: Path) -> list[tuple[str, str]]:
+    """The Dockerfile's instructions."""
+    return instructions((repo_root / "Dockerfile").read_text())
+
+
+def test_dockerfile_installs_and_serves_like_the_readme_plus_the_host_flag(dockerfile: list[tuple[str, str]],
+                                                                            readme: str) -> None:
     install, serve = setup_commands(readme)[0].split(" && ")
-    run_lines = [line.removeprefix("RUN ").strip() for line in dockerfile.splitlines() if line.startswith("RUN ")]
-    assert run_lines == [install]
-    cmd_line = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
-    assert json.loads(cmd_line.removeprefix("CMD ")) == [*serve.split(), "--host", "0.0.0.0"]
-    assert "EXPOSE 8000" in dockerfile
+    runs = [arguments for keyword, arguments in dockerfile if keyword == "RUN"]
+    assert install.replace("pip install", "pip install --no-deps") in runs  # the app itself, pinned like the README
+    assert any("pip install -c constraints.txt -r" in run for run in runs)  # its dependencies, pinned the same way
+    assert json.loads(dict(dockerfile)["CMD"]) == [*serve.split(), "--host", "0.0.0.0"]
+    assert ("EXPOSE", "8000") in dockerfile
+
+
+def test_dockerfile_installs_the_dependencies_before_it_copies_the_code(dockerfile: list[tuple[str, str]]) -> None:
+    """A change to the code reuses the dependencies' layer: only pyproject.toml and the pins are copied before it."""
+    copies = [(at, arguments) for at, (keyword, arguments) in enumerate(dockerfile) if keyword == "COPY"]
+    assert [arguments for _, arguments in copies] == ["pyproject.toml constraints.txt ./", ". ."]
+    dependencies = next(at for at, (keyword, arguments) in enumerate(dockerfile)
+                        if keyword == "RUN" and "-r " in arguments)
+    app = next(at for at, (keyword, arguments) in enumerate(dockerfile) if keyword == "RUN" and "--no-deps" in arguments)
+    assert copies[0][0] < dependencies < copies[1][0] < app
+
+
+def test_dockerfile_serves_as_a_user_that_is_not_root(dockerfile: list[tuple[str, str]]) -> None:
+    users = [(at, arguments) for at, (keyword, arguments) in enumerate(dockerfile) if keyword == "USER"]
+    assert len(users) == 1 and users[0][1] not in ("root", "0")
+    last_run = max(at for at, (keyword, _) in enumerate(dockerfile) if keyword == "RUN")
+    assert any(keyword == "RUN" and "useradd" in arguments and users[0][1] in arguments for keyword, arguments in dockerfile)
+    assert last_run < users[0][0]
+
+
+def test_dockerfile_healthcheck_asks_healthz_with_python_alone(dockerfile: list[tuple[str, str]],
+                                                               start_server: Callable[..., AbstractContextManager[str]],
+                                                               repo_root: Path) -> None:
+    """The HEALTHCHECK's own command, run here: 0 against a live server, an error against a closed port."""
+    healthcheck = dict(dockerfile)["HEALTHCHECK"]
+    command = json.loads(healthcheck.split(" CMD ", 1)[1])
+    assert command[:2] == ["python", "-c"] and "/healthz" in command[2] and "curl" not in healthcheck
+    with start_server() as base_url:
+        port = base_url.rsplit(":", 1)[1]
+        run = [sys.executable, *command[1:]]
+        alive = subprocess.run(run, env={**os.environ, "BACKPROP_LAB_PORT": port}, capture_output=True, timeout=30)
+    assert alive.returncode == 0, alive.stderr
+    dead = subprocess.run(run, env={**os.environ, "BACKPROP_LAB_PORT": port}, capture_output=True, timeout=30)
+    assert dead.returncode != 0
 
 
 def test_console_script_points_at_the_cli_main(repo_root: Path) -> None:
