@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from app.services.png import decode_png
+from app.services.images import decode_image
 from tests.e2e.stage import PROJECTORS, off_screen, viewport_shot
 
 if TYPE_CHECKING:
@@ -228,7 +228,7 @@ def test_the_pads_png_gives_the_same_prediction_through_the_rest_api(page: Page,
                    return [c.toDataURL('image/png'), Array.from(data)]; }"""
     )
     data = base64.b64decode(url.split(",", 1)[1])
-    decoded = decode_png(data, 1_000_000)  # Chromium's own PNG encoder as an independent oracle for the decoder
+    decoded = decode_image(data, 1_000_000, 4096)  # Chromium's own PNG encoder as an oracle for the decoder
     np.testing.assert_array_equal(decoded, np.array(pixels, np.uint8).reshape(PAD, PAD, 4))
     response = httpx.post(f"{base_url}/api/predict", content=data, headers={"content-type": "image/png"})
     assert response.status_code == 200 and response.json()["prediction"] == 0
