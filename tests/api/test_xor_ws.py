@@ -262,7 +262,8 @@ def test_neuron_page_menu_offers_every_activation_of_the_registry(client: TestCl
 
 
 @pytest.mark.parametrize(
-    "path, script", [("/neuron", "neuron.js"), ("/xor", "xor.js"), ("/why-backprop", "why-backprop.js")]
+    "path, script",
+    [("/neuron", "neuron/neuron.js"), ("/xor", "xor/xor.js"), ("/why-backprop", "why-backprop/why-backprop.js")],
 )
 def test_pages_load_their_controller_and_stylesheet(client: TestClient, path: str, script: str) -> None:
     html = client.get(path).text

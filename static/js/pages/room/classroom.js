@@ -3,9 +3,9 @@
 // student's waiting screen until the teacher shows something to follow. The teacher link
 // /classroom?room=CODE#key=KEY enters as teacher, and the key leaves the address bar at once.
 
-import { ROOM } from "../lib/protocol.js";
-import { room } from "../lib/room.js";
-import { download } from "../lib/snapshot.js";
+import { ROOM } from "../../lib/protocol.js";
+import { room } from "../../lib/room.js";
+import { download } from "../../lib/snapshot.js";
 import { joinRoom, openRoom, sentence } from "./room-actions.js";
 
 const page = document.getElementById("classroom");

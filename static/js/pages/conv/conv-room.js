@@ -3,7 +3,7 @@
 // pass), checked before a student's page applies it. The step and the hidden cells are also in the URL: they are
 // `live` parameters, so a student's page follows them in place instead of loading again.
 
-import { room } from "../lib/room.js";
+import { room } from "../../lib/room.js";
 
 const PHASES = new Set(["window", "products", "sum"]);
 const MAX_INDEX = 10_000; // far beyond any grid the server plans

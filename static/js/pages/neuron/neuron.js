@@ -1,18 +1,18 @@
 // The neuron page: sliders and the activation menu go to /ws/neuron (latest wins, throttled); the server's
 // neuron_surface frame is drawn by the views. The page computes no neuron output itself.
 
-import { Socket } from "../lib/socket.js";
-import { XOR } from "../lib/protocol.js";
-import { throttle } from "../lib/throttle.js";
-import { readState, writeState } from "../lib/url-state.js";
-import { formatValue } from "../lib/format.js";
-import { openStage } from "../lib/present.js";
-import { room } from "../lib/room.js";
-import { addSaveButton } from "../lib/snapshot.js";
-import { ConnectionStatus } from "../views/connection-status.js";
-import { DecisionSurface } from "../views/decision-surface.js";
-import { NeuronFormula } from "../views/neuron-formula.js";
-import { PointTable } from "../views/point-table.js";
+import { Socket } from "../../lib/socket.js";
+import { XOR } from "../../lib/protocol.js";
+import { throttle } from "../../lib/throttle.js";
+import { readState, writeState } from "../../lib/url-state.js";
+import { formatValue } from "../../lib/format.js";
+import { openStage } from "../../lib/present.js";
+import { room } from "../../lib/room.js";
+import { addSaveButton } from "../../lib/snapshot.js";
+import { ConnectionStatus } from "../../views/connection-status.js";
+import { DecisionSurface } from "../../views/decision-surface.js";
+import { NeuronFormula } from "../../views/neuron-formula.js";
+import { PointTable } from "../../views/point-table.js";
 
 const SEND_EVERY_MS = 50;
 let settled = false;

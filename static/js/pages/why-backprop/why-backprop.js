@@ -2,19 +2,19 @@
 // the chain the sliders describe, and for timings, which stream in one depth at a time. It only draws them.
 // In presentation mode Page Down and Page Up go between its stages (the slide's counts, the larger networks).
 
-import { Socket } from "../lib/socket.js";
-import { XOR } from "../lib/protocol.js";
-import { throttle } from "../lib/throttle.js";
-import { readState, writeState } from "../lib/url-state.js";
-import { formatValue } from "../lib/format.js";
-import { onPresentKeys, openStage } from "../lib/present.js";
-import { room } from "../lib/room.js";
-import { addSaveButton } from "../lib/snapshot.js";
-import { ChainDiagram } from "../views/chain-diagram.js";
-import { ConnectionStatus } from "../views/connection-status.js";
-import { LineChart } from "../views/line-chart.js";
-import { TermCounts } from "../views/term-counts.js";
-import { TermListing } from "../views/term-listing.js";
+import { Socket } from "../../lib/socket.js";
+import { XOR } from "../../lib/protocol.js";
+import { throttle } from "../../lib/throttle.js";
+import { readState, writeState } from "../../lib/url-state.js";
+import { formatValue } from "../../lib/format.js";
+import { onPresentKeys, openStage } from "../../lib/present.js";
+import { room } from "../../lib/room.js";
+import { addSaveButton } from "../../lib/snapshot.js";
+import { ChainDiagram } from "../../views/chain-diagram.js";
+import { ConnectionStatus } from "../../views/connection-status.js";
+import { LineChart } from "../../views/line-chart.js";
+import { TermCounts } from "../../views/term-counts.js";
+import { TermListing } from "../../views/term-listing.js";
 
 const SEND_EVERY_MS = 120;
 const $ = (id) => document.getElementById(id);

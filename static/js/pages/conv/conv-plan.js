@@ -2,7 +2,7 @@
 // as they stream, the steps (step index ↔ stage, map and window), the windows' cells, and the output-size
 // formula's blocks. Every number here is read from the plan, never computed from the input.
 
-import { at } from "../lib/arrays.js";
+import { at } from "../../lib/arrays.js";
 
 const STAGE2_TITLES = { max: "Max pooling", avg: "Average pooling", conv: "Second convolution" };
 

@@ -7,8 +7,8 @@
 // set is "input" | "kernel" | "output" | "stage2"; without index a mark goes on every grid of the set; filter is
 // the kernel drawn as current; from and to are {set, index, cells}.
 
-import { at } from "../lib/arrays.js";
-import { formatNumber as fmt } from "../lib/format.js";
+import { at } from "../../lib/arrays.js";
+import { formatNumber as fmt } from "../../lib/format.js";
 import { backwardConvStep, backwardStage2Step } from "./conv-backward.js";
 import { windowCells } from "./conv-plan.js";
 

@@ -2,7 +2,7 @@
 // POST /api/rooms opens one as its teacher; a code is checked with GET /api/rooms/{code} before joining, so a
 // wrong or expired code gets the server's sentence at once. Entering a room leaves this tab's previous one.
 
-import { room } from "../lib/room.js";
+import { room } from "../../lib/room.js";
 
 const NAME_LIMIT = 24; // the server's limit on a student's name (app/server/schemas/room.py)
 

@@ -4,14 +4,14 @@
 // A following student's tab scrolls to the page's stage, the view the teacher projects (lib/present.js). On a
 // phone the region is one line: a revealed question goes after a few seconds, and at once on the next page.
 
-import { showStage } from "../lib/present.js";
-import { ROOM } from "../lib/protocol.js";
-import { room } from "../lib/room.js";
-import { AnswerBars } from "../views/answer-bars.js";
-import { RoomAsk } from "../views/room-ask.js";
-import { RoomBar } from "../views/room-bar.js";
-import { RoomPoll } from "../views/room-poll.js";
-import { RoomQuestion } from "../views/room-question.js";
+import { showStage } from "../../lib/present.js";
+import { ROOM } from "../../lib/protocol.js";
+import { room } from "../../lib/room.js";
+import { AnswerBars } from "../../views/answer-bars.js";
+import { RoomAsk } from "../../views/room-ask.js";
+import { RoomBar } from "../../views/room-bar.js";
+import { RoomPoll } from "../../views/room-poll.js";
+import { RoomQuestion } from "../../views/room-question.js";
 import { sentence } from "./room-actions.js";
 
 // Questions that fit a page, offered in the "Ask the room" dialog.

@@ -2,11 +2,11 @@
 // (presets, the server's assets, cells painted on the grids), the conv_plan request made from them, and every
 // change the controls make. Arrays are nested: input [C][n][n], kernels [F][C][k][k].
 
-import { flat, shape, zeros } from "../lib/arrays.js";
-import { CONV } from "../lib/protocol.js";
-import { loadMembership } from "../lib/room.js";
-import { loadLastDigit } from "../lib/shared-state.js";
-import { readState, writeState } from "../lib/url-state.js";
+import { flat, shape, zeros } from "../../lib/arrays.js";
+import { CONV } from "../../lib/protocol.js";
+import { loadMembership } from "../../lib/room.js";
+import { loadLastDigit } from "../../lib/shared-state.js";
+import { readState, writeState } from "../../lib/url-state.js";
 import { EXAMPLES, KERNELS, SEED_IMAGE, VOLUME, randomVolume } from "./conv-presets.js";
 
 const DEFAULTS = Object.freeze({

@@ -5,25 +5,25 @@
 // on the input into the image large; Escape or "Back" zooms out. In a classroom room, lenet-room.js adds the
 // class gallery, the drawing the teacher shows to everyone and the teacher's pad shared live.
 
-import { DIVERGING, SEQUENTIAL } from "../lib/colors.js";
-import { encodeFrame } from "../lib/frames.js";
-import { LENET } from "../lib/protocol.js";
-import { saveLastDigit } from "../lib/shared-state.js";
-import { addSaveButton } from "../lib/snapshot.js";
-import { Socket } from "../lib/socket.js";
-import { throttle } from "../lib/throttle.js";
-import { readState, writeState } from "../lib/url-state.js";
-import { ColourLegend } from "../views/colour-legend.js";
-import { ConnectionStatus } from "../views/connection-status.js";
-import { DrawPad } from "../views/draw-pad.js";
-import { FeatureMaps } from "../views/feature-maps.js";
-import { HeatmapFigure } from "../views/heatmap-figure.js";
-import { PredictionReadout } from "../views/prediction-readout.js";
-import { ProbabilityBars } from "../views/probability-bars.js";
-import { TeachResult } from "../views/teach-result.js";
-import { UnitDetails } from "../views/unit-details.js";
-import { UnitEdges } from "../views/unit-edges.js";
-import { UnitZoom } from "../views/unit-zoom.js";
+import { DIVERGING, SEQUENTIAL } from "../../lib/colors.js";
+import { encodeFrame } from "../../lib/frames.js";
+import { LENET } from "../../lib/protocol.js";
+import { saveLastDigit } from "../../lib/shared-state.js";
+import { addSaveButton } from "../../lib/snapshot.js";
+import { Socket } from "../../lib/socket.js";
+import { throttle } from "../../lib/throttle.js";
+import { readState, writeState } from "../../lib/url-state.js";
+import { ColourLegend } from "../../views/colour-legend.js";
+import { ConnectionStatus } from "../../views/connection-status.js";
+import { DrawPad } from "../../views/draw-pad.js";
+import { FeatureMaps } from "../../views/feature-maps.js";
+import { HeatmapFigure } from "../../views/heatmap-figure.js";
+import { PredictionReadout } from "../../views/prediction-readout.js";
+import { ProbabilityBars } from "../../views/probability-bars.js";
+import { TeachResult } from "../../views/teach-result.js";
+import { UnitDetails } from "../../views/unit-details.js";
+import { UnitEdges } from "../../views/unit-edges.js";
+import { UnitZoom } from "../../views/unit-zoom.js";
 import { EXAMPLES } from "./lenet-examples.js";
 import { connectRoom } from "./lenet-room.js";
 

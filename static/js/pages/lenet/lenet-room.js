@@ -6,13 +6,13 @@
 // student starts on them takes the pad back, so a drawing sent to the class is never one drawn over the
 // teacher's. A tab in no room shows none of this.
 
-import { encodeFrame } from "../lib/frames.js";
-import { SIDE, compactStrokes, decodePixels, tally } from "../lib/gallery.js";
-import { ROOM } from "../lib/protocol.js";
-import { room } from "../lib/room.js";
-import { addSaveButton, download } from "../lib/snapshot.js";
-import { ClassGallery } from "../views/class-gallery.js";
-import { ConfusionMatrix } from "../views/confusion-matrix.js";
+import { encodeFrame } from "../../lib/frames.js";
+import { SIDE, compactStrokes, decodePixels, tally } from "../../lib/gallery.js";
+import { ROOM } from "../../lib/protocol.js";
+import { room } from "../../lib/room.js";
+import { addSaveButton, download } from "../../lib/snapshot.js";
+import { ClassGallery } from "../../views/class-gallery.js";
+import { ConfusionMatrix } from "../../views/confusion-matrix.js";
 
 const STROKES_BUDGET = 30_000; // characters of strokes in a view: the server takes at most 32 KB per view
 const STUDENT_ERRORS = new Set([ROOM.submit, ROOM.tag]);

@@ -2,20 +2,20 @@
 // to this connection) and streams xor_state frames, and answers xor_derive with the derivation and the gradient
 // check. This controller only wires those messages to the views.
 
-import { Socket } from "../lib/socket.js";
-import { XOR } from "../lib/protocol.js";
-import { throttle } from "../lib/throttle.js";
-import { readState, writeState } from "../lib/url-state.js";
-import { formatValue } from "../lib/format.js";
-import { onPresentKeys, openStage, reveal } from "../lib/present.js";
-import { addSaveButton } from "../lib/snapshot.js";
-import { ConnectionStatus } from "../views/connection-status.js";
-import { DecisionSurface } from "../views/decision-surface.js";
-import { DerivationSteps } from "../views/derivation-steps.js";
-import { GradientCheck } from "../views/gradient-check.js";
-import { LineChart } from "../views/line-chart.js";
-import { NetworkDiagram } from "../views/network-diagram.js";
-import { PointTable } from "../views/point-table.js";
+import { Socket } from "../../lib/socket.js";
+import { XOR } from "../../lib/protocol.js";
+import { throttle } from "../../lib/throttle.js";
+import { readState, writeState } from "../../lib/url-state.js";
+import { formatValue } from "../../lib/format.js";
+import { onPresentKeys, openStage, reveal } from "../../lib/present.js";
+import { addSaveButton } from "../../lib/snapshot.js";
+import { ConnectionStatus } from "../../views/connection-status.js";
+import { DecisionSurface } from "../../views/decision-surface.js";
+import { DerivationSteps } from "../../views/derivation-steps.js";
+import { GradientCheck } from "../../views/gradient-check.js";
+import { LineChart } from "../../views/line-chart.js";
+import { NetworkDiagram } from "../../views/network-diagram.js";
+import { PointTable } from "../../views/point-table.js";
 
 const SEND_EVERY_MS = 50;
 const $ = (id) => document.getElementById(id);

@@ -6,18 +6,18 @@
 // In a classroom room, while the teacher's question is open the step's own result stays hidden (predict, then
 // reveal), as do the cells not reached yet (the page's "hide" setting, on by default in a room).
 
-import { ROOM } from "../lib/protocol.js";
-import { room } from "../lib/room.js";
-import { addSaveButton } from "../lib/snapshot.js";
-import { ConnectionStatus } from "../views/connection-status.js";
-import { ConvDirection } from "../views/conv-direction.js";
-import { ConvGrid } from "../views/conv-grid.js";
-import { ConvPlayer } from "../views/conv-player.js";
-import { ConvSettingsForm } from "../views/conv-settings-form.js";
-import { ConvStage } from "../views/conv-stage.js";
-import { Formula } from "../views/formula.js";
-import { LinkLine } from "../views/link-line.js";
-import { WindowSum } from "../views/window-sum.js";
+import { ROOM } from "../../lib/protocol.js";
+import { room } from "../../lib/room.js";
+import { addSaveButton } from "../../lib/snapshot.js";
+import { ConnectionStatus } from "../../views/connection-status.js";
+import { ConvDirection } from "../../views/conv-direction.js";
+import { ConvGrid } from "../../views/conv-grid.js";
+import { ConvPlayer } from "../../views/conv-player.js";
+import { ConvSettingsForm } from "../../views/conv-settings-form.js";
+import { ConvStage } from "../../views/conv-stage.js";
+import { Formula } from "../../views/formula.js";
+import { LinkLine } from "../../views/link-line.js";
+import { WindowSum } from "../../views/window-sum.js";
 import { Animation } from "./conv-animation.js";
 import { backwardSums, describeSelection } from "./conv-backward.js";
 import { ConvClient } from "./conv-client.js";

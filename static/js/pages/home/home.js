@@ -1,7 +1,7 @@
 // The home page's classroom controls: open a room (then the teacher's dashboard on /classroom) or join one with
 // its code (then /classroom, where the student waits for the teacher). The same actions as the classroom page.
 
-import { joinRoom, openRoom, sentence } from "./room-actions.js";
+import { joinRoom, openRoom, sentence } from "../room/room-actions.js";
 
 const part = (name) => document.querySelector(`[data-testid=${name}]`);
 

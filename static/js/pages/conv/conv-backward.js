@@ -2,8 +2,8 @@
 // through each window of the convolution), and the sum behind a clicked cell of ∂l/∂x or ∂l/∂w. Descriptions as
 // in conv-steps.js; every number is the plan's (dconv, dout, dx, dw and the windows' g·w and g·x terms).
 
-import { at, mapOf } from "../lib/arrays.js";
-import { formatNumber as fmt } from "../lib/format.js";
+import { at, mapOf } from "../../lib/arrays.js";
+import { formatNumber as fmt } from "../../lib/format.js";
 import { windowCells } from "./conv-plan.js";
 
 const MAX_TERMS_SHOWN = 16;

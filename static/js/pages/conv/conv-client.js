@@ -2,8 +2,8 @@
 // (latest wins: one request in flight, only the newest held back), the plan and its streamed conv_windows chunks,
 // the assets the settings asked for, and the errors. It tells the controller what happened through handlers.
 
-import { CONV } from "../lib/protocol.js";
-import { Socket } from "../lib/socket.js";
+import { CONV } from "../../lib/protocol.js";
+import { Socket } from "../../lib/socket.js";
 import { Plan } from "./conv-plan.js";
 
 const PLAN_DELAY_MS = 60;
