@@ -26,6 +26,7 @@ import { UnitEdges } from "../../views/unit-edges.js";
 import { UnitZoom } from "../../views/unit-zoom.js";
 import { EXAMPLES } from "./lenet-examples.js";
 import { connectRoom } from "./lenet-room.js";
+import { describeUnit, sameUnit, selectionMarks, statusText, stepUnit, zoomRequest } from "./lenet-selection.js";
 
 const UPLOAD_SIDE = 140; // the pad is sent as 140×140 ink bytes (about 20 KB)
 const SEND_EVERY_MS = 40; // at most 25 drawings a second, under the server's per-socket message rate
@@ -112,9 +113,8 @@ function sendDraw() {
   sentAt.set(seq, performance.now());
   $("lenet-timing").dataset.sent = String(seq); // with data-answered: a hook for scripts and tests
   const header = { type: LENET.draw, preprocess: state.preprocess, explain: view.explain, target: view.target, seq };
-  if (zoomed && zoomed.stage !== "input") {
-    header.unit = { stage: zoomed.stage, channel: zoomed.channel, row: zoomed.row, col: zoomed.col };
-  }
+  const unit = zoomRequest(zoomed);
+  if (unit) header.unit = unit;
   socket.request(withDrawing(header), LENET.prediction, LENET.draw);
 }
 
@@ -218,215 +218,22 @@ function renderStrip() {
   stripLegend.update([0, 1], gradients ? ["−largest", "0", "+largest"] : ["0", "largest"]);
 }
 
-// ---- The selected unit: the server's receptive fields, weights and values, picked out ----
-
-function stageIndex(name) {
-  return model.header.stages.findIndex((stage) => stage.name === name);
-}
-
-function dims(stage) {
-  return stage.shape.length === 3 ? stage.shape : [1, stage.shape[0], 1];
-}
-
-/** Rows (or columns) of `earlier` read by unit u of a later stage: field.span(u) of the engine, clipped. */
-function span(field, u, size) {
-  const first = field.start + u * field.jump;
-  return { whole: [first, first + field.size - 1], clipped: [Math.max(0, first), Math.min(size - 1, first + field.size - 1)] };
-}
-
-function regionsFor(unit) {
-  const stages = model.header.stages;
-  const index = stageIndex(unit.stage);
-  const stage = stages[index];
-  const regions = {};
-  if (stage.kind === "dense") {
-    // A dense unit reads every value of the stage before it, and so everything the last spatial stage's
-    // units read: the union of their fields.
-    const lastSpatial = stages.slice(0, index).filter((s) => s.shape.length === 3).at(-1);
-    const [, h, w] = lastSpatial.shape;
-    for (const earlier of stages.slice(0, index)) {
-      const [, eh, ew] = dims(earlier);
-      const field = model.header.fields[lastSpatial.name]?.[earlier.name];
-      const rows = field ? [span(field, 0, eh).clipped[0], span(field, h - 1, eh).clipped[1]] : [0, eh - 1];
-      const cols = field ? [span(field, 0, ew).clipped[0], span(field, w - 1, ew).clipped[1]] : [0, ew - 1];
-      regions[earlier.name] = { channels: "all", rows, cols };
-    }
-    return regions;
-  }
-  for (const [name, field] of Object.entries(model.header.fields[unit.stage] ?? {})) {
-    const [, h, w] = dims(stages[stageIndex(name)]);
-    regions[name] = {
-      channels: field.channels === "same" ? unit.channel : "all",
-      rows: span(field, unit.row, h).clipped,
-      cols: span(field, unit.col, w).clipped,
-    };
-  }
-  return regions;
-}
+// ---- The selected unit: the server's receptive fields, weights and values, picked out (lenet-selection.js) ----
 
 function select(unit) {
   selected = unit;
   showSelection();
-  const detail = describe(unit);
-  $("lenet-unit-status").textContent = detail ? `${detail.heading}. ${detail.facts.map((f) => f.join(": ")).join(". ")}` : "";
+  $("lenet-unit-status").textContent = statusText(describeUnit(model, last, unit));
 }
 
 function showSelection() {
   if (!selected || !model) return;
-  const regions = regionsFor(selected);
+  const { regions, chain, onInput } = selectionMarks(model, selected);
   strip.highlight(selected, regions);
-  const earlier = model.header.stages.slice(0, stageIndex(selected.stage)).filter((stage) => regions[stage.name]);
-  edges.update([selected.stage, ...earlier.reverse().map((stage) => stage.name)]);
-  const onInput = selected.stage === "input"
-    ? [selected.row, selected.row, selected.col, selected.col]
-    : regions.input && [...regions.input.rows, ...regions.input.cols];
-  input.highlight(onInput ?? null);
-  saliency.highlight(onInput ?? null);
-  details.update(describe(selected));
-}
-
-function stageValues(stageName, gradients = false) {
-  return last && !last.header.empty ? last.arrays[gradients ? `grad.${stageName}` : stageName]?.data : undefined;
-}
-
-function describe(unit) {
-  const stages = model.header.stages;
-  const index = stageIndex(unit.stage);
-  const stage = stages[index];
-  const [, h, w] = dims(stage);
-  const at = (unit.channel * h + unit.row) * w + unit.col;
-  const dense = stage.kind === "dense";
-  const map = dims(stage)[0] > 1 ? ` · map ${unit.channel}` : "";
-  const heading = dense
-    ? `${stage.name} · unit ${unit.row}${stage.name === "fc3" ? ` (the score of digit ${unit.row})` : ""}`
-    : `${stage.name}${map} · row ${unit.row}, column ${unit.col}`;
-  const facts = [];
-  const value = stageValues(stage.name)?.[at];
-  facts.push(["value", value === undefined ? "draw a digit first" : value.toPrecision(4)]);
-  const gradient = stageValues(stage.name, true)?.[at];
-  if (gradient !== undefined) facts.push([`∂ score of ${last.header.explain.target} / ∂ value`, gradient.toPrecision(3)]);
-  const field = fieldText(unit, stage);
-  facts.push(["receptive field", field.text]);
-  const groups = [];
-  if (index > 0) {
-    const previous = stages[index - 1];
-    facts.push(["reads", readsText(stage, previous)]);
-    groups.push(...(dense ? denseGroups(unit, stage, previous) : windowGroups(unit, stage, previous)));
-  }
-  return { heading, facts, field: field.sizes, groups };
-}
-
-function fieldText(unit, stage) {
-  if (stage.kind === "input") return { text: "1×1: it is a pixel of the input", sizes: { size: [1, 1], inside: [1, 1] } };
-  const field = model.header.fields[stage.name]?.input;
-  if (!field) return { text: "all 28×28 input pixels (a dense layer reads everything before it)", sizes: { size: [28, 28], inside: [28, 28] } };
-  const rows = span(field, unit.row, 28);
-  const cols = span(field, unit.col, 28);
-  const inside = [rows.clipped[1] - rows.clipped[0] + 1, cols.clipped[1] - cols.clipped[0] + 1];
-  let text = `${field.size}×${field.size} input pixels (rows ${rows.clipped[0]}–${rows.clipped[1]}, ` +
-    `columns ${cols.clipped[0]}–${cols.clipped[1]})`;
-  if (inside[0] !== field.size || inside[1] !== field.size) {
-    text += `; ${inside[0]}×${inside[1]} of them inside the image, the rest zero padding`;
-  }
-  return { text, sizes: { size: [field.size, field.size], inside } };
-}
-
-function readsText(stage, previous) {
-  const g = stage.geometry;
-  const [c] = dims(previous);
-  if (stage.kind === "conv") return `a ${g.k}×${g.k} window of ${c === 1 ? "the" : `all ${c}`} ${previous.name} map${c === 1 ? "" : "s"} (stride ${g.s}, padding ${g.p})`;
-  if (stage.kind === "pool") return `a ${g.k}×${g.k} window of its own ${previous.name} map (stride ${g.s}), keeping the largest value`;
-  return `all ${previous.shape.reduce((a, b) => a * b, 1)} values of ${previous.name}`;
-}
-
-function windowGroups(unit, stage, previous) {
-  const field = model.header.fields[stage.name][previous.name];
-  const [channels, h, w] = dims(previous);
-  const rows = span(field, unit.row, h).whole;
-  const cols = span(field, unit.col, w).whole;
-  const data = stageValues(previous.name);
-  const picked = field.channels === "same" ? [unit.channel] : [...Array(channels).keys()];
-  const maps = picked.map((channel) => {
-    const size = field.size;
-    const cells = new Float32Array(size * size);
-    const padding = new Uint8Array(size * size);
-    let mark;
-    for (let r = 0; r < size; r++) {
-      for (let c = 0; c < size; c++) {
-        const row = rows[0] + r;
-        const col = cols[0] + c;
-        const inside = row >= 0 && row < h && col >= 0 && col < w;
-        padding[r * size + c] = inside ? 0 : 1;
-        cells[r * size + c] = inside && data ? data[(channel * h + row) * w + col] : 0;
-      }
-    }
-    if (stage.kind === "pool" && data) {
-      const own = stageValues(stage.name)[(unit.channel * dims(stage)[1] + unit.row) * dims(stage)[2] + unit.col];
-      mark = cells.findIndex((v) => v === own);
-    }
-    return { label: `${previous.name} map ${channel}`, values: cells, rows: size, cols: size, padding, mark };
-  });
-  const windowGroup = {
-    title: `Under its window: ${field.size}×${field.size} of ${picked.length === 1 ? `${previous.name} map ${picked[0]}` : `all ${channels} ${previous.name} maps`}`,
-    caption: stage.kind === "pool"
-      ? "Max pooling has no weights: it passes on the largest value of its window (marked)."
-      : "The values the kernel multiplies, weight by weight, then adds up with the bias; outside the map is zero padding (pad).",
-    signed: false,
-    maps,
-  };
-  if (stage.kind !== "conv") return [windowGroup];
-  const weights = model.arrays[`${stage.name}.w`];
-  const [, kc, kh, kw] = weights.shape;
-  const kernelSize = kc * kh * kw;
-  const kernel = weights.data.subarray(unit.channel * kernelSize, (unit.channel + 1) * kernelSize);
-  const bias = model.arrays[`${stage.name}.b`].data[unit.channel];
-  const kernelGroup = {
-    title: `Kernel of map ${unit.channel}: ${kc}×${kh}×${kw} weights, bias ${bias.toPrecision(3)}`,
-    caption: "The same weights for every unit of this map: that is what makes it a convolution.",
-    signed: true,
-    maps: [...Array(kc).keys()].map((c) => ({
-      label: kc > 1 ? `for ${previous.name} map ${c}` : "",
-      values: kernel.subarray(c * kh * kw, (c + 1) * kh * kw),
-      rows: kh,
-      cols: kw,
-    })),
-  };
-  return [kernelGroup, windowGroup];
-}
-
-/** Rows × columns to lay out a vector of n values (12 to a row when that divides it). */
-function vectorGrid(n) {
-  return n % 12 === 0 ? [n / 12, 12] : [1, n];
-}
-
-function denseGroups(unit, stage, previous) {
-  const weights = model.arrays[`${stage.name}.w`];
-  const inputs = weights.shape[1];
-  const row = weights.data.subarray(unit.row * inputs, (unit.row + 1) * inputs);
-  const bias = model.arrays[`${stage.name}.b`].data[unit.row];
-  const data = stageValues(previous.name) ?? new Float32Array(inputs);
-  const layout = (array, label) => {
-    if (previous.shape.length === 3) {
-      const [c, h, w] = previous.shape;
-      return [...Array(c).keys()].map((k) => ({ label: `${label} ${k}`, values: array.subarray(k * h * w, (k + 1) * h * w), rows: h, cols: w }));
-    }
-    const [rows, cols] = vectorGrid(inputs);
-    return [{ label: "", values: array, rows, cols }];
-  };
-  return [
-    {
-      title: `Its ${inputs} weights (one per ${previous.name} value), bias ${bias.toPrecision(3)}`,
-      caption: "Sent as 8-bit codes with a range per unit, so each is within 0.2% of that range.",
-      signed: true,
-      maps: layout(row, "for map"),
-    },
-    {
-      title: `What it reads: all of ${previous.name}`,
-      caption: "Multiplied by the weights above, summed, plus the bias" + (stage.signed ? "." : ", then ReLU."),
-      signed: previous.signed,
-      maps: layout(data, `${previous.name} map`),
-    },
-  ];
+  edges.update(chain);
+  input.highlight(onInput);
+  saliency.highlight(onInput);
+  details.update(describeUnit(model, last, selected));
 }
 
 // ---- Zooming into one conv unit's computation ----
@@ -475,7 +282,7 @@ function showZoom() {
     });
   } else if (header.empty) {
     zoom.update(null);
-  } else if (header.unit && ["stage", "channel", "row", "col"].every((key) => header.unit[key] === zoomed[key])) {
+  } else if (sameUnit(header.unit, zoomed)) {
     const previous = arrays[header.unit.previous];
     zoom.update(header.unit, { data: previous.data, shape: previous.shape });
   }
@@ -483,12 +290,9 @@ function showZoom() {
 
 /** While zoomed into a conv unit, the arrow keys move to its neighbour: the window slides, the numbers follow. */
 function stepZoom(key) {
-  const move = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[key];
-  const [, height, width] = dims(model.header.stages[stageIndex(zoomed.stage)]);
-  const row = Math.max(0, Math.min(height - 1, zoomed.row + move[0]));
-  const col = Math.max(0, Math.min(width - 1, zoomed.col + move[1]));
-  if (row === zoomed.row && col === zoomed.col) return;
-  zoomed = { ...zoomed, row, col };
+  const moved = stepUnit(model, zoomed, key);
+  if (!moved) return;
+  zoomed = moved;
   strip.select({ ...zoomed });
   sendDraw();
 }
