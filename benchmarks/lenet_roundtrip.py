@@ -37,7 +37,7 @@ from websockets.sync.client import connect
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from app.server.frames import unpack_frame  # noqa: E402
+from app.wire.frames import unpack_frame  # noqa: E402
 
 SIDE = 140  # what the page sends
 PEN = 11  # the page's default pen (22 on the 280-pixel pad), in 140-pixel units

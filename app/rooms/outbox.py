@@ -8,35 +8,19 @@ overflows marks itself lost, and the connection is closed so its client reconnec
 
 from __future__ import annotations
 
-import asyncio
+from app.wire.latest import LatestWins
 
 
-class Outbox:
-    """Latest-wins events waiting to be sent to one connection, oldest key first."""
+class Outbox(LatestWins[str, str]):
+    """Latest-wins events (JSON text) waiting to be sent to one connection, oldest key first."""
 
     def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.waiting: dict[str, str] = {}
-        self.arrived = asyncio.Event()
+        super().__init__(capacity)
         self.lost = False
 
     def put(self, key: str, event: str) -> None:
-        """Queue event under key, replacing a waiting event of the same key (its place moves to the end)."""
+        """Queue event under key, replacing a waiting event of the same key; past the capacity the outbox is lost."""
         self.waiting.pop(key, None)
-        if len(self.waiting) >= self.capacity:
+        if self.full:
             self.lost = True
-        self.waiting[key] = event
-        self.arrived.set()
-
-    def first(self, key: str, event: str) -> None:
-        """Queue event ahead of everything waiting (the joined message, before the events that follow it)."""
-        self.waiting = {key: event, **self.waiting}
-        self.arrived.set()
-
-    async def take(self) -> tuple[str, str]:
-        """The oldest waiting event and its key, waiting for one if needed."""
-        while not self.waiting:
-            self.arrived.clear()
-            await self.arrived.wait()
-        key = next(iter(self.waiting))
-        return key, self.waiting.pop(key)
+        super().put(key, event)

@@ -18,22 +18,19 @@ import numpy as np
 from pydantic import BaseModel
 
 from app.models.lenet import CLASSES
+from app.models.shared import SharedModel
 from app.rooms.codes import new_member, secret_matches
 from app.rooms.lookup import RoomMissing, expired, find_room
 from app.rooms.outbox import Outbox
 from app.rooms.store import RoomStore
-from app.server.models import SharedModel
-from app.server.pages import PAGES
-from app.server.schemas.room import (
-    TEACHER_ONLY, Answer, Ask, Dismiss, End, Join, Names, Reveal, Show, Submit, Tag, View,
-)
 from app.server.settings import Settings
-from app.server.ws import Link, Problem
 from app.services.lenet import prepare, read, weight_sharing_copy
+from app.wire.limits import check_canvas
+from app.wire.protocol import Problem, Sender
+from app.wire.room import TEACHER_ONLY, Answer, Ask, Dismiss, End, Join, Names, Reveal, Show, Submit, Tag, View
 
 OUTBOX_CAPACITY = 256
 HEARTBEAT_S = 30.0  # how often a connection tells the store it is still here (below store.ONLINE_S)
-PAGE_PATHS = frozenset(page.path for page in PAGES if page.ready)
 
 
 def envelope(message: dict, key: str, to: str = "all") -> dict:
@@ -71,12 +68,14 @@ def counts(answers: dict[str, str]) -> dict:
 
 @dataclass(frozen=True)
 class RoomServices:
-    """What every connection to a room shares: the store, the settings, LeNet and the compute threads."""
+    """What every connection to a room shares: the store, the settings, LeNet, the compute threads, and the paths of
+    the pages a teacher's view may show."""
 
     store: RoomStore
     settings: Settings
     lenet: SharedModel
     compute: anyio.CapacityLimiter
+    pages: frozenset[str]
 
 
 class RoomSession:
@@ -96,7 +95,7 @@ class RoomSession:
 
     # ---- the connection's lifetime ----
 
-    async def feed(self, link: Link) -> str:
+    async def feed(self, link: Sender) -> str:
         """Send this connection's room events as they come, and keep the room alive while it is connected."""
         await self.joined.wait()
         while True:
@@ -189,8 +188,9 @@ class RoomSession:
         return joined
 
     async def on_view(self, message: View, room: dict) -> list[str]:
-        if message.page not in PAGE_PATHS:
-            raise Problem("bad_value", f"page {message.page!r} is not one of {', '.join(sorted(PAGE_PATHS))}")
+        pages = self.services.pages
+        if message.page not in pages:
+            raise Problem("bad_value", f"page {message.page!r} is not one of {', '.join(sorted(pages))}")
         if message.query and not message.query.startswith("?"):
             raise Problem("bad_value", "query must be empty or start with '?'")
         if message.anchor and not message.anchor.startswith("#"):
@@ -247,10 +247,7 @@ class RoomSession:
         limit = self.settings.room_max_submissions
         if await self.store.gallery_size(self.code) >= limit:
             raise Problem("room_full", f"the gallery holds {limit} drawings, its limit; the teacher can open a new room")
-        side = self.settings.lenet_max_canvas
-        if max(message.canvas.shape) > side:
-            raise Problem("bad_shape", f"canvas is {message.canvas.shape[0]}×{message.canvas.shape[1]} pixels; "
-                                       f"at most {side}×{side} on this server")
+        check_canvas(message.canvas, self.settings)
         lenet = self.services.lenet
         if lenet.model is None:
             raise Problem("unavailable", lenet.error or "LeNet-5 is not loaded")

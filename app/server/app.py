@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from app import __version__
-from app.server.models import load_shared_lenet
+from app.models.shared import load_shared_lenet
 from app.rooms.backends import open_store
 from app.server.routes import api_docs, conv, health, lenet, pages, rooms, xor
 from app.server.security import SecurityHeaders

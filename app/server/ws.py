@@ -27,23 +27,21 @@ import math
 import struct
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any, NoReturn, Protocol
+from typing import NoReturn, Protocol
 from urllib.parse import urlsplit
 
 import anyio
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from app.server.frames import unpack_frame
-from app.server.protocol import PROTOCOL_VERSION, Error, ErrorCode, Hello, Welcome
 from app.server.settings import Settings
+from app.wire.frames import unpack_frame
+from app.wire.latest import LatestWins
+from app.wire.protocol import PROTOCOL_VERSION, Error, ErrorCode, Hello, Problem, Reply, Welcome
 
 HELLO = TypeAdapter(Hello)
 
 logger = logging.getLogger(__name__)
-
-Reply = BaseModel | bytes | str  # a JSON message (a model, or already JSON text), or a binary frame (pack_frame)
 
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
@@ -59,14 +57,6 @@ class Conversation(Protocol):
     store) is awaited in the event loop and returns a list."""
 
     def handle(self, message: BaseModel) -> Iterable[Reply] | Awaitable[list[Reply]]: ...
-
-
-class Problem(Exception):
-    """A message that cannot be served, with the error code and sentence to send back."""
-
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
@@ -149,40 +139,24 @@ class RateLimit:
         return False
 
 
-@dataclass
-class Inbox:
+class Inbox(LatestWins[str | int, BaseModel]):
     """Requests waiting for the worker: newest-only for latest-wins types, a short queue for the rest."""
 
-    capacity: int
-    latest_wins: frozenset[str]
-    waiting: dict[Any, BaseModel] = field(default_factory=dict)
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-    counter: int = 0
+    def __init__(self, capacity: int, latest_wins: frozenset[str]) -> None:
+        super().__init__(capacity)
+        self.latest_wins = latest_wins
+        self.counter = 0
 
-    def put(self, message: BaseModel) -> bool:
+    def offer(self, message: BaseModel) -> bool:
         """Add a request; False when the inbox is full (the caller answers busy)."""
-        kind = message.type
-        if kind in self.latest_wins:
-            self.waiting.pop(kind, None)
-            key = kind
-        elif len(self.waiting) >= self.capacity:
+        if message.type in self.latest_wins:
+            self.put(message.type, message)
+            return True
+        if self.full:
             return False
-        else:
-            self.counter += 1
-            key = self.counter
-        self.waiting[key] = message
-        self.arrived.set()
+        self.counter += 1
+        self.put(self.counter, message)
         return True
-
-    async def wait(self) -> None:
-        """Return once a request is waiting (without taking it)."""
-        while not self.waiting:
-            self.arrived.clear()
-            await self.arrived.wait()
-
-    def take_now(self) -> BaseModel:
-        """The oldest waiting request; call after wait()."""
-        return self.waiting.pop(next(iter(self.waiting)))
 
 
 class Link:
@@ -327,7 +301,7 @@ async def receive(
                 continue
             if not greeted:
                 raise Problem("hello_first", f"send {{\"type\": \"hello\", \"version\": {PROTOCOL_VERSION}}} first")
-            if not inbox.put(validate(messages, obj)):
+            if not inbox.offer(validate(messages, obj)):
                 raise Problem("busy", f"{settings.max_pending} requests are already waiting; wait for their answers")
         except Problem as problem:
             known = kind is None or kind == "hello" or kind in request_types(messages)
@@ -376,10 +350,10 @@ async def work(link: Link, inbox: Inbox, conversation: Conversation, limiter: an
         try:
             if threaded:
                 async with limiter:  # a compute slot first; the thread itself comes from anyio's pool
-                    message = inbox.take_now()
+                    _, message = inbox.take_now()
                     answer = await anyio.to_thread.run_sync(conversation.handle, message)
             else:
-                message = inbox.take_now()
+                _, message = inbox.take_now()
                 answer = await conversation.handle(message)
             if isinstance(answer, list | tuple):
                 for reply in answer:  # computed already: no thread hop per reply

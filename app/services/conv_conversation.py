@@ -6,13 +6,69 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from app.server.frames import pack_frame
-from app.server.models import SharedModel
-from app.server.schemas.conv import ConvAsset, ConvAssetRequest, ConvPlanRequest, setup_from_message
+from app.models.shared import SharedModel
 from app.server.settings import Settings
-from app.server.ws import Problem, Reply
-from app.services.conv_walkthrough import Plan, build_plan, chunk_count, mnist_digit, plan_chunks, plan_terms
-from app.services.limits import at_most
+from app.services.conv_walkthrough import (
+    ConvSetup,
+    Plan,
+    build_plan,
+    chunk_count,
+    mnist_digit,
+    plan_chunks,
+    plan_terms,
+)
+from app.wire.conv import ConvAsset, ConvAssetRequest, ConvPlanRequest
+from app.wire.frames import pack_frame
+from app.wire.limits import at_most, within
+from app.wire.protocol import Problem, Reply
+
+
+def box(values: list, name: str, dims: str) -> np.ndarray:
+    """A nested list as a float32 array, or bad_shape when its rows differ in length or it is empty."""
+    try:
+        array = np.array(values, dtype=np.float32)
+    except ValueError:
+        raise Problem("bad_shape", f"{name} must be a {dims} box of numbers: every row the same length") from None
+    if array.ndim != len(dims.split("×")) or array.size == 0:
+        raise Problem("bad_shape", f"{name} must be a non-empty {dims} box of numbers, got shape {array.shape}")
+    return array
+
+
+def check_geometry_limits(message: ConvPlanRequest, k: int, settings: Settings) -> None:
+    """Kernel sizes, strides, dilation and padding within the limits (the engine judges what is possible)."""
+    st = message.stage2
+    at_most("kernel size", k, "conv_max_kernel", settings)
+    at_most("stride", message.stride, "conv_max_stride", settings)
+    at_most("dilation", message.dilation, "conv_max_stride", settings)
+    if isinstance(message.padding, int):
+        at_most("padding", message.padding, "conv_max_padding", settings)
+    if st.kind != "none":
+        at_most("stage 2 kernel size", st.k, "conv_max_kernel", settings)
+        at_most("stage 2 stride", st.s, "conv_max_stride", settings)
+        at_most("stage 2 padding", st.p, "conv_max_padding", settings)
+
+
+def setup_from_message(message: ConvPlanRequest, settings: Settings) -> ConvSetup:
+    """The walkthrough's ConvSetup for a validated request, or a Problem saying which shape or limit is wrong."""
+    x = box(message.input, "input", "C×H×W")
+    w = box(message.kernels, "kernels", "F×C×K×K")
+    b = box(message.bias, "bias", "F")
+    c, h, wd = x.shape
+    f, kc, k, kw = w.shape
+    at_most("channel count", c, "conv_max_channels", settings)
+    at_most("input size", max(h, wd), "conv_max_size", settings)
+    at_most("filter count", f, "conv_max_filters", settings)
+    if k != kw:
+        raise Problem("bad_shape", f"kernels must be square (K×K), got {k}×{kw}")
+    if kc != c:
+        raise Problem("bad_shape", f"the input has {c} channels but each kernel has {kc}; they must match")
+    if b.shape != (f,):
+        raise Problem("bad_shape", f"bias must hold one number per kernel ({f}), got {b.size}")
+    for name, array in (("every input value", x), ("every weight", w), ("every bias", b)):
+        within(name, float(np.abs(array).max()), "conv_max_value", settings)
+    check_geometry_limits(message, k, settings)
+    cell = tuple(message.grad.cell) if message.grad.kind == "cell" and message.grad.cell else None
+    return ConvSetup(x, w, b, message.stride, message.padding, message.dilation, message.stage2, cell)
 
 
 class ConvConversation:

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
@@ -32,20 +31,10 @@ from app.nn.arithmetic import (
 )
 from app.nn.conv import conv2d_backward, conv2d_forward, pad2d, window_view
 from app.nn.pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
+from app.wire.conv import Stage2, Stage2Kind
 
-Stage2Kind = Literal["none", "max", "avg", "conv"]
 DIGITS_FILE = Path(__file__).with_name("conv_digits.npz")
 DTYPE = np.float32
-
-
-@dataclass(frozen=True)
-class Stage2:
-    """The optional stage after the convolution: its kind and its kernel size, stride and padding."""
-
-    kind: Stage2Kind = "none"
-    k: int = 2
-    s: int = 2
-    p: int = 0
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,7 +7,7 @@ fc2 (after relu4) and fc3 (the class scores, before softmax). Each shown map is 
 
 Every connection runs its own copy of the network's layers (so two threads never share a layer's cache) that
 reads the shared weight arrays and never writes them; teaching first gives that copy weights of its own.
-Results travel as binary frames (app/server/frames.py): maps as bytes with a range per map, the numbers that
+Results travel as binary frames (app/wire/frames.py): maps as bytes with a range per map, the numbers that
 matter (probabilities, scores) exact in the JSON header. docs/protocol/lenet.md describes them.
 """
 
@@ -23,9 +23,9 @@ import numpy as np
 from app.data.drawing import preprocess_drawing, raw_downscale
 from app.models.lenet import CLASSES
 from app.nn import SGD, Conv2D, Dense, Sequential, softmax, softmax_cross_entropy
-from app.server.frames import pack_frame
+from app.wire.frames import pack_frame
+from app.wire.lenet import Movement, Preprocessing
 
-Preprocessing = Literal["mnist", "raw"]
 Kind = Literal["input", "conv", "pool", "dense"]
 
 
@@ -265,20 +265,6 @@ def model_frame(model: Sequential, header: dict) -> bytes:
     return pack_frame(fields, arrays, u8=frozenset(dense))
 
 
-@dataclass(frozen=True)
-class Movement:
-    """How far one layer's parameters (weights and bias together) moved in a lesson."""
-
-    layer: str
-    change: float  # ‖Δθ‖
-    norm: float  # ‖θ‖ before the lesson
-    largest: float  # max |Δθ|
-
-    @property
-    def relative(self) -> float:
-        return self.change / self.norm if self.norm else 0.0
-
-
 @dataclass(frozen=True, eq=False)
 class Lesson:
     """What a few SGD steps on one drawing did: the probabilities and loss before and after, the weights' moves."""
@@ -318,8 +304,9 @@ def movements(start: dict[str, np.ndarray], end: dict[str, np.ndarray]) -> list[
         keys = [key for key in start if key.split(".")[0] == layer]
         delta = np.concatenate([(end[key] - start[key]).ravel() for key in keys])
         before = np.concatenate([start[key].ravel() for key in keys])
-        moved.append(Movement(layer, float(np.linalg.norm(delta)), float(np.linalg.norm(before)),
-                              float(np.abs(delta).max())))
+        change, norm = float(np.linalg.norm(delta)), float(np.linalg.norm(before))
+        moved.append(Movement(layer=layer, change=change, norm=norm, relative=change / norm if norm else 0.0,
+                              largest=float(np.abs(delta).max())))
     return moved
 
 

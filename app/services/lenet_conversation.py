@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
 from pydantic import BaseModel
 
-from app.server.models import SharedModel
-from app.server.schemas.lenet import Draw, Movement, Reset, Taught, Teach
+from app.models.shared import SharedModel
 from app.server.settings import Settings
-from app.server.ws import Problem, Reply
 from app.services.lenet import LeNetSession, NoSuchUnit, NothingDrawn, Unit
-from app.services.limits import at_most
+from app.wire.lenet import Draw, Reset, Taught, Teach
+from app.wire.limits import at_most, check_canvas
+from app.wire.protocol import Problem, Reply
 
 
 class LeNetConversation:
@@ -29,7 +28,7 @@ class LeNetConversation:
         if self.session is None:
             raise Problem("unavailable", self.unavailable or "LeNet-5 is not loaded")
         if isinstance(message, Draw | Teach):
-            self.check_canvas(message.canvas)
+            check_canvas(message.canvas, self.settings)
         if isinstance(message, Draw):
             unit = None if message.unit is None else Unit(**message.unit.model_dump())
             try:
@@ -43,13 +42,6 @@ class LeNetConversation:
             self.session.reset()
         return [self.session.describe(self.about)]
 
-    def check_canvas(self, canvas: np.ndarray) -> None:
-        """Refuse a canvas larger than the server's setting."""
-        side = self.settings.lenet_max_canvas
-        if max(canvas.shape) > side:
-            raise Problem("bad_shape", f"canvas is {canvas.shape[0]}×{canvas.shape[1]} pixels; at most {side}×{side} "
-                                       f"on this server ({Settings.env_var('lenet_max_canvas')})")
-
     def teach(self, message: Teach) -> Taught:
         """One lesson on this connection's private copy of the weights."""
         at_most("steps", message.steps, "lenet_teach_max_steps", self.settings)
@@ -58,8 +50,6 @@ class LeNetConversation:
             lesson = self.session.teach(message.canvas, message.preprocess, message.label, message.steps, message.lr)
         except NothingDrawn as exc:
             raise Problem("impossible", str(exc)) from None
-        moved = [Movement(layer=m.layer, change=m.change, norm=m.norm, relative=m.relative, largest=m.largest)
-                 for m in lesson.moved]
         return Taught(label=lesson.label, steps=lesson.steps, lr=lesson.lr, before=lesson.before.tolist(),
                       after=lesson.after.tolist(), loss_before=lesson.loss_before, loss_after=lesson.loss_after,
-                      moved=moved, taught_steps=self.session.taught_steps)
+                      moved=lesson.moved, taught_steps=self.session.taught_steps)

@@ -13,11 +13,11 @@ import numpy as np
 
 from app.models.xor import INPUTS, NEURON_NAMES, SlideModel, targets
 from app.nn import ACTIVATIONS, Dense, Sequential
-from app.server.frames import pack_frame
-from app.server.schemas.xor import NeuronPoint, NeuronRequest, NeuronSurfaceHeader
 from app.server.settings import Settings
-from app.services.limits import within
 from app.services.plane import INPUT_BOX, grid_points, line_in_box
+from app.wire.frames import pack_frame
+from app.wire.limits import within
+from app.wire.xor import NeuronPoint, NeuronRequest, NeuronSurfaceHeader
 
 
 def preactivation(w1: float, w2: float, b: float) -> SlideModel:

@@ -23,7 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.nn.activations import sigmoid
-from app.server.schemas.xor import (
+from app.server.settings import Settings
+from app.wire.limits import at_most
+from app.wire.protocol import Reply
+from app.wire.xor import (
     LayerCount,
     SeriesPoint,
     SlideLayer,
@@ -33,9 +36,6 @@ from app.server.schemas.xor import (
     WhySlideReply,
     WhyTiming,
 )
-from app.server.settings import Settings
-from app.server.ws import Reply
-from app.services.limits import at_most
 
 SLIDE_WIDTH, SLIDE_DEPTH = 2, 3
 LOSS_LABEL = "last layer"

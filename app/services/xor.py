@@ -23,8 +23,12 @@ import numpy as np
 from app.models.xor import INPUTS, SlideModel, network, neuron, targets
 from app.nn import ACTIVATIONS, SGD, Sequential, numerical_gradient, relative_error, squared_error
 from app.nn.sequential import LayerTrace
-from app.server.frames import pack_frame
-from app.server.schemas.xor import (
+from app.server.settings import Settings
+from app.services.plane import HIDDEN_BOX, INPUT_BOX, grid_points, line_in_box
+from app.wire.frames import pack_frame
+from app.wire.limits import at_most
+from app.wire.protocol import Reply
+from app.wire.xor import (
     DerivationStep,
     Factor,
     GradientCheckRow,
@@ -38,10 +42,6 @@ from app.server.schemas.xor import (
     XorRequest,
     XorStateHeader,
 )
-from app.server.settings import Settings
-from app.server.ws import Reply
-from app.services.limits import at_most
-from app.services.plane import HIDDEN_BOX, INPUT_BOX, grid_points, line_in_box
 
 DEFAULT_SEED = 0
 DEFAULT_LR = 2.0

@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from pydantic import Field, TypeAdapter
 
 from app.server.app import create_app
-from app.server.frames import pack_frame
-from app.server.protocol import Message
 from app.server.settings import Settings
-from app.server.ws import Problem, Reply, run_socket
+from app.server.ws import run_socket
+from app.wire.frames import pack_frame
+from app.wire.protocol import Message, Problem, Reply
 
 
 class Add(Message):

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.server.app import create_app
-from app.server.frames import unpack_frame
-from app.server.protocol import PROTOCOL_VERSION
 from app.server.settings import Settings
+from app.wire.frames import unpack_frame
+from app.wire.protocol import PROTOCOL_VERSION
 from tests import seed
 
 SEED_IMAGE = seed.SEED_IMAGE.tolist()

@@ -14,13 +14,13 @@ from pydantic import TypeAdapter
 from starlette.routing import WebSocketRoute
 
 from app.server.app import create_app
-from app.server.frames import unpack_frame
-from app.server.protocol import PROTOCOL_VERSION, ErrorCode
 from app.server.routes.lenet import MESSAGES as LENET_MESSAGES
-from app.server.schemas.conv import CONV_MESSAGES
-from app.server.schemas.room import ROOM_REQUESTS
-from app.server.schemas.xor import NEURON_REQUESTS, WHY_REQUESTS, XOR_REQUESTS
 from app.server.settings import Settings
+from app.wire.conv import CONV_MESSAGES
+from app.wire.frames import unpack_frame
+from app.wire.protocol import PROTOCOL_VERSION, ErrorCode
+from app.wire.room import ROOM_REQUESTS
+from app.wire.xor import NEURON_REQUESTS, WHY_REQUESTS, XOR_REQUESTS
 
 BATCH = 50
 BATCHES = 45  # 6 endpoints × 45 batches × 50 messages = 13,500 messages

@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 
 from app.models.lenet import load_lenet5
 from app.server.app import create_app
-from app.server.frames import pack_frame, unpack_frame
-from app.server.protocol import PROTOCOL_VERSION
 from app.server.settings import Settings
 from app.services.lenet import STAGES, prepare, read
+from app.wire.frames import pack_frame, unpack_frame
+from app.wire.protocol import PROTOCOL_VERSION
 
 
 def bar(size: int = 140) -> np.ndarray:

@@ -18,9 +18,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.server.app import create_app
-from app.server.protocol import PROTOCOL_VERSION
 from app.server.settings import Settings
 from app.services.images import decode_image
+from app.wire.protocol import PROTOCOL_VERSION
 
 
 def make_client(redis_url: str, **overrides) -> TestClient:

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from app.server.frames import pack_frame, unpack_frame
-from app.server.protocol import PROTOCOL_VERSION
+from app.wire.frames import pack_frame, unpack_frame
+from app.wire.protocol import PROTOCOL_VERSION
 
 
 def greeted(ws) -> dict:

@@ -24,8 +24,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app.cli import uvicorn_options
-from app.server.frames import unpack_frame
-from app.server.protocol import PROTOCOL_VERSION
+from app.wire.frames import unpack_frame
+from app.wire.protocol import PROTOCOL_VERSION
 
 START_TIMEOUT_S = 20.0
 DEADLINE_S = 20.0  # generous bound on any wait for something the server does by itself

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 
 from app.nn import ACTIVATIONS
 from app.server.app import create_app
-from app.server.frames import unpack_frame
-from app.server.protocol import PROTOCOL_VERSION
 from app.server.settings import Settings
+from app.wire.frames import unpack_frame
+from app.wire.protocol import PROTOCOL_VERSION
 
 NEURON = {"type": "neuron", "w1": 1.0, "w2": -1.0, "b": 0.5, "g": "tanh"}
 DERIVE = {"type": "xor_derive", "example": 1}

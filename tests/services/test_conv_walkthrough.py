@@ -18,13 +18,13 @@ from app.nn.pool import max_pool2d_backward, max_pool2d_forward
 from app.services.conv_walkthrough import (
     ConvSetup,
     Plan,
-    Stage2,
     build_plan,
     chunk_count,
     mnist_digit,
     plan_chunks,
     plan_terms,
 )
+from app.wire.conv import Stage2
 from tests import seed
 
 SEED_IMAGE = seed.SEED_IMAGE.astype(np.float32)

@@ -8,9 +8,8 @@ import pytest
 
 from app.data.drawing import preprocess_drawing, raw_downscale
 from app.data.mnist import Mnist
-from app.models.lenet import load_lenet5, lenet5
+from app.models.lenet import lenet5, load_lenet5
 from app.nn import Sequential, numerical_gradient, relative_error, softmax
-from app.server.frames import unpack_frame
 from app.services.lenet import (
     STAGES,
     LeNetSession,
@@ -23,6 +22,7 @@ from app.services.lenet import (
     teach,
     weight_sharing_copy,
 )
+from app.wire.frames import unpack_frame
 
 TRACE_SOURCES = {"conv1": "relu1", "pool1": "pool1", "conv2": "relu2", "pool2": "pool2", "fc1": "relu3",
                  "fc2": "relu4", "fc3": "fc3"}

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from app.nn import ACTIVATIONS
-from app.server.frames import unpack_frame
 from app.services.neuron import neuron_surface
 from app.services.plane import INPUT_BOX, grid_points, line_in_box
+from app.wire.frames import unpack_frame
 
 GRID = 41
 ZERO_CELL, ONE_CELL = 10, 30  # on a 41-cell grid over [−0.5, 1.5], x = 0 and x = 1 fall on these cells

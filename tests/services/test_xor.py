@@ -8,9 +8,9 @@ import pytest
 from app.models.xor import INPUTS, network, targets
 from app.nn import numerical_gradient, relative_error, squared_error
 from app.nn.activations import sigmoid
-from app.server.frames import unpack_frame
 from app.services.plane import HIDDEN_BOX, INPUT_BOX, grid_points
 from app.services.xor import DEFAULT_LR, DEFAULT_SEED, Trainer, derivation, extrapolated_gradient, state_frame
+from app.wire.frames import unpack_frame
 
 STEP_BOUND = 2000  # the default network (seed 0, lr 2, full batch) needs 1100 steps
 NEURON_STEPS = 4000

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, WebSocket
 
-from app.server.schemas.conv import CONV_MESSAGES, LATEST_WINS, welcome_limits
 from app.server.ws import run_socket
 from app.services.conv_conversation import ConvConversation
+from app.wire.conv import CONV_MESSAGES, LATEST_WINS, welcome_limits
 
 router = APIRouter()
 

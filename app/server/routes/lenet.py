@@ -15,15 +15,15 @@ from pydantic import TypeAdapter, ValidationError
 
 from app.data.drawing import NOISE_LEVEL
 from app.models.lenet import CLASSES
-from app.server.models import SharedModel
+from app.models.shared import SharedModel
 from app.server.responses import ApiError, problem
-from app.server.schemas.lenet import Activations, LenetRequest, PredictRequest, PredictResponse
 from app.server.settings import Settings
 from app.server.uploads import UploadError, form_file, media_type, read_body
 from app.server.ws import run_socket
 from app.services.images import ImageError, ImageTooLarge, decode_image
-from app.services.lenet import Preprocessing, prepare, read, weight_sharing_copy
+from app.services.lenet import prepare, read, weight_sharing_copy
 from app.services.lenet_conversation import LeNetConversation
+from app.wire.lenet import Activations, LenetRequest, PredictRequest, PredictResponse, Preprocessing
 
 MESSAGES = TypeAdapter(LenetRequest)
 

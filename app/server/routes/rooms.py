@@ -13,19 +13,20 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from app.rooms.codes import digest, is_code, new_code, new_secret, normal_code, secret_matches
-from app.rooms.lookup import RoomMissing, find_room
 from app.rooms.export import gallery_zip
+from app.rooms.lookup import RoomMissing, find_room
 from app.rooms.session import RoomServices, RoomSession
 from app.rooms.store import RoomStore
 from app.server.pages import PAGES
 from app.server.responses import ApiError, problem
-from app.server.schemas.room import ROOM_LATEST_WINS, ROOM_REQUESTS
 from app.server.settings import Settings
 from app.server.ws import RateLimit, run_socket
+from app.wire.room import ROOM_LATEST_WINS, ROOM_REQUESTS
 
 router = APIRouter()
 MAX_TRACKED_ADDRESSES = 10_000  # addresses whose room openings are counted; past it the counts start afresh
 CLASSROOM = next(page for page in PAGES if page.slug == "classroom")
+PAGE_PATHS = frozenset(page.path for page in PAGES if page.ready)  # the pages a teacher's view may show
 
 
 class OpenedRoom(BaseModel):
@@ -148,7 +149,7 @@ def join_page(request: Request, code: str) -> HTMLResponse:
 async def room_socket(websocket: WebSocket) -> None:
     """A classroom room: join by code (or teacher key), then follow, answer, send drawings; broadcasts out."""
     state = websocket.app.state
-    session = RoomSession(RoomServices(state.rooms, state.settings, state.lenet, state.compute))
+    session = RoomSession(RoomServices(state.rooms, state.settings, state.lenet, state.compute, PAGE_PATHS))
     limits = {"max_view_bytes": state.settings.room_max_view_bytes, "max_canvas": state.settings.lenet_max_canvas}
     try:
         await run_socket(websocket, ROOM_REQUESTS, session, ROOM_LATEST_WINS, limits, feed=session.feed)

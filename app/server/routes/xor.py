@@ -1,17 +1,17 @@
 """Websocket endpoints of the pages built on the recitation's small networks: /ws/neuron, /ws/xor, /ws/why-backprop.
 
 Each connection gets its own conversation (app/services), so every network is private to one page; the messages
-are in app/server/schemas/xor.py and docs/protocol/xor.md.
+are in app/wire/xor.py and docs/protocol/xor.md.
 """
 
 from fastapi import APIRouter, WebSocket
 
-from app.server.schemas.xor import NEURON_REQUESTS, WHY_LATEST_WINS, WHY_REQUESTS, XOR_LATEST_WINS, XOR_REQUESTS
 from app.server.settings import Settings
 from app.server.ws import run_socket
 from app.services.neuron import NeuronConversation
 from app.services.why_backprop import WhyConversation
 from app.services.xor import XorConversation
+from app.wire.xor import NEURON_REQUESTS, WHY_LATEST_WINS, WHY_REQUESTS, XOR_LATEST_WINS, XOR_REQUESTS
 
 router = APIRouter()
 

@@ -1,12 +1,13 @@
-"""The messages every websocket shares: the hello that agrees the protocol version, and typed errors.
+"""What every websocket shares: the hello that agrees the protocol version, typed errors, and what a reply is.
 
-Each page adds its own message models (in app/server/schemas/) with a Literal `type` tag; the JavaScript side
-mirrors the type names in static/js/lib/protocol.js. The whole protocol is described in docs/protocol.md.
+Each page adds its own message models (app/wire/conv.py, lenet.py, room.py, xor.py) with a Literal `type` tag; the
+JavaScript side mirrors the type names in static/js/lib/protocol.js. The whole protocol is described in
+docs/protocol.md.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -62,3 +63,24 @@ class Error(Message):
     code: ErrorCode
     message: str
     request: str | None = None  # the type of the message that caused it, when known
+
+
+Reply = BaseModel | bytes | str  # a JSON message (a model, or already JSON text), or a binary frame (pack_frame)
+
+
+class Problem(Exception):
+    """A message that cannot be served, with the error code and sentence to send back."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Sender(Protocol):
+    """The sending side of one connection, for a conversation that also sends what was not asked (a room's feed)."""
+
+    async def send(self, reply: Reply) -> None:
+        """Send one reply."""
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close the connection with a websocket close code and a reason."""

@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictBool, StrictInt, StringConstraints, TypeAdapter
 
-from app.server.protocol import Message
-from app.server.schemas.lenet import Digit, DrawingMessage
+from app.wire.lenet import Digit, DrawingMessage
+from app.wire.protocol import Message
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, TypeAdapter
 
 from app.nn import ACTIVATIONS
-from app.server.protocol import Message
+from app.wire.protocol import Message
 
 MAX_SEED = 2**32 - 1
 

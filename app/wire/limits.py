@@ -1,13 +1,15 @@
 """Checks of request values against the limits a server operator sets (app/server/settings.py).
 
 Pydantic schemas hold the bounds that never change (choices, indices); these hold the ones that are settings,
-and refuse a value with a `bad_value` error whose sentence names the limit and the variable that sets it.
+and refuse a value with an error whose sentence names the limit and the variable that sets it.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from app.server.settings import Settings
-from app.server.ws import Problem
+from app.wire.protocol import Problem
 
 
 def at_most(field: str, value: float, setting: str, settings: Settings) -> None:
@@ -24,3 +26,11 @@ def within(field: str, value: float, setting: str, settings: Settings) -> None:
     if abs(value) > limit:
         where = Settings.env_var(setting)
         raise Problem("bad_value", f"{field} must be between −{limit:g} and {limit:g} on this server ({where}), got {value:g}")
+
+
+def check_canvas(canvas: np.ndarray, settings: Settings) -> None:
+    """Refuse a drawing larger than the lenet_max_canvas setting (bad_shape)."""
+    side = settings.lenet_max_canvas
+    if max(canvas.shape) > side:
+        raise Problem("bad_shape", f"canvas is {canvas.shape[0]}×{canvas.shape[1]} pixels; at most {side}×{side} "
+                                   f"on this server ({Settings.env_var('lenet_max_canvas')})")

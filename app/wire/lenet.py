@@ -13,7 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, 
 from pydantic_core import PydanticCustomError
 
 from app.models.lenet import CLASSES
-from app.server.protocol import Message
+from app.wire.protocol import Message
 
 INK_LEVELS = 255
 IMAGE_SIDE = 28
