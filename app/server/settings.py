@@ -1,4 +1,4 @@
-"""One settings object for the server, with documented defaults, overridable from the environment (pydantic-settings)."""
+"""One settings object for the server, with documented defaults, read from the environment with pydantic-settings."""
 
 import os
 from collections.abc import Mapping
@@ -149,5 +149,5 @@ class Environment(EnvSettingsSource):
         super().__init__(settings_cls)
 
     def _load_env_vars(self) -> Mapping[str, str | None]:
-        """The variables by lower-case name, as the source looks them up (names are not case-sensitive)."""
-        return {name.lower(): value for name, value in self.environ.items()}
+        """The BACKPROP_LAB_* variables, spelt in capitals as ever, by the lower-case name the source looks up."""
+        return {name.lower(): value for name, value in self.environ.items() if name.startswith(ENV_PREFIX)}

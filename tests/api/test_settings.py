@@ -32,8 +32,9 @@ def test_origins_are_comma_separated_in_the_environment() -> None:
     assert settings.allowed_origins == ["https://lab.example", "http://localhost:9000"]
 
 
-def test_variables_of_other_parts_of_the_app_are_left_alone() -> None:
-    assert Settings.from_env({"BACKPROP_LAB_DATA_DIR": "/data/mnist"}) == Settings()
+def test_variables_of_other_parts_of_the_app_and_other_spellings_are_left_alone() -> None:
+    environ = {"BACKPROP_LAB_DATA_DIR": "/data/mnist", "backprop_lab_port": "9001", "Backprop_Lab_Port": "9002"}
+    assert Settings.from_env(environ) == Settings()
 
 
 def test_from_env_reads_the_process_environment_and_a_plain_settings_does_not(monkeypatch: pytest.MonkeyPatch) -> None:
