@@ -210,8 +210,8 @@ def test_bad_bodies_get_typed_errors(client: TestClient, content: bytes, content
 
 def test_the_first_file_of_a_form_is_read_and_its_other_fields_ignored(client: TestClient) -> None:
     data = png(drawn_one(200))
-    response = client.post("/api/predict", data={"note": "my one"},
-                           files=[("drawing", ("one.png", data, "image/png")), ("other", ("x.png", b"junk", "image/png"))])
+    files = [("drawing", ("one.png", data, "image/png")), ("other", ("x.png", b"junk", "image/png"))]
+    response = client.post("/api/predict", data={"note": "my one"}, files=files)
     assert response.status_code == 200 and response.json()["prediction"] == 1
 
 

@@ -11,7 +11,7 @@ import uvicorn
 from packaging.specifiers import SpecifierSet
 from uvicorn.protocols.websockets import websockets_sansio_impl
 
-import app.server.uvicorn_ws as uvicorn_ws
+from app.server import uvicorn_ws
 
 
 @pytest.fixture

@@ -270,8 +270,9 @@ def test_corrupt_or_unsupported_files_are_refused_with_a_reason(data: bytes, wor
 @settings(max_examples=150, deadline=None)
 def test_a_damaged_file_decodes_or_raises_image_error_only(kind: str, flips: list[tuple[int, int]], cut: int) -> None:
     pixels = np.random.default_rng(1).integers(0, 256, (12, 10, 3), dtype=np.uint8)
-    data = bytearray({"png": png_of(pixels, 2), "interlaced": interlaced_png_of(pixels, 2),
-                      "jpeg": saved(Image.fromarray(pixels), "JPEG"), "webp": saved(Image.fromarray(pixels), "WEBP")}[kind])
+    files = {"png": png_of(pixels, 2), "interlaced": interlaced_png_of(pixels, 2),
+             "jpeg": saved(Image.fromarray(pixels), "JPEG"), "webp": saved(Image.fromarray(pixels), "WEBP")}
+    data = bytearray(files[kind])
     for at, value in flips:
         data[at % len(data)] = value
     try:
