@@ -270,7 +270,7 @@ def test_an_extreme_aspect_ratio_gets_413_before_its_pixels_are_decoded(client: 
     data = SIGNATURE + chunk(b"IHDR", header) + chunk(b"IDAT", b"junk, never inflated") + chunk(b"IEND", b"")
     started = time.perf_counter()
     response = client.post("/api/predict", content=data, headers={"content-type": "image/png"})
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < 2  # generous for a loaded machine: the junk IDAT shows nothing was decoded
     assert response.status_code == 413 and response.json()["code"] == "too_large"
     assert f"{width}×{height}: a side is over the limit of 4096 pixels" in response.json()["message"]
 
