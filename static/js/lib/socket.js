@@ -44,7 +44,7 @@ export class Socket {
       this.ready = true;
       this.attempt = 0;
       this.status("ready", msg);
-      for (const request of this.waiting.values()) this.request(request.msg, request.reply);
+      for (const request of this.waiting.values()) this.request(request.msg, request.reply, request.requestType);
       this.waiting.clear();
       return;
     }

@@ -1,9 +1,9 @@
 // The /lenet page: wires the drawing pad to /ws/lenet and the server's frames to the views. Every number shown
-// comes from the server (docs/protocol/lenet.md); this file only routes them: which frame goes to which view,
-// and which of the server's numbers describe the unit the student points at. A click or Enter on a conv unit
-// zooms the network into that unit's computation (the server sends its numbers with each answer while zoomed),
-// on the input into the image large; Escape or "Back" zooms out. In a classroom room, lenet-room.js adds the
-// class gallery, the drawing the teacher shows to everyone and the teacher's pad shared live.
+// comes from the server (docs/protocol/lenet.md); this file only routes them: which frame goes to which view (the
+// numbers that describe the unit the student points at are picked out by lenet-selection.js). A click or Enter on
+// a conv unit zooms the network into that unit's computation (the server sends its numbers with each answer while
+// zoomed), on the input into the image large; Escape or "Back" zooms out. In a classroom room, lenet-room.js adds
+// the class gallery, the drawing the teacher shows to everyone and the teacher's pad shared live.
 
 import { DIVERGING, SEQUENTIAL } from "../../lib/colors.js";
 import { encodeFrame } from "../../lib/frames.js";
