@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import get_args
 
 from app import __version__
-from app.server.settings import LogLevel, Settings
+from app.settings import LogLevel, Settings
 
 logger = logging.getLogger("app.cli")
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from app.data.mnist import Mnist, ensure_mnist, load_mnist
 from app.server.app import create_app
-from app.server.settings import Settings
+from app.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVER_START_TIMEOUT_S = 20.0

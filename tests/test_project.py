@@ -17,7 +17,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from app.server.pages import PAGES
-from app.server.settings import Settings
+from app.settings import Settings
 
 RUN_COMMAND = "pip install -c constraints.txt . && backprop-lab serve"
 TEST_COMMAND = "./scripts/test"

@@ -2,7 +2,7 @@
 
 from app.rooms.redis_store import RedisStore
 from app.rooms.store import MemoryStore, RoomStore
-from app.server.settings import Settings
+from app.settings import Settings
 
 
 async def open_store(settings: Settings) -> RoomStore:

@@ -23,8 +23,8 @@ from app.rooms.codes import new_member, secret_matches
 from app.rooms.lookup import RoomMissing, expired, find_room
 from app.rooms.outbox import Outbox
 from app.rooms.store import RoomStore
-from app.server.settings import Settings
 from app.services.lenet import prepare, read, weight_sharing_copy
+from app.settings import Settings
 from app.wire.limits import check_canvas
 from app.wire.protocol import Problem, Sender
 from app.wire.room import TEACHER_ONLY, Answer, Ask, Dismiss, End, Join, Names, Reveal, Show, Submit, Tag, View

@@ -15,8 +15,8 @@ from app.models.shared import load_shared_lenet
 from app.rooms.backends import open_store
 from app.server.routes import api_docs, conv, health, lenet, pages, rooms, xor
 from app.server.security import SecurityHeaders
-from app.server.settings import Settings
 from app.server.templating import make_templates
+from app.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ import anyio
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from app.server.settings import Settings
+from app.settings import Settings
 from app.wire.frames import unpack_frame
 from app.wire.latest import LatestWins
 from app.wire.protocol import PROTOCOL_VERSION, Error, ErrorCode, Hello, Problem, Reply, Welcome

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import numpy as np
 
 from app.models.shared import SharedModel
-from app.server.settings import Settings
 from app.services.conv_walkthrough import (
     ConvSetup,
     Plan,
@@ -17,6 +16,7 @@ from app.services.conv_walkthrough import (
     plan_chunks,
     plan_terms,
 )
+from app.settings import Settings
 from app.wire.conv import ConvAsset, ConvAssetRequest, ConvPlanRequest
 from app.wire.frames import pack_frame
 from app.wire.limits import at_most, within

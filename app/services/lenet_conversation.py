@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from app.models.shared import SharedModel
-from app.server.settings import Settings
 from app.services.lenet import LeNetSession, NoSuchUnit, NothingDrawn, Unit
+from app.settings import Settings
 from app.wire.lenet import Draw, Reset, Taught, Teach
 from app.wire.limits import at_most, check_canvas
 from app.wire.protocol import Problem, Reply

@@ -13,8 +13,8 @@ import numpy as np
 
 from app.models.xor import INPUTS, NEURON_NAMES, SlideModel, targets
 from app.nn import ACTIVATIONS, Dense, Sequential
-from app.server.settings import Settings
 from app.services.plane import INPUT_BOX, grid_points, line_in_box
+from app.settings import Settings
 from app.wire.frames import pack_frame
 from app.wire.limits import within
 from app.wire.xor import NeuronPoint, NeuronRequest, NeuronSurfaceHeader

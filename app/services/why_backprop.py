@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.nn.activations import sigmoid
-from app.server.settings import Settings
+from app.settings import Settings
 from app.wire.limits import at_most
 from app.wire.protocol import Reply
 from app.wire.xor import (

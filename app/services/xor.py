@@ -23,8 +23,8 @@ import numpy as np
 from app.models.xor import INPUTS, SlideModel, network, neuron, targets
 from app.nn import ACTIVATIONS, SGD, Sequential, numerical_gradient, relative_error, squared_error
 from app.nn.sequential import LayerTrace
-from app.server.settings import Settings
 from app.services.plane import HIDDEN_BOX, INPUT_BOX, grid_points, line_in_box
+from app.settings import Settings
 from app.wire.frames import pack_frame
 from app.wire.limits import at_most
 from app.wire.protocol import Reply

@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field, TypeAdapter
 from pydantic.dataclasses import dataclass
 
 from app.nn.arithmetic import PADDING_MODES
-from app.server.settings import Settings
+from app.settings import Settings
 from app.wire.protocol import Message
 
 Number = Annotated[float, Field(allow_inf_nan=False)]

@@ -1,4 +1,4 @@
-"""Checks of request values against the limits a server operator sets (app/server/settings.py).
+"""Checks of request values against the limits a server operator sets (app/settings.py).
 
 Pydantic schemas hold the bounds that never change (choices, indices); these hold the ones that are settings,
 and refuse a value with an error whose sentence names the limit and the variable that sets it.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.server.settings import Settings
+from app.settings import Settings
 from app.wire.protocol import Problem
 
 

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from pydantic import Field, TypeAdapter
 
 from app.server.app import create_app
-from app.server.settings import Settings
 from app.server.ws import run_socket
+from app.settings import Settings
 from app.wire.frames import pack_frame
 from app.wire.protocol import Message, Problem, Reply
 

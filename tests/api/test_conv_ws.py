@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.server.app import create_app
-from app.server.settings import Settings
+from app.settings import Settings
 from app.wire.frames import unpack_frame
 from app.wire.protocol import PROTOCOL_VERSION
 from tests import seed

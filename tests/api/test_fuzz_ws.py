@@ -15,7 +15,7 @@ from starlette.routing import WebSocketRoute
 
 from app.server.app import create_app
 from app.server.routes.lenet import MESSAGES as LENET_MESSAGES
-from app.server.settings import Settings
+from app.settings import Settings
 from app.wire.conv import CONV_MESSAGES
 from app.wire.frames import unpack_frame
 from app.wire.protocol import PROTOCOL_VERSION, ErrorCode

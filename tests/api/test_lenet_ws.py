@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from app.models.lenet import load_lenet5
 from app.server.app import create_app
-from app.server.settings import Settings
 from app.services.lenet import STAGES, prepare, read
+from app.settings import Settings
 from app.wire.frames import pack_frame, unpack_frame
 from app.wire.protocol import PROTOCOL_VERSION
 

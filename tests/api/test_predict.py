@@ -15,8 +15,8 @@ from PIL import Image
 from app.data.mnist import Mnist
 from app.models.lenet import load_lenet5
 from app.server.app import create_app
-from app.server.settings import Settings
 from app.services.lenet import prepare, read
+from app.settings import Settings
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SHAPES = {"input": [1, 28, 28], "conv1": [6, 28, 28], "pool1": [6, 14, 14], "conv2": [16, 10, 10],

@@ -18,8 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.server.app import create_app
-from app.server.settings import Settings
 from app.services.images import decode_image
+from app.settings import Settings
 from app.wire.protocol import PROTOCOL_VERSION
 
 

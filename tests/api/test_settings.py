@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from app.server.settings import Settings
+from app.settings import Settings
 
 
 def test_defaults_listen_on_loopback_port_8000() -> None:

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from app.models.lenet import SHIPPED_WEIGHTS
 from app.server.app import create_app
-from app.server.settings import Settings
+from app.settings import Settings
 
 
 def test_the_shipped_weights_load_at_start(client: TestClient) -> None:

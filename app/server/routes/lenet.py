@@ -17,12 +17,12 @@ from app.data.drawing import NOISE_LEVEL
 from app.models.lenet import CLASSES
 from app.models.shared import SharedModel
 from app.server.responses import ApiError, problem
-from app.server.settings import Settings
 from app.server.uploads import UploadError, form_file, media_type, read_body
 from app.server.ws import run_socket
 from app.services.images import ImageError, ImageTooLarge, decode_image
 from app.services.lenet import prepare, read, weight_sharing_copy
 from app.services.lenet_conversation import LeNetConversation
+from app.settings import Settings
 from app.wire.lenet import Activations, LenetRequest, PredictRequest, PredictResponse, Preprocessing
 
 MESSAGES = TypeAdapter(LenetRequest)

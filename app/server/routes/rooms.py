@@ -19,8 +19,8 @@ from app.rooms.session import RoomServices, RoomSession
 from app.rooms.store import RoomStore
 from app.server.pages import PAGES
 from app.server.responses import ApiError, problem
-from app.server.settings import Settings
 from app.server.ws import RateLimit, run_socket
+from app.settings import Settings
 from app.wire.room import ROOM_LATEST_WINS, ROOM_REQUESTS
 
 router = APIRouter()

@@ -6,11 +6,11 @@ are in app/wire/xor.py and docs/protocol/xor.md.
 
 from fastapi import APIRouter, WebSocket
 
-from app.server.settings import Settings
 from app.server.ws import run_socket
 from app.services.neuron import NeuronConversation
 from app.services.why_backprop import WhyConversation
 from app.services.xor import XorConversation
+from app.settings import Settings
 from app.wire.xor import NEURON_REQUESTS, WHY_LATEST_WINS, WHY_REQUESTS, XOR_LATEST_WINS, XOR_REQUESTS
 
 router = APIRouter()

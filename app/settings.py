@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from app.models.lenet import SHIPPED_WEIGHTS
-from app.server.paths import resource_dir
+from app.paths import resource_dir
 
 ENV_PREFIX = "BACKPROP_LAB_"
 

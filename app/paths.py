@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-_APP_DIR = Path(__file__).resolve().parent.parent
+_APP_DIR = Path(__file__).resolve().parent
 
 
 def resource_dir(name: str) -> Path:
