@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from typing import cast
 
 from grimp import ImportGraph
 from importlinter.application import output
 from importlinter.domain import fields
 from importlinter.domain.contract import Contract, ContractCheck
+from importlinter.domain.imports import Module
 
 
 class OnlyContract(Contract):
@@ -21,9 +23,9 @@ class OnlyContract(Contract):
     def check(self, graph: ImportGraph, verbose: bool) -> ContractCheck:
         """Every direct import, with its line, of something a source module may not import."""
         sources: set[str] = set()
-        for module in self.source_modules:
+        for module in cast(list[Module], self.source_modules):
             sources |= {module.name, *graph.find_descendants(module.name)}
-        allowed = set(self.allowed_packages) | sys.stdlib_module_names
+        allowed = set(cast(list[str], self.allowed_packages)) | sys.stdlib_module_names
         broken = [
             {"importer": importer, "imported": imported, **detail}
             for importer in sorted(sources)
@@ -35,7 +37,8 @@ class OnlyContract(Contract):
 
     def render_broken_contract(self, check: ContractCheck) -> None:
         """One line per forbidden import: where it is and what it imports."""
-        output.print(f"Allowed besides each other: the standard library and {', '.join(self.allowed_packages)}.")
+        allowed = ", ".join(cast(list[str], self.allowed_packages))
+        output.print(f"Allowed besides each other: the standard library and {allowed}.")
         output.new_line()
         for item in check.metadata["broken"]:
             output.print_error(f"{item['importer']}:{item['line_number']} imports {item['imported']}: "
