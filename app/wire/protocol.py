@@ -1,4 +1,5 @@
-"""What every websocket shares: the hello that agrees the protocol version, typed errors, and what a reply is.
+"""What every websocket shares (the hello that agrees the protocol version, typed errors, what a reply is), and
+the error body of the REST API.
 
 Each page adds its own message models (app/wire/conv.py, lenet.py, room.py, xor.py) with a Literal `type` tag; the
 JavaScript side mirrors the type names in static/js/lib/protocol.js. The whole protocol is described in
@@ -63,6 +64,14 @@ class Error(Message):
     code: ErrorCode
     message: str
     request: str | None = None  # the type of the message that caused it, when known
+
+
+class ApiError(BaseModel):
+    """Every error of the REST API: a code for programs and a sentence for people."""
+
+    code: str = Field(description="what went wrong, e.g. bad_json, bad_png, too_large, empty, room_not_found or "
+                                  "forbidden (each endpoint lists its own)")
+    message: str
 
 
 Reply = BaseModel | bytes | str  # a JSON message (a model, or already JSON text), or a binary frame (pack_frame)

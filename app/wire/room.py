@@ -1,4 +1,5 @@
-"""Messages of the classroom's websocket (/ws/room): joining, following the teacher, questions and the gallery.
+"""Messages of the classroom's websocket (/ws/room): joining, following the teacher, questions and the gallery;
+and the answers of the REST endpoints that open a room and look one up.
 
 docs/protocol/room.md describes them with the events the server broadcasts; the JavaScript side mirrors the type
 names in static/js/lib/protocol.js (ROOM).
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictBool, StrictInt, StringConstraints, TypeAdapter
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints, TypeAdapter
 
 from app.wire.lenet import Digit, DrawingMessage
 from app.wire.protocol import Message
@@ -111,3 +112,22 @@ RoomRequest = Join | View | Ask | Answer | Reveal | Dismiss | Submit | Tag | Sho
 ROOM_REQUESTS = TypeAdapter(Annotated[RoomRequest, Field(discriminator="type")])
 ROOM_LATEST_WINS = frozenset({"view", "answer"})
 TEACHER_ONLY = frozenset({"view", "ask", "reveal", "dismiss", "show", "names", "end"})
+
+
+class OpenedRoom(BaseModel):
+    """A new room: the code to project, the links, and the teacher's key (shown once, never stored in clear)."""
+
+    code: str = Field(description="the join code students type, e.g. K7QX2M")
+    key: str = Field(description="the teacher's secret; whoever holds it drives the room")
+    join_url: str = Field(description="the link (and QR code) students open")
+    teacher_url: str = Field(description="the teacher's link: the key travels in the #fragment, never to a server log")
+    qr_url: str = Field(description="an SVG QR code of join_url")
+    idle_minutes: float = Field(description="the room closes after this long with nobody connected")
+
+
+class RoomInfo(BaseModel):
+    """An open room as anyone with its code may see it."""
+
+    code: str
+    join_url: str
+    students: int = Field(description="students connected now")

@@ -16,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from app.data.drawing import NOISE_LEVEL
 from app.models.lenet import CLASSES
 from app.models.shared import SharedModel
-from app.server.responses import ApiError, problem
+from app.server.responses import problem
 from app.server.uploads import UploadError, form_file, media_type, read_body
 from app.server.ws import run_socket
 from app.services.images import ImageError, ImageTooLarge, decode_image
@@ -24,6 +24,7 @@ from app.services.lenet import prepare, read, weight_sharing_copy
 from app.services.lenet_conversation import LeNetConversation
 from app.settings import Settings
 from app.wire.lenet import Activations, LenetRequest, PredictRequest, PredictResponse, Preprocessing
+from app.wire.protocol import ApiError
 
 MESSAGES = TypeAdapter(LenetRequest)
 

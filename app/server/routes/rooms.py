@@ -10,7 +10,6 @@ import anyio
 import segno
 from fastapi import APIRouter, Header, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, Field
 
 from app.rooms.codes import digest, is_code, new_code, new_secret, normal_code, secret_matches
 from app.rooms.export import gallery_zip
@@ -18,34 +17,16 @@ from app.rooms.lookup import RoomMissing, find_room
 from app.rooms.session import RoomServices, RoomSession
 from app.rooms.store import RoomStore
 from app.server.pages import PAGES
-from app.server.responses import ApiError, problem
+from app.server.responses import problem
 from app.server.ws import RateLimit, run_socket
 from app.settings import Settings
-from app.wire.room import ROOM_LATEST_WINS, ROOM_REQUESTS
+from app.wire.protocol import ApiError
+from app.wire.room import ROOM_LATEST_WINS, ROOM_REQUESTS, OpenedRoom, RoomInfo
 
 router = APIRouter()
 MAX_TRACKED_ADDRESSES = 10_000  # addresses whose room openings are counted; past it the counts start afresh
 CLASSROOM = next(page for page in PAGES if page.slug == "classroom")
 PAGE_PATHS = frozenset(page.path for page in PAGES if page.ready)  # the pages a teacher's view may show
-
-
-class OpenedRoom(BaseModel):
-    """A new room: the code to project, the links, and the teacher's key (shown once, never stored in clear)."""
-
-    code: str = Field(description="the join code students type, e.g. K7QX2M")
-    key: str = Field(description="the teacher's secret; whoever holds it drives the room")
-    join_url: str = Field(description="the link (and QR code) students open")
-    teacher_url: str = Field(description="the teacher's link: the key travels in the #fragment, never to a server log")
-    qr_url: str = Field(description="an SVG QR code of join_url")
-    idle_minutes: float = Field(description="the room closes after this long with nobody connected")
-
-
-class RoomInfo(BaseModel):
-    """An open room as anyone with its code may see it."""
-
-    code: str
-    join_url: str
-    students: int = Field(description="students connected now")
 
 
 def base_url(request: Request) -> str:
