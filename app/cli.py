@@ -58,8 +58,11 @@ def _serve(args: argparse.Namespace) -> int:
         logger.error("--workers must be at least 1")
         return 2
     if args.workers > 1 and not settings.redis_url:
-        logger.error("--workers %d needs shared rooms: set %s (e.g. redis://127.0.0.1:6379/0)",
-                     args.workers, Settings.env_var("redis_url"))
+        logger.error(
+            "--workers %d needs shared rooms: set %s (e.g. redis://127.0.0.1:6379/0)",
+            args.workers,
+            Settings.env_var("redis_url"),
+        )
         return 2
     logger.info("serving backprop-lab on http://%s:%d", settings.host, settings.port)
     if args.workers == 1:
@@ -143,11 +146,17 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     from app.training.trainer import TrainConfig
 
     d = TrainConfig()
-    parser.add_argument("--epochs", type=int, default=d.epochs, help="passes over the training set (default: %(default)s)")
+    parser.add_argument(
+        "--epochs", type=int, default=d.epochs, help="passes over the training set (default: %(default)s)"
+    )
     parser.add_argument("--batch-size", type=int, default=d.batch_size, help="images per step (default: %(default)s)")
-    parser.add_argument("--lr", type=float, default=d.lr, help="initial learning rate, cosine-decayed (default: %(default)s)")
+    parser.add_argument(
+        "--lr", type=float, default=d.lr, help="initial learning rate, cosine-decayed (default: %(default)s)"
+    )
     parser.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default=d.optimizer, help="(default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=d.seed, help="seeds weights, shuffling, augmentation (default: %(default)s)")
+    parser.add_argument(
+        "--seed", type=int, default=d.seed, help="seeds weights, shuffling, augmentation (default: %(default)s)"
+    )
     parser.add_argument("--no-augment", dest="augment", action="store_false", help="train on the images as they are")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N training images")
     parser.add_argument("--output", type=Path, default=d.output, help="weights file to write (default: %(default)s)")
@@ -166,14 +175,25 @@ def _train(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     config = TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer, seed=args.seed,
-        augment=args.augment, output=args.output, limit=args.limit,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        optimizer=args.optimizer,
+        seed=args.seed,
+        augment=args.augment,
+        output=args.output,
+        limit=args.limit,
     )
     command = " ".join(["backprop-lab", *sys.argv[1:]])
     report = train(config, mnist.train_images, mnist.train_labels, mnist.test_images, mnist.test_labels, command)
     report_path = args.report or args.output.with_suffix(".report.json")
     report_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
-    logger.info("best test accuracy %.2f%% (epoch %s); report in %s", 100 * (report.test_accuracy or 0), report.best_epoch, report_path)
+    logger.info(
+        "best test accuracy %.2f%% (epoch %s); report in %s",
+        100 * (report.test_accuracy or 0),
+        report.best_epoch,
+        report_path,
+    )
     return 130 if report.interrupted else 0
 
 

@@ -50,10 +50,16 @@ class Settings(BaseSettings):
     conv_max_size: int = Field(32, ge=3, description="Largest input height and width on the conv page, in cells.")
     conv_max_channels: int = Field(8, ge=1, description="Most input channels C on the conv page.")
     conv_max_filters: int = Field(8, ge=1, description="Most kernels (filters F) on the conv page.")
-    conv_max_kernel: int = Field(9, ge=1, description="Largest kernel size k of the conv page's convolution and stage 2.")
+    conv_max_kernel: int = Field(
+        9, ge=1, description="Largest kernel size k of the conv page's convolution and stage 2."
+    )
     conv_max_stride: int = Field(8, ge=1, description="Largest stride and dilation on the conv page.")
-    conv_max_padding: int = Field(16, ge=0, description="Largest padding on the conv page (also after valid/same/full).")
-    conv_max_value: float = Field(1000.0, gt=0, description="Largest magnitude of an input, weight or bias on the conv page.")
+    conv_max_padding: int = Field(
+        16, ge=0, description="Largest padding on the conv page (also after valid/same/full)."
+    )
+    conv_max_value: float = Field(
+        1000.0, gt=0, description="Largest magnitude of an input, weight or bias on the conv page."
+    )
     conv_max_terms: int = Field(
         200_000, ge=1, description="Most products F·C·k²·OH·OW in one conv-page walkthrough (bounds its work and size)."
     )
@@ -61,7 +67,10 @@ class Settings(BaseSettings):
         256, ge=1, description="Output positions per streamed frame of a conv-page walkthrough (whole rows at least)."
     )
     surface_grid: int = Field(
-        41, ge=5, le=201, description="Cells along each side of the output grids over the input plane on /neuron and /xor."
+        41,
+        ge=5,
+        le=201,
+        description="Cells along each side of the output grids over the input plane on /neuron and /xor.",
     )
     neuron_max_param: int = Field(10, ge=1, description="Largest magnitude of w₁, w₂ and b on the neuron page.")
     xor_max_lr: int = Field(20, ge=1, description="Largest learning rate on the XOR page.")
@@ -72,8 +81,12 @@ class Settings(BaseSettings):
         200_000, ge=1, description="SGD steps after which an XOR training run stops by itself (until reset)."
     )
     why_max_width: int = Field(8, ge=1, description="Widest layer of the chain networks on the why-backprop page.")
-    why_max_depth: int = Field(12, ge=1, description="Most hidden layers of the chain networks on the why-backprop page.")
-    why_timing_repeats: int = Field(5, ge=1, description="Runs per measured wall time on the why-backprop page (median).")
+    why_max_depth: int = Field(
+        12, ge=1, description="Most hidden layers of the chain networks on the why-backprop page."
+    )
+    why_timing_repeats: int = Field(
+        5, ge=1, description="Runs per measured wall time on the why-backprop page (median)."
+    )
     why_max_listed_terms: int = Field(
         600, ge=1, description="Most derivative terms the why-backprop page lists one by one (beyond it: counts only)."
     )
@@ -92,23 +105,35 @@ class Settings(BaseSettings):
     max_connections: int = Field(1000, ge=1, description="Open websockets on this process, all addresses together.")
     rate_per_s: float = Field(30.0, gt=0, description="Messages a second one websocket may send on average.")
     rate_burst: int = Field(60, ge=1, description="Messages one websocket may send at once above the average rate.")
-    rate_strikes: int = Field(50, ge=1, description="Refused messages in a row after which a flooding socket is closed.")
-    idle_timeout_s: float = Field(1800.0, gt=0, description="Seconds without a message after which a websocket is closed.")
+    rate_strikes: int = Field(
+        50, ge=1, description="Refused messages in a row after which a flooding socket is closed."
+    )
+    idle_timeout_s: float = Field(
+        1800.0, gt=0, description="Seconds without a message after which a websocket is closed."
+    )
     ping_interval_s: float = Field(20.0, gt=0, description="Seconds between keepalive pings to each websocket.")
     ping_timeout_s: float = Field(20.0, gt=0, description="Seconds a pong may take before the websocket is dropped.")
     redis_url: str = Field(
-        "", description="Redis server holding the classroom rooms, e.g. redis://127.0.0.1:6379/0 (empty: in this process; "
-                        "needed for `serve --workers` above 1 and for several machines)."
+        "",
+        description="Redis server holding the classroom rooms, e.g. redis://127.0.0.1:6379/0 (empty: in this process; "
+        "needed for `serve --workers` above 1 and for several machines).",
     )
     public_url: str = Field(
-        "", description="Address students use to reach the server, for join links and QR codes (empty: as the teacher's browser reached it)."
+        "",
+        description="Address students use to reach the server, for join links and QR codes (empty: as the teacher's browser reached it).",
     )
-    room_idle_minutes: float = Field(120.0, gt=0, description="Minutes a classroom room lives with nobody connected and nothing sent.")
+    room_idle_minutes: float = Field(
+        120.0, gt=0, description="Minutes a classroom room lives with nobody connected and nothing sent."
+    )
     max_rooms: int = Field(500, ge=1, description="Classroom rooms open at once, on all processes together.")
-    room_opens_per_hour: int = Field(20, ge=1, description="Rooms one address may open in an hour (per server process).")
+    room_opens_per_hour: int = Field(
+        20, ge=1, description="Rooms one address may open in an hour (per server process)."
+    )
     room_max_submissions: int = Field(5000, ge=1, description="Drawings one room's gallery keeps.")
     room_max_view_bytes: int = Field(
-        32_768, ge=1024, description="Largest description of the teacher's screen a room broadcasts (the drawing's strokes included)."
+        32_768,
+        ge=1024,
+        description="Largest description of the teacher's screen a room broadcasts (the drawing's strokes included).",
     )
     shutdown_timeout_s: float = Field(5.0, gt=0, description="Seconds a shutdown waits for open connections.")
 

@@ -125,8 +125,9 @@ def frame_header(message: str | bytes) -> dict:
 
 async def open_socket(url: str, first: list[str]) -> ClientConnection:
     """A websocket past the hello, with the given messages sent and each of their first answers read."""
-    ws = await connect(url, proxy=None, compression=None, max_size=None, open_timeout=ANSWER_TIMEOUT_S,
-                       ping_interval=None)
+    ws = await connect(
+        url, proxy=None, compression=None, max_size=None, open_timeout=ANSWER_TIMEOUT_S, ping_interval=None
+    )
     for message in [json.dumps({"type": "hello", "version": 1}), *first]:
         await ws.send(message)
         reply = frame_header(await asyncio.wait_for(ws.recv(), ANSWER_TIMEOUT_S))
@@ -260,8 +261,9 @@ async def lag_probe(tally: Tally, stop: float) -> None:
         tally.loop_lag_ms.append(max(0.0, time.monotonic() - now - LAG_TICK_S) * 1e3)
 
 
-async def open_students(indices: list[int], base: str, code: str, tally: Tally, args: argparse.Namespace
-                        ) -> list[Student]:
+async def open_students(
+    indices: list[int], base: str, code: str, tally: Tally, args: argparse.Namespace
+) -> list[Student]:
     """Connect and join the students, a few at a time; the ones that fail are counted, not retried."""
     drawings = [c for c in canvases() if (c > 127).mean() > 0.03]  # strokes long enough to be read as a digit
     gate = asyncio.Semaphore(OPEN_AT_ONCE)
@@ -283,8 +285,9 @@ async def open_students(indices: list[int], base: str, code: str, tally: Tally, 
     return students
 
 
-async def run_students(indices: list[int], base: str, code: str, args: argparse.Namespace,
-                       ready: Callable[[], Awaitable[float]]) -> dict:
+async def run_students(
+    indices: list[int], base: str, code: str, args: argparse.Namespace, ready: Callable[[], Awaitable[float]]
+) -> dict:
     """One generator process's share of the class: connect, report ready, get the start time, draw and follow
     until the end, drain, leave; its Tally as a dict."""
     tally = Tally()
@@ -351,14 +354,21 @@ class Teacher:
 
     async def broadcast(self, start: float, stop: float, rate: float, view_bytes: int) -> None:
         """Views at the rate: the LeNet page with the digit the teacher draws (strokes padding it to view_bytes)."""
-        strokes = [[round(70 + 40 * np.cos(t), 1), round(70 + 40 * np.sin(t), 1)]
-                   for t in np.linspace(0, 2 * np.pi, max(1, view_bytes // 14))]
+        strokes = [
+            [round(70 + 40 * np.cos(t), 1), round(70 + 40 * np.sin(t), 1)]
+            for t in np.linspace(0, 2 * np.pi, max(1, view_bytes // 14))
+        ]
         number = 0
         while (due := start + number / rate) < stop:
             await asyncio.sleep(max(0.0, due - time.monotonic()))
             number += 1
-            view = {"type": "view", "page": "/lenet", "query": "?preprocess=mnist", "anchor": "",
-                    "state": {"n": number, "strokes": strokes}}
+            view = {
+                "type": "view",
+                "page": "/lenet",
+                "query": "?preprocess=mnist",
+                "anchor": "",
+                "state": {"n": number, "strokes": strokes},
+            }
             text = json.dumps(view)
             self.sent[number] = time.monotonic()
             await self.ws.send(text)
@@ -370,8 +380,11 @@ class Teacher:
 def spawn_redis() -> tuple[subprocess.Popen, str]:
     """A throwaway redis-server on a free loopback port, no persistence; its process and URL."""
     port = free_port()
-    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    redis = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -472,7 +485,7 @@ async def run(args: argparse.Namespace, server: subprocess.Popen, base: str) -> 
     teacher = Teacher(await open_socket(f"{base}/ws/room", [join]))
     listening = asyncio.create_task(teacher.listen())
     rss_idle = tree_rss_mb(server.pid)
-    shares = [list(range(args.students))[p::args.processes] for p in range(args.processes)]
+    shares = [list(range(args.students))[p :: args.processes] for p in range(args.processes)]
     context = multiprocessing.get_context("fork")
     pipes, children = [], []
     for share in shares[1:]:
@@ -508,8 +521,11 @@ async def run(args: argparse.Namespace, server: subprocess.Popen, base: str) -> 
     sampler = asyncio.create_task(sample_server(server.pid, args.sample_every, stop, samples))
     await teacher.broadcast(start, stop, args.views, args.view_bytes)
     await sampler
-    cpu = {"server": cpu_seconds(process_tree(server.pid)) - server_cpu, "machine": machine_busy_s() - machine,
-           "redis": (cpu_seconds([args.redis_process.pid]) - redis_cpu) if args.redis_process else None}
+    cpu = {
+        "server": cpu_seconds(process_tree(server.pid)) - server_cpu,
+        "machine": machine_busy_s() - machine,
+        "redis": (cpu_seconds([args.redis_process.pid]) - redis_cpu) if args.redis_process else None,
+    }
     tallies = [await own] + [await asyncio.to_thread(pipe.recv) for pipe in pipes]
     for child in children:
         child.join(10)
@@ -517,9 +533,18 @@ async def run(args: argparse.Namespace, server: subprocess.Popen, base: str) -> 
     await teacher.ws.close()
     await listening
     alive = server.poll() is None and await asyncio.to_thread(healthy, base)
-    return {"room": code, "start": start, "students_in_room": info["students"], "connect_s": round(connect_s, 1),
-            "rss_idle_mb": rss_idle, "rss_samples": samples, "cpu_s": cpu, "tallies": tallies,
-            "teacher": teacher, "server_alive": alive}
+    return {
+        "room": code,
+        "start": start,
+        "students_in_room": info["students"],
+        "connect_s": round(connect_s, 1),
+        "rss_idle_mb": rss_idle,
+        "rss_samples": samples,
+        "cpu_s": cpu,
+        "tallies": tallies,
+        "teacher": teacher,
+        "server_alive": alive,
+    }
 
 
 def healthy(base: str) -> bool:
@@ -566,8 +591,9 @@ def by_window(at: list[float], values: list[float], start: float, width: float) 
     return [{"from_s": round(i * width, 1), **quantiles(windows[i], (0.5, 0.99))} for i in sorted(windows)]
 
 
-def broadcasts(sent: dict[int, float], receipts: list[tuple[int, float]], students: int, start: float,
-               width: float) -> dict:
+def broadcasts(
+    sent: dict[int, float], receipts: list[tuple[int, float]], students: int, start: float, width: float
+) -> dict:
     """Per view: did every student get it, and how long until the last one did; per receipt latencies."""
     received: dict[int, list[float]] = defaultdict(list)
     for number, at in receipts:
@@ -581,10 +607,16 @@ def broadcasts(sent: dict[int, float], receipts: list[tuple[int, float]], studen
             to_all_sent.append(at)
         else:
             partial += 1
-    return {"views_sent": len(sent), "views_reaching_all": len(to_all), "views_missed_by_someone": partial,
-            "receipts": len(each), "receipts_expected": len(sent) * students,
-            "to_all_ms": quantiles(to_all), "per_receipt_ms": quantiles(each),
-            "to_all_by_window": by_window(to_all_sent, to_all, start, width)}
+    return {
+        "views_sent": len(sent),
+        "views_reaching_all": len(to_all),
+        "views_missed_by_someone": partial,
+        "receipts": len(each),
+        "receipts_expected": len(sent) * students,
+        "to_all_ms": quantiles(to_all),
+        "per_receipt_ms": quantiles(each),
+        "to_all_by_window": by_window(to_all_sent, to_all, start, width),
+    }
 
 
 def figures(args: argparse.Namespace, result: dict, log: Path) -> dict:
@@ -592,8 +624,14 @@ def figures(args: argparse.Namespace, result: dict, log: Path) -> dict:
     tally = merge(result["tallies"])
     teacher: Teacher = result["teacher"]
     samples = result["rss_samples"]
-    rss = {"idle_before_class": result["rss_idle_mb"], "start": samples[0][1], "middle": samples[len(samples) // 2][1],
-           "end": samples[-1][1], "max": max(mb for _, mb, _ in samples), "samples": samples}
+    rss = {
+        "idle_before_class": result["rss_idle_mb"],
+        "start": samples[0][1],
+        "middle": samples[len(samples) // 2][1],
+        "end": samples[-1][1],
+        "max": max(mb for _, mb, _ in samples),
+        "samples": samples,
+    }
     rss["growth_mb"] = round(rss["end"] - rss["start"], 1)
     rss["second_half_growth_mb"] = round(rss["end"] - rss["middle"], 1)
     window, width = args.duration, args.duration / args.windows
@@ -602,47 +640,68 @@ def figures(args: argparse.Namespace, result: dict, log: Path) -> dict:
     others = cpu["machine"] - cpu["server"] - (cpu["redis"] or 0) - sum(t["cpu_s"] for t in result["tallies"])
     sent = tally["sent"]
     return {
-        "mode": args.mode, "students": args.students, "students_connected": tally["students"],
-        "students_in_room": result["students_in_room"], "rate_per_student": args.rate, "client": args.client,
-        "duration_s": args.duration, "views_per_s": args.views, "workers": args.workers,
-        "rooms": "redis" if args.redis_url else "in-process", "generator_processes": args.processes,
+        "mode": args.mode,
+        "students": args.students,
+        "students_connected": tally["students"],
+        "students_in_room": result["students_in_room"],
+        "rate_per_student": args.rate,
+        "client": args.client,
+        "duration_s": args.duration,
+        "views_per_s": args.views,
+        "workers": args.workers,
+        "rooms": "redis" if args.redis_url else "in-process",
+        "generator_processes": args.processes,
         "connect_s": result["connect_s"],
-        "drawings": {"sent": sent, "answered": tally["answered"], "replaced": tally["replaced"], "lost": tally["lost"],
-                     "answered_share": round(tally["answered"] / sent, 4) if sent else None,
-                     "empty_answers": tally["empty_answers"], "held_in_client": tally["held_in_client"],
-                     "older_than_answered": tally["older_than_answered"],
-                     "answered_after_replaced": tally["answered_after_replaced"],
-                     "answered_per_s": round(tally["answered"] / window, 1)},
+        "drawings": {
+            "sent": sent,
+            "answered": tally["answered"],
+            "replaced": tally["replaced"],
+            "lost": tally["lost"],
+            "answered_share": round(tally["answered"] / sent, 4) if sent else None,
+            "empty_answers": tally["empty_answers"],
+            "held_in_client": tally["held_in_client"],
+            "older_than_answered": tally["older_than_answered"],
+            "answered_after_replaced": tally["answered_after_replaced"],
+            "answered_per_s": round(tally["answered"] / window, 1),
+        },
         "round_trip_ms": quantiles(tally["round_trip_ms"]),
         "server_compute_ms": quantiles(tally["server_ms"]),
         "round_trip_by_window": by_window(tally["round_trip_sent"], tally["round_trip_ms"], result["start"], width),
         "broadcast": broadcasts(teacher.sent, tally["views"], tally["students"], result["start"], width),
-        "dropped": dict(tally["dropped"] + teacher.dropped), "errors": dict(tally["errors"] + teacher.errors),
+        "dropped": dict(tally["dropped"] + teacher.dropped),
+        "errors": dict(tally["errors"] + teacher.errors),
         "connect_failures": dict(tally["failures"]),
         "server_rss_mb": rss,
-        "cpu_percent_of_one_core": {"server": round(100 * cpu["server"] / window, 1),
-                                    "redis": None if cpu["redis"] is None else round(100 * cpu["redis"] / window, 1),
-                                    "generator_processes": generator,
-                                    "machine_busy": round(100 * cpu["machine"] / window, 1),
-                                    "other_programs": round(100 * others / window, 1),
-                                    "cores": os.cpu_count()},
-        "generator": {"send_late_ms": quantiles(tally["send_late_ms"]),
-                      "loop_lag_ms": quantiles(tally["loop_lag_ms"])},
-        "server_alive_after": result["server_alive"], "server_log": str(log),
-        "server_log_errors": len(errors := log_errors(log)), "server_log_error_lines": sorted(set(errors))[:10],
+        "cpu_percent_of_one_core": {
+            "server": round(100 * cpu["server"] / window, 1),
+            "redis": None if cpu["redis"] is None else round(100 * cpu["redis"] / window, 1),
+            "generator_processes": generator,
+            "machine_busy": round(100 * cpu["machine"] / window, 1),
+            "other_programs": round(100 * others / window, 1),
+            "cores": os.cpu_count(),
+        },
+        "generator": {"send_late_ms": quantiles(tally["send_late_ms"]), "loop_lag_ms": quantiles(tally["loop_lag_ms"])},
+        "server_alive_after": result["server_alive"],
+        "server_log": str(log),
+        "server_log_errors": len(errors := log_errors(log)),
+        "server_log_error_lines": sorted(set(errors))[:10],
     }
 
 
 def checks(f: dict) -> list[tuple[str, bool]]:
     """The issue's targets for this mode, each with whether it was met."""
     d, rt, bc, rss = f["drawings"], f["round_trip_ms"], f["broadcast"], f["server_rss_mb"]
-    common = [("no dropped connection", not f["dropped"] and not f["connect_failures"]),
-              ("server up after the run", f["server_alive_after"]),
-              ("no errors in the server log", not f["server_log_errors"])]
+    common = [
+        ("no dropped connection", not f["dropped"] and not f["connect_failures"]),
+        ("server up after the run", f["server_alive_after"]),
+        ("no errors in the server log", not f["server_log_errors"]),
+    ]
     if f["mode"] == "beyond":
         return common + [
-            ("at most one pending drawing per connection (no answer older than an answered or replaced one)",
-             d["older_than_answered"] == 0 and d["answered_after_replaced"] == 0),
+            (
+                "at most one pending drawing per connection (no answer older than an answered or replaced one)",
+                d["older_than_answered"] == 0 and d["answered_after_replaced"] == 0,
+            ),
             (f"answered drawings within {BEYOND_MAX_MS:g} ms (max)", rt.get("max", 0) <= BEYOND_MAX_MS),
         ]
     flat = rss["end"] - rss["middle"] <= max(FLAT_MB, FLAT_GROWTH * rss["middle"])
@@ -663,45 +722,70 @@ def windows(rows: list[dict]) -> str:
 
 def table(f: dict) -> str:
     """The summary table."""
-    d, rt, bc, rss, cpu, gen = (f["drawings"], f["round_trip_ms"], f["broadcast"], f["server_rss_mb"],
-                                f["cpu_percent_of_one_core"], f["generator"])
+    d, rt, bc, rss, cpu, gen = (
+        f["drawings"],
+        f["round_trip_ms"],
+        f["broadcast"],
+        f["server_rss_mb"],
+        f["cpu_percent_of_one_core"],
+        f["generator"],
+    )
     ms = lambda q: " / ".join(str(q.get(k, "-")) for k in ("p50", "p90", "p99", "max"))  # noqa: E731
     rows = [
-        ("run", f"{f['mode']}: {f['students']} students × {f['rate_per_student']:g} drawings/s ({f['client']} client), "
-                f"{f['views_per_s']:g} views/s, {f['duration_s']:g} s; {f['workers']} worker(s), {f['rooms']} rooms, "
-                f"{f['generator_processes']} generator process(es)"),
-        ("connected / in room", f"{f['students_connected']} / {f['students_in_room']} students "
-                                f"(joined in {f['connect_s']} s)"),
+        (
+            "run",
+            f"{f['mode']}: {f['students']} students × {f['rate_per_student']:g} drawings/s ({f['client']} client), "
+            f"{f['views_per_s']:g} views/s, {f['duration_s']:g} s; {f['workers']} worker(s), {f['rooms']} rooms, "
+            f"{f['generator_processes']} generator process(es)",
+        ),
+        (
+            "connected / in room",
+            f"{f['students_connected']} / {f['students_in_room']} students (joined in {f['connect_s']} s)",
+        ),
         ("drawings sent", d["sent"]),
-        ("answered", f"{d['answered']} ({100 * (d['answered_share'] or 0):.2f}%, {d['answered_per_s']}/s; "
-                     f"{d['empty_answers']} read as empty)"),
+        (
+            "answered",
+            f"{d['answered']} ({100 * (d['answered_share'] or 0):.2f}%, {d['answered_per_s']}/s; "
+            f"{d['empty_answers']} read as empty)",
+        ),
         ("replaced by a newer (latest wins)", d["replaced"]),
         ("lost (no answer, none newer)", d["lost"]),
         ("violations (older / after replaced)", f"{d['older_than_answered']} / {d['answered_after_replaced']}"),
         ("round trip ms p50/p90/p99/max", ms(rt)),
         ("server's own time ms p50/p90/p99/max", ms(f["server_compute_ms"])),
         ("round trip p50/p99/max by window", windows(f["round_trip_by_window"])),
-        ("views reaching all students", f"{bc['views_reaching_all']} / {bc['views_sent']} "
-                                        f"({bc['receipts']} of {bc['receipts_expected']} receipts)"),
+        (
+            "views reaching all students",
+            f"{bc['views_reaching_all']} / {bc['views_sent']} ({bc['receipts']} of {bc['receipts_expected']} receipts)",
+        ),
         ("view -> last student ms p50/p90/p99/max", ms(bc["to_all_ms"])),
         ("view -> last student p50/p99/max by window", windows(bc["to_all_by_window"])),
         ("view -> each receipt ms p50/p90/p99/max", ms(bc["per_receipt_ms"])),
         ("dropped connections", f["dropped"] or "none"),
         ("error replies", f["errors"] or "none"),
         ("connect failures", f["connect_failures"] or "none"),
-        ("server RSS MB idle/start/mid/end/max", f"{rss['idle_before_class']} / {rss['start']} / {rss['middle']} / "
-                                                 f"{rss['end']} / {rss['max']} (growth {rss['growth_mb']:+}, "
-                                                 f"second half {rss['second_half_growth_mb']:+})"),
-        ("CPU % of a core: server / redis / generator",
-         f"{cpu['server']} / {'-' if cpu['redis'] is None else cpu['redis']} / "
-         f"{' + '.join(map(str, cpu['generator_processes']))}"),
+        (
+            "server RSS MB idle/start/mid/end/max",
+            f"{rss['idle_before_class']} / {rss['start']} / {rss['middle']} / "
+            f"{rss['end']} / {rss['max']} (growth {rss['growth_mb']:+}, "
+            f"second half {rss['second_half_growth_mb']:+})",
+        ),
+        (
+            "CPU % of a core: server / redis / generator",
+            f"{cpu['server']} / {'-' if cpu['redis'] is None else cpu['redis']} / "
+            f"{' + '.join(map(str, cpu['generator_processes']))}",
+        ),
         ("server CPU % of a core every sample", " ".join(f"{share:g}" for _, _, share in rss["samples"][1:])),
-        ("CPU % machine busy / other programs", f"{cpu['machine_busy']} / {cpu['other_programs']} "
-                                                f"(of {100 * cpu['cores']} for {cpu['cores']} cores)"),
+        (
+            "CPU % machine busy / other programs",
+            f"{cpu['machine_busy']} / {cpu['other_programs']} (of {100 * cpu['cores']} for {cpu['cores']} cores)",
+        ),
         ("generator send lateness ms p50/p90/p99/max", ms(gen["send_late_ms"])),
         ("generator loop lag ms p50/p90/p99/max", ms(gen["loop_lag_ms"])),
-        ("server up after / error lines in its log", f"{f['server_alive_after']} / {f['server_log_errors']} "
-                                                      f"({f['server_log']})"),
+        (
+            "server up after / error lines in its log",
+            f"{f['server_alive_after']} / {f['server_log_errors']} ({f['server_log']})",
+        ),
     ]
     width = max(len(name) for name, _ in rows)
     lines = [f"{name.ljust(width)}  {value}" for name, value in rows]
@@ -713,41 +797,85 @@ def table(f: dict) -> str:
 
 def parse_arguments() -> argparse.Namespace:
     """The options, with the rate defaulting from the mode."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     epilog="What is measured and the issue's targets: the module docstring.")
-    parser.add_argument("--mode", choices=tuple(MODES), default="target",
-                        help="target: the issue's targets at 2 drawings/s; beyond: 10 drawings/s, the server must "
-                             "stay up and answer what it answers within 500 ms (default: %(default)s)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], epilog="What is measured and the issue's targets: the module docstring."
+    )
+    parser.add_argument(
+        "--mode",
+        choices=tuple(MODES),
+        default="target",
+        help="target: the issue's targets at 2 drawings/s; beyond: 10 drawings/s, the server must "
+        "stay up and answer what it answers within 500 ms (default: %(default)s)",
+    )
     parser.add_argument("--students", type=int, default=300, help="students in the room (default: %(default)s)")
-    parser.add_argument("--rate", type=float, default=None,
-                        help="drawings a second per student (default: 2 in target mode, 10 in beyond mode)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="drawings a second per student (default: 2 in target mode, 10 in beyond mode)",
+    )
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default: %(default)s)")
-    parser.add_argument("--views", type=float, default=4.0,
-                        help="teacher views broadcast a second (default: %(default)s)")
-    parser.add_argument("--view-bytes", type=int, default=1000,
-                        help="rough size of each view's state (the teacher's digit strokes) (default: %(default)s)")
-    parser.add_argument("--client", choices=("open", "page"), default="open",
-                        help="open: every drawing is sent when due, the server's latest-wins inbox does the rest; "
-                             "page: like static/js/lib/socket.js, one drawing in flight per socket and only the "
-                             "newest held back meanwhile (default: %(default)s)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="server processes (`serve --workers`) (default: %(default)s)")
-    parser.add_argument("--redis", default="none", metavar="none|spawn|URL",
-                        help="rooms in the server's process (none; only with 1 worker), on a redis-server this "
-                             "script starts on a free loopback port and stops after (spawn), or on the Redis at URL "
-                             "(default: %(default)s)")
-    parser.add_argument("--processes", type=int, default=1,
-                        help="load generator processes the students are split over (the teacher stays in the first) "
-                             "(default: %(default)s)")
-    parser.add_argument("--drain", type=float, default=3.0,
-                        help="seconds to wait for the last answers after the load (default: %(default)s)")
-    parser.add_argument("--windows", type=int, default=6,
-                        help="the load is also reported in this many equal time windows (default: %(default)s)")
-    parser.add_argument("--sample-every", type=float, default=5.0,
-                        help="seconds between samples of the server's RSS and CPU (default: %(default)s)")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="a server setting for this run, e.g. --set max_connections=2000 (BACKPROP_LAB_NAME); "
-                             "repeatable (default: the server's defaults)")
+    parser.add_argument(
+        "--views", type=float, default=4.0, help="teacher views broadcast a second (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--view-bytes",
+        type=int,
+        default=1000,
+        help="rough size of each view's state (the teacher's digit strokes) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--client",
+        choices=("open", "page"),
+        default="open",
+        help="open: every drawing is sent when due, the server's latest-wins inbox does the rest; "
+        "page: like static/js/lib/socket.js, one drawing in flight per socket and only the "
+        "newest held back meanwhile (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (`serve --workers`) (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--redis",
+        default="none",
+        metavar="none|spawn|URL",
+        help="rooms in the server's process (none; only with 1 worker), on a redis-server this "
+        "script starts on a free loopback port and stops after (spawn), or on the Redis at URL "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="load generator processes the students are split over (the teacher stays in the first) "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--drain",
+        type=float,
+        default=3.0,
+        help="seconds to wait for the last answers after the load (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--windows",
+        type=int,
+        default=6,
+        help="the load is also reported in this many equal time windows (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--sample-every",
+        type=float,
+        default=5.0,
+        help="seconds between samples of the server's RSS and CPU (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a server setting for this run, e.g. --set max_connections=2000 (BACKPROP_LAB_NAME); "
+        "repeatable (default: the server's defaults)",
+    )
     parser.add_argument("--log-level", default="warning", help="the server's log level (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seeds each student's phase (default: %(default)s)")
     parser.add_argument("--json", type=Path, default=None, help="also write every figure as JSON to this file")

@@ -55,7 +55,10 @@ RAISED_RATE = {"BACKPROP_LAB_RATE_PER_S": "100000", "BACKPROP_LAB_RATE_BURST": "
 
 
 def start_server(
-    port: int, env: dict[str, str] | None = None, log: Path | None = None, log_level: str = "warning",
+    port: int,
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
+    log_level: str = "warning",
     arguments: Sequence[str] = (),
 ) -> subprocess.Popen:
     """`python -m app serve` on the loopback port with extra environment variables and serve arguments (e.g.
@@ -80,13 +83,23 @@ def digit_paths() -> list[np.ndarray]:
     """Pen paths of a few digits on the 140-pixel pad, densely sampled: a 0, a 2, a 3 and a 7."""
     t = np.linspace(0, 2 * np.pi, 60)
     zero = np.stack([70 + 28 * np.cos(t), 70 + 42 * np.sin(t)], axis=1)
-    two = np.concatenate([np.stack([70 + 26 * np.cos(a), 50 + 24 * np.sin(a)], axis=1)
-                          for a in [np.linspace(np.pi * 1.1, np.pi * 2.1, 25)]]
-                         + [np.linspace([92, 60], [45, 114], 20), np.linspace([45, 114], [100, 114], 15)])
-    three = np.concatenate([np.stack([68 + 24 * np.cos(a), 48 + 21 * np.sin(a)], axis=1)
-                            for a in [np.linspace(-np.pi * 0.8, np.pi * 0.5, 25)]]
-                           + [np.stack([68 + 28 * np.cos(a), 92 + 23 * np.sin(a)], axis=1)
-                              for a in [np.linspace(-np.pi * 0.5, np.pi * 0.85, 25)]])
+    two = np.concatenate(
+        [
+            np.stack([70 + 26 * np.cos(a), 50 + 24 * np.sin(a)], axis=1)
+            for a in [np.linspace(np.pi * 1.1, np.pi * 2.1, 25)]
+        ]
+        + [np.linspace([92, 60], [45, 114], 20), np.linspace([45, 114], [100, 114], 15)]
+    )
+    three = np.concatenate(
+        [
+            np.stack([68 + 24 * np.cos(a), 48 + 21 * np.sin(a)], axis=1)
+            for a in [np.linspace(-np.pi * 0.8, np.pi * 0.5, 25)]
+        ]
+        + [
+            np.stack([68 + 28 * np.cos(a), 92 + 23 * np.sin(a)], axis=1)
+            for a in [np.linspace(-np.pi * 0.5, np.pi * 0.85, 25)]
+        ]
+    )
     seven = np.concatenate([np.linspace([40, 30], [100, 30], 20), np.linspace([100, 30], [60, 115], 30)])
     return [zero, two, three, seven]
 
@@ -155,9 +168,11 @@ def main() -> None:
     port = free_port()
     server = start_server(port, RAISED_RATE)  # the page sends at most 25 a second; this sends back to back
     try:
-        result = {"draw": measure(port, args.updates),
-                  "draw_explain": measure(port, args.updates, explain=True),
-                  "draw_raw": measure(port, args.updates, preprocess="raw")}
+        result = {
+            "draw": measure(port, args.updates),
+            "draw_explain": measure(port, args.updates, explain=True),
+            "draw_raw": measure(port, args.updates, preprocess="raw"),
+        }
     finally:
         server.terminate()
         server.wait(timeout=10)

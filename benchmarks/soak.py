@@ -213,8 +213,9 @@ async def converse(ws: ClientConnection, page: Page, stats: Stats, deadline: flo
     return True
 
 
-async def student(index: int, url: str, stats: Stats, deadline: float, think: float, seed: int,
-                  drawings: list[np.ndarray], keep: list) -> None:
+async def student(
+    index: int, url: str, stats: Stats, deadline: float, think: float, seed: int, drawings: list[np.ndarray], keep: list
+) -> None:
     """One simulated student: sessions on one page, reconnecting after each disconnect, until the deadline."""
     rng = random.Random(seed * 1000 + index)
     kind = PAGES[index % len(PAGES)]
@@ -251,8 +252,11 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 def log_errors(log: Path) -> list[str]:
     """Error lines and tracebacks in the server's log."""
-    return [line for line in log.read_text().splitlines()
-            if line.startswith(("ERROR", "CRITICAL")) or "Traceback" in line or "Exception in" in line]
+    return [
+        line
+        for line in log.read_text().splitlines()
+        if line.startswith(("ERROR", "CRITICAL")) or "Traceback" in line or "Exception in" in line
+    ]
 
 
 async def watch_close(ws: ClientConnection) -> int:
@@ -276,8 +280,9 @@ async def soak(args: argparse.Namespace) -> dict:
         deadline = time.monotonic() + duration
         drawings = canvases()
         url = f"ws://127.0.0.1:{port}"
-        load = asyncio.gather(*[student(i, url, stats, deadline, args.think, args.seed, drawings, keep)
-                                for i in range(args.clients)])
+        load = asyncio.gather(
+            *[student(i, url, stats, deadline, args.think, args.seed, drawings, keep) for i in range(args.clients)]
+        )
         await asyncio.sleep(duration / 4)
         rss["quarter"] = rss_mb(server.pid)
         await asyncio.wait_for(load, duration * 3 / 4 + ANSWER_TIMEOUT_S + 30)
@@ -295,14 +300,22 @@ async def soak(args: argparse.Namespace) -> dict:
     latency = {kind: percentiles(values) for kind, values in sorted(stats.latency_ms.items())}
     latency["all"] = percentiles([v for values in stats.latency_ms.values() for v in values])
     return {
-        "clients": args.clients, "minutes": args.minutes, "think_s": args.think,
-        "requests_sent": stats.sent, "requests_answered": stats.answered, "unanswered": stats.unanswered,
+        "clients": args.clients,
+        "minutes": args.minutes,
+        "think_s": args.think,
+        "requests_sent": stats.sent,
+        "requests_answered": stats.answered,
+        "unanswered": stats.unanswered,
         "error_replies_by_code": dict(stats.error_replies),
-        "malformed_sent": stats.malformed_sent, "malformed_answered_with_error": stats.malformed_answered,
+        "malformed_sent": stats.malformed_sent,
+        "malformed_answered_with_error": stats.malformed_answered,
         "malformed_codes": dict(stats.malformed_codes),
-        "connections": stats.connections, "disconnects": dict(stats.disconnects),
-        "closed_by_server": dict(stats.closes), "client_failures": dict(stats.client_failures),
-        "server_errors_in_log": len(errors), "server_error_lines": errors[:5],
+        "connections": stats.connections,
+        "disconnects": dict(stats.disconnects),
+        "closed_by_server": dict(stats.closes),
+        "client_failures": dict(stats.client_failures),
+        "server_errors_in_log": len(errors),
+        "server_error_lines": errors[:5],
         "server_log_lines": len(log.read_text().splitlines()),
         "server_rss_mb": rss,
         "latency_ms": latency,
@@ -314,8 +327,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=100, help="simulated students (default: %(default)s)")
     parser.add_argument("--minutes", type=float, default=30.0, help="duration of the load (default: %(default)s)")
-    parser.add_argument("--think", type=float, default=0.5,
-                        help="mean pause between a client's requests, in seconds (default: %(default)s)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.5,
+        help="mean pause between a client's requests, in seconds (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seeds every client's choices (default: %(default)s)")
     print(json.dumps(asyncio.run(soak(parser.parse_args()))))
 

@@ -60,8 +60,14 @@ def running_server(env: dict[str, str] | None = None, args: tuple[str, ...] = ()
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--log-level", "warning", *args]
-    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, **(env or {})})
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while True:
@@ -99,11 +105,24 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server of our own on a free loopback port, without persistence, for the whole run. It fails
     (never skips) when redis-server is missing: ./scripts/test installs Debian's package."""
     if not REDIS_SERVER.is_file():
-        pytest.fail(f"redis-server is missing at {REDIS_SERVER}; ./scripts/test installs it with apt-get.", pytrace=False)
+        pytest.fail(
+            f"redis-server is missing at {REDIS_SERVER}; ./scripts/test installs it with apt-get.", pytrace=False
+        )
     port = free_port()
     folder = tmp_path_factory.mktemp("redis")
-    command = [str(REDIS_SERVER), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-               "--dir", str(folder)]
+    command = [
+        str(REDIS_SERVER),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(folder),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S

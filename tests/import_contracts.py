@@ -41,6 +41,8 @@ class OnlyContract(Contract):
         output.print(f"Allowed besides each other: the standard library and {allowed}.")
         output.new_line()
         for item in check.metadata["broken"]:
-            output.print_error(f"{item['importer']}:{item['line_number']} imports {item['imported']}: "
-                               f"{item['line_contents']}", bold=False)
+            output.print_error(
+                f"{item['importer']}:{item['line_number']} imports {item['imported']}: {item['line_contents']}",
+                bold=False,
+            )
         output.new_line()

@@ -58,14 +58,21 @@ def test_bench_quick_prints_one_json_line_of_figures(repo_root: Path) -> None:
 
 def test_serve_refuses_several_workers_without_redis(repo_root: Path) -> None:
     env = {key: value for key, value in os.environ.items() if key != "BACKPROP_LAB_REDIS_URL"}
-    result = subprocess.run([sys.executable, "-m", "app", "serve", "--workers", "2", "--port", "1"], cwd=repo_root,
-                            capture_output=True, text=True, timeout=30, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "serve", "--workers", "2", "--port", "1"],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
     assert result.returncode == 2
     assert "BACKPROP_LAB_REDIS_URL" in result.stderr
 
 
-def test_two_workers_on_redis_share_one_room(start_server: Callable[..., AbstractContextManager[str]],
-                                             redis_url: str) -> None:
+def test_two_workers_on_redis_share_one_room(
+    start_server: Callable[..., AbstractContextManager[str]], redis_url: str
+) -> None:
     """Teacher and students land on either process (the kernel spreads the connections); every student still
     gets the teacher's view, because the room lives in Redis."""
     with start_server({"BACKPROP_LAB_REDIS_URL": redis_url}, ("--workers", "2")) as base_url:

@@ -71,8 +71,9 @@ def dockerfile(repo_root: Path) -> list[tuple[str, str]]:
     return instructions((repo_root / "Dockerfile").read_text())
 
 
-def test_dockerfile_installs_and_serves_like_the_readme_plus_the_host_flag(dockerfile: list[tuple[str, str]],
-                                                                            readme: str) -> None:
+def test_dockerfile_installs_and_serves_like_the_readme_plus_the_host_flag(
+    dockerfile: list[tuple[str, str]], readme: str
+) -> None:
     install, serve = setup_commands(readme)[0].split(" && ")
     runs = [arguments for keyword, arguments in dockerfile if keyword == "RUN"]
     assert install.replace("pip install", "pip install --no-deps") in runs  # the app itself, pinned like the README
@@ -85,10 +86,12 @@ def test_dockerfile_installs_the_dependencies_before_it_copies_the_code(dockerfi
     """A change to the code reuses the dependencies' layer: only pyproject.toml and the pins are copied before it."""
     copies = [(at, arguments) for at, (keyword, arguments) in enumerate(dockerfile) if keyword == "COPY"]
     assert [arguments for _, arguments in copies] == ["pyproject.toml constraints.txt ./", ". ."]
-    dependencies = next(at for at, (keyword, arguments) in enumerate(dockerfile)
-                        if keyword == "RUN" and "-r " in arguments)
-    app = next(at for at, (keyword, arguments) in enumerate(dockerfile)
-               if keyword == "RUN" and "--no-deps" in arguments)
+    dependencies = next(
+        at for at, (keyword, arguments) in enumerate(dockerfile) if keyword == "RUN" and "-r " in arguments
+    )
+    app = next(
+        at for at, (keyword, arguments) in enumerate(dockerfile) if keyword == "RUN" and "--no-deps" in arguments
+    )
     assert copies[0][0] < dependencies < copies[1][0] < app
 
 
@@ -96,14 +99,15 @@ def test_dockerfile_serves_as_a_user_that_is_not_root(dockerfile: list[tuple[str
     users = [(at, arguments) for at, (keyword, arguments) in enumerate(dockerfile) if keyword == "USER"]
     assert len(users) == 1 and users[0][1] not in ("root", "0")
     last_run = max(at for at, (keyword, _) in enumerate(dockerfile) if keyword == "RUN")
-    assert any(keyword == "RUN" and "useradd" in arguments and users[0][1] in arguments
-               for keyword, arguments in dockerfile)
+    assert any(
+        keyword == "RUN" and "useradd" in arguments and users[0][1] in arguments for keyword, arguments in dockerfile
+    )
     assert last_run < users[0][0]
 
 
-def test_dockerfile_healthcheck_asks_healthz_with_python_alone(dockerfile: list[tuple[str, str]],
-                                                               start_server: Callable[..., AbstractContextManager[str]],
-                                                               repo_root: Path) -> None:
+def test_dockerfile_healthcheck_asks_healthz_with_python_alone(
+    dockerfile: list[tuple[str, str]], start_server: Callable[..., AbstractContextManager[str]], repo_root: Path
+) -> None:
     """The HEALTHCHECK's own command, run here: 0 against a live server, an error against a closed port."""
     healthcheck = dict(dockerfile)["HEALTHCHECK"]
     command = json.loads(healthcheck.split(" CMD ", 1)[1])
@@ -111,11 +115,13 @@ def test_dockerfile_healthcheck_asks_healthz_with_python_alone(dockerfile: list[
     with start_server() as base_url:
         port = base_url.rsplit(":", 1)[1]
         run = [sys.executable, *command[1:]]
-        alive = subprocess.run(run, env={**os.environ, "BACKPROP_LAB_PORT": port}, capture_output=True, timeout=30,
-                               check=False)
+        alive = subprocess.run(
+            run, env={**os.environ, "BACKPROP_LAB_PORT": port}, capture_output=True, timeout=30, check=False
+        )
     assert alive.returncode == 0, alive.stderr
-    dead = subprocess.run(run, env={**os.environ, "BACKPROP_LAB_PORT": port}, capture_output=True, timeout=30,
-                          check=False)
+    dead = subprocess.run(
+        run, env={**os.environ, "BACKPROP_LAB_PORT": port}, capture_output=True, timeout=30, check=False
+    )
     assert dead.returncode != 0
 
 
@@ -145,8 +151,10 @@ def requirements(repo_root: Path, *groups: str) -> list[Requirement]:
 def pins(repo_root: Path) -> dict[str, Requirement]:
     """constraints.txt by canonical package name."""
     lines = (repo_root / "constraints.txt").read_text().splitlines()
-    return {canonicalize_name(pin.name): pin for pin in
-            (Requirement(line) for line in lines if line.strip() and not line.startswith("#"))}
+    return {
+        canonicalize_name(pin.name): pin
+        for pin in (Requirement(line) for line in lines if line.strip() and not line.startswith("#"))
+    }
 
 
 def test_every_package_app_imports_is_declared(repo_root: Path) -> None:
@@ -160,8 +168,11 @@ def test_every_package_app_imports_is_declared(repo_root: Path) -> None:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 imported.add(node.module.split(".")[0])
     third_party = imported - set(sys.stdlib_module_names) - {"app", "torch"}  # torch: `bench` only, when installed
-    undeclared = {name: distributions.get(name) for name in third_party
-                  if not {canonicalize_name(dist) for dist in distributions.get(name, [name])} & declared}
+    undeclared = {
+        name: distributions.get(name)
+        for name in third_party
+        if not {canonicalize_name(dist) for dist in distributions.get(name, [name])} & declared
+    }
     assert not undeclared
 
 

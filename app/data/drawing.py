@@ -161,7 +161,7 @@ def place_by_center_of_mass(scaled: np.ndarray) -> tuple[np.ndarray, tuple[int, 
     top = min(max(round(FIELD_CENTRE - cy), 0), FIELD - h)
     left = min(max(round(FIELD_CENTRE - cx), 0), FIELD - w)
     image = np.zeros((FIELD, FIELD), dtype=np.float32)
-    image[top:top + h, left:left + w] = scaled
+    image[top : top + h, left : left + w] = scaled
     return image, (top, left)
 
 

@@ -30,7 +30,9 @@ def load_shared_lenet(path: Path) -> SharedModel:
             if Path(path) == SHIPPED_WEIGHTS
             else f"point BACKPROP_LAB_WEIGHTS at a valid file (the shipped one is {SHIPPED_WEIGHTS})"
         )
-        error = f"LeNet-5 weights unusable: {exc}. Train new ones with `backprop-lab train --output {path}`, or {restore}."
+        error = (
+            f"LeNet-5 weights unusable: {exc}. Train new ones with `backprop-lab train --output {path}`, or {restore}."
+        )
         logger.error(error)
         return SharedModel(None, {}, error)
     logger.info("loaded LeNet-5 weights from %s", path)

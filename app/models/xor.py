@@ -53,12 +53,14 @@ def targets(task: str) -> np.ndarray:
 
 def xor_network(rng: np.random.Generator) -> Sequential:
     """The slides' 2-2-1 sigmoid network, float64, weights drawn by the engine's Dense from rng, biases 0."""
-    return Sequential([
-        Dense(2, 2, rng=rng, dtype=np.float64, name="hidden"),
-        Sigmoid("sigma1"),
-        Dense(2, 1, rng=rng, dtype=np.float64, name="output"),
-        Sigmoid("sigma2"),
-    ])
+    return Sequential(
+        [
+            Dense(2, 2, rng=rng, dtype=np.float64, name="hidden"),
+            Sigmoid("sigma1"),
+            Dense(2, 1, rng=rng, dtype=np.float64, name="output"),
+            Sigmoid("sigma2"),
+        ]
+    )
 
 
 def single_neuron(rng: np.random.Generator) -> Sequential:

@@ -38,7 +38,9 @@ def window_view(xp: np.ndarray, k: int, s: int, d: int, oh: int, ow: int) -> np.
     )
 
 
-def scatter_windows(tap_grad: Callable[[int, int], np.ndarray], k: int, dxp: np.ndarray, p: int, s: int, d: int) -> np.ndarray:
+def scatter_windows(
+    tap_grad: Callable[[int, int], np.ndarray], k: int, dxp: np.ndarray, p: int, s: int, d: int
+) -> np.ndarray:
     """Adjoint of window_view: tap_grad(i, j) is the (N, C, OH, OW) gradient reaching kernel tap (i, j) of
     every window; add it onto the zeroed padded input gradient dxp at the cells that tap read, then drop the padding.
 

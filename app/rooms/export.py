@@ -15,8 +15,16 @@ from app.models.lenet import CLASSES
 from app.services.images import encode_png
 
 SIDE = 28
-COLUMNS = ["id", "file", "submitted_at", "author", "tag", "prediction", "confidence",
-           *(f"p{digit}" for digit in range(CLASSES))]
+COLUMNS = [
+    "id",
+    "file",
+    "submitted_at",
+    "author",
+    "tag",
+    "prediction",
+    "confidence",
+    *(f"p{digit}" for digit in range(CLASSES)),
+]
 
 
 def drawing(submission: dict) -> np.ndarray:
@@ -39,11 +47,24 @@ def gallery_zip(code: str, gallery: list[dict]) -> bytes:
             archive.writestr(file_name(item), encode_png(drawing(item)))
             when = datetime.fromtimestamp(item["at"], UTC).isoformat(timespec="seconds")
             tag = "" if item.get("tag") is None else item["tag"]
-            writer.writerow([item["id"], file_name(item), when, item.get("name", ""), tag, item["prediction"],
-                             item["confidence"], *item["probabilities"]])
+            writer.writerow(
+                [
+                    item["id"],
+                    file_name(item),
+                    when,
+                    item.get("name", ""),
+                    tag,
+                    item["prediction"],
+                    item["confidence"],
+                    *item["probabilities"],
+                ]
+            )
         archive.writestr("submissions.csv", table.getvalue())
-        archive.writestr("README.txt", f"Drawings sent to backprop-lab room {code}: each PNG is the 28x28 image "
-                                       "LeNet-5 read (white ink on black, as in MNIST); submissions.csv lists what "
-                                       "it predicted, with the probability of each digit, and the digit the student "
-                                       "meant (tag, when given).\n")
+        archive.writestr(
+            "README.txt",
+            f"Drawings sent to backprop-lab room {code}: each PNG is the 28x28 image "
+            "LeNet-5 read (white ink on black, as in MNIST); submissions.csv lists what "
+            "it predicted, with the probability of each digit, and the digit the student "
+            "meant (tag, when given).\n",
+        )
     return buffer.getvalue()

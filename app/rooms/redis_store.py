@@ -37,8 +37,9 @@ class RedisStore:
     """Rooms in Redis: the backend when BACKPROP_LAB_REDIS_URL is set."""
 
     def __init__(self, url: str, idle_s: float) -> None:
-        pool = BlockingConnectionPool.from_url(url, max_connections=POOL_CONNECTIONS, timeout=POOL_WAIT_S,
-                                               decode_responses=True)
+        pool = BlockingConnectionPool.from_url(
+            url, max_connections=POOL_CONNECTIONS, timeout=POOL_WAIT_S, decode_responses=True
+        )
         self.redis = Redis.from_pool(pool)
         self.idle_s = idle_s
         self.ttl = max(1, round(idle_s))

@@ -136,7 +136,7 @@ class RoomSession:
         if isinstance(message, Join):
             return await self.join(message)
         if self.code is None:
-            raise Problem("not_joined", "join a room first: send {\"type\": \"join\", \"code\": \"…\"}")
+            raise Problem("not_joined", 'join a room first: send {"type": "join", "code": "…"}')
         room = await self.store.room(self.code)
         if room is None:
             missing = expired(self.code)
@@ -170,9 +170,15 @@ class RoomSession:
         """The `joined` message: the room's state now, as this member may see it."""
         question = room.get("question")
         joined = {
-            "type": "joined", "role": self.role, "code": self.code, "member": self.member,
-            "idle_minutes": self.settings.room_idle_minutes, "view": room.get("view"), "question": question,
-            "shown": room.get("shown"), "names": room.get("names", False),
+            "type": "joined",
+            "role": self.role,
+            "code": self.code,
+            "member": self.member,
+            "idle_minutes": self.settings.room_idle_minutes,
+            "view": room.get("view"),
+            "question": question,
+            "shown": room.get("shown"),
+            "names": room.get("names", False),
             "students": await self.store.students(self.code),
         }
         if self.role == "teacher":
@@ -195,11 +201,18 @@ class RoomSession:
             raise Problem("bad_value", "query must be empty or start with '?'")
         if message.anchor and not message.anchor.startswith("#"):
             raise Problem("bad_value", "anchor must be empty or start with '#'")
-        view = {"page": message.page, "query": message.query, "anchor": message.anchor, "state": message.state,
-                "at": time.time()}
+        view = {
+            "page": message.page,
+            "query": message.query,
+            "anchor": message.anchor,
+            "state": message.state,
+            "at": time.time(),
+        }
         size = len(json.dumps(view))
         if size > self.settings.room_max_view_bytes:
-            raise Problem("too_large", f"a view of {size} bytes is over the limit of {self.settings.room_max_view_bytes}")
+            raise Problem(
+                "too_large", f"a view of {size} bytes is over the limit of {self.settings.room_max_view_bytes}"
+            )
         await self.store.update(self.code, {"view": view})
         await self.store.publish(self.code, envelope({"type": "view", **view}, "view", "student"))
         return []
@@ -209,12 +222,19 @@ class RoomSession:
             raise Problem("bad_value", "a multiple-choice question needs 2 to 6 choices")
         if message.kind != "choice" and message.choices:
             raise Problem("bad_value", f"a {message.kind} question has no choices")
-        question = {"id": room.get("asked", 0) + 1, "prompt": message.prompt, "kind": message.kind,
-                    "choices": message.choices, "open": True}
+        question = {
+            "id": room.get("asked", 0) + 1,
+            "prompt": message.prompt,
+            "kind": message.kind,
+            "choices": message.choices,
+            "open": True,
+        }
         await self.store.update(self.code, {"question": question, "asked": question["id"]})
         await self.store.publish(self.code, envelope({"type": "question", "question": question}, "question"))
-        await self.store.publish(self.code, envelope(
-            {"type": "answers", "question": question["id"], "counts": {}, "total": 0}, "answers", "teacher"))
+        await self.store.publish(
+            self.code,
+            envelope({"type": "answers", "question": question["id"], "counts": {}, "total": 0}, "answers", "teacher"),
+        )
         return []
 
     async def on_answer(self, message: Answer, room: dict) -> list[str]:
@@ -223,8 +243,10 @@ class RoomSession:
             raise Problem("impossible", "this question is closed; wait for the next one")
         value = answer_value(question, message.value)
         answers = await self.store.answer(self.code, question["id"], self.member, value)
-        await self.store.publish(self.code, envelope(
-            {"type": "answers", "question": question["id"], **counts(answers)}, "answers", "teacher"))
+        await self.store.publish(
+            self.code,
+            envelope({"type": "answers", "question": question["id"], **counts(answers)}, "answers", "teacher"),
+        )
         return [reply({"type": "answered", "question": question["id"], "value": value})]
 
     async def on_reveal(self, message: Reveal, room: dict) -> list[str]:
@@ -232,8 +254,12 @@ class RoomSession:
         if question is None:
             raise Problem("impossible", "there is no question to reveal; ask one first")
         answer = answer_value(question, message.answer) if message.answer is not None else None
-        question = {**question, "open": False, "answer": answer,
-                    **counts(await self.store.answers(self.code, question["id"]))}
+        question = {
+            **question,
+            "open": False,
+            "answer": answer,
+            **counts(await self.store.answers(self.code, question["id"])),
+        }
         await self.store.update(self.code, {"question": question})
         await self.store.publish(self.code, envelope({"type": "question", "question": question}, "question"))
         return []
@@ -246,24 +272,33 @@ class RoomSession:
     async def on_submit(self, message: Submit, room: dict) -> list[str]:
         limit = self.settings.room_max_submissions
         if await self.store.gallery_size(self.code) >= limit:
-            raise Problem("room_full", f"the gallery holds {limit} drawings, its limit; the teacher can open a new room")
+            raise Problem(
+                "room_full", f"the gallery holds {limit} drawings, its limit; the teacher can open a new room"
+            )
         check_canvas(message.canvas, self.settings)
         lenet = self.services.lenet
         if lenet.model is None:
             raise Problem("unavailable", lenet.error or "LeNet-5 is not loaded")
         image, probabilities = await anyio.to_thread.run_sync(
-            classify, lenet, message.canvas, message.preprocess, limiter=self.services.compute)
+            classify, lenet, message.canvas, message.preprocess, limiter=self.services.compute
+        )
         prediction = int(np.argmax(probabilities))
         submission = {
-            "member": self.member, "name": self.name, "at": round(time.time(), 3), "tag": message.tag,
-            "prediction": prediction, "confidence": round(float(probabilities[prediction]), 4),
+            "member": self.member,
+            "name": self.name,
+            "at": round(time.time(), 3),
+            "tag": message.tag,
+            "prediction": prediction,
+            "confidence": round(float(probabilities[prediction]), 4),
             "probabilities": [round(float(p), 4) for p in probabilities],
             "pixels": base64.b64encode(np.rint(image * 255).astype(np.uint8).tobytes()).decode(),
         }
         sid = await self.store.add_submission(self.code, submission)
         submission["id"] = sid
-        await self.store.publish(self.code, envelope(
-            {"type": "submission", "submission": for_teacher(submission)}, f"submission:{sid}", "teacher"))
+        await self.store.publish(
+            self.code,
+            envelope({"type": "submission", "submission": for_teacher(submission)}, f"submission:{sid}", "teacher"),
+        )
         return [reply({"type": "submitted", "submission": public(submission, True)})]
 
     async def on_tag(self, message: Tag, room: dict) -> list[str]:
@@ -271,8 +306,12 @@ class RoomSession:
         if found is None or (found["member"] != self.member and self.role != "teacher"):
             raise Problem("impossible", f"there is no drawing {message.id} of yours in this room")
         submission = await self.store.update_submission(self.code, message.id, {"tag": message.tag})
-        await self.store.publish(self.code, envelope(
-            {"type": "submission", "submission": for_teacher(submission)}, f"submission:{message.id}", "teacher"))
+        await self.store.publish(
+            self.code,
+            envelope(
+                {"type": "submission", "submission": for_teacher(submission)}, f"submission:{message.id}", "teacher"
+            ),
+        )
         return [reply({"type": "submitted", "submission": public(submission, True)})]
 
     async def on_show(self, message: Show, room: dict) -> list[str]:
@@ -293,8 +332,9 @@ class RoomSession:
 
     async def on_end(self, message: End, room: dict) -> list[str]:
         await self.store.delete(self.code)
-        await self.store.publish(self.code, envelope(
-            {"type": "ended", "message": f"the teacher ended room {self.code}"}, "ended"))
+        await self.store.publish(
+            self.code, envelope({"type": "ended", "message": f"the teacher ended room {self.code}"}, "ended")
+        )
         return []
 
 

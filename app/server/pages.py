@@ -93,8 +93,7 @@ LESSON: tuple[LessonStep, ...] = (
     LessonStep("Why backpropagation", "/why-backprop"),
     LessonStep("Convolution arithmetic: k, s, p", "/conv"),
     LessonStep("Stride 2: the 7×7 image gives 3×3", "/conv", query="s=2"),
-    LessonStep("7×7 input volume → 3×3 output volume", "/conv",
-               query="input=volume&n=5&c=3&kernel=volume&f=2&s=2&p=1"),
+    LessonStep("7×7 input volume → 3×3 output volume", "/conv", query="input=volume&n=5&c=3&kernel=volume&f=2&s=2&p=1"),
     LessonStep("Pooling", "/conv", query="stage2=max&k2=2&s2=2"),
     LessonStep("LeNet in action", "/lenet"),
 )

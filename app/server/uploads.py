@@ -46,8 +46,10 @@ async def form_file(request: Request, limit: int) -> bytes:
         async with limited(request, limit).form() as form:
             files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
             if not files:
-                raise UploadError("bad_upload", "the form holds no file; send the image as a file field "
-                                                "(e.g. curl -F file=@digit.png)")
+                raise UploadError(
+                    "bad_upload",
+                    "the form holds no file; send the image as a file field (e.g. curl -F file=@digit.png)",
+                )
             return await files[0].read()
     except HTTPException as exc:  # Starlette's answer to a malformed multipart body
         raise UploadError("bad_upload", f"the multipart body cannot be read: {exc.detail}") from None

@@ -52,16 +52,20 @@ def missing() -> list[str]:
     if not isinstance(base, type):
         return [f"{BASE} is not a class"]
     source = inspect.getsource(base)
-    return ([f"{base.__name__}.{name}()" for name in METHODS if not callable(getattr(base, name, None))]
-            + [f"{base.__name__}.{name}" for name in STATE if f"self.{name} = " not in source])
+    return [f"{base.__name__}.{name}()" for name in METHODS if not callable(getattr(base, name, None))] + [
+        f"{base.__name__}.{name}" for name in STATE if f"self.{name} = " not in source
+    ]
 
 
 MISSING = missing()
 WebSocketProtocol: type[asyncio.Protocol] | str
 if MISSING:
-    logger.warning("uvicorn %s has changed what app/server/uvicorn_ws.py relies on (%s missing): using uvicorn's "
-                   "stock websocket protocol, so a client that stops reading is waited for instead of cut off",
-                   uvicorn.__version__, ", ".join(MISSING))
+    logger.warning(
+        "uvicorn %s has changed what app/server/uvicorn_ws.py relies on (%s missing): using uvicorn's "
+        "stock websocket protocol, so a client that stops reading is waited for instead of cut off",
+        uvicorn.__version__,
+        ", ".join(MISSING),
+    )
     WebSocketProtocol = "auto"
 else:
     from uvicorn.protocols.utils import ClientDisconnected

@@ -295,12 +295,14 @@ async def receive(
             if kind == "hello":
                 hello = validate(HELLO, obj)
                 if hello.version != PROTOCOL_VERSION:
-                    raise Problem("unsupported_version", f"this server speaks protocol {PROTOCOL_VERSION}, not {hello.version}")
+                    raise Problem(
+                        "unsupported_version", f"this server speaks protocol {PROTOCOL_VERSION}, not {hello.version}"
+                    )
                 greeted = True
                 await link.send(welcome)
                 continue
             if not greeted:
-                raise Problem("hello_first", f"send {{\"type\": \"hello\", \"version\": {PROTOCOL_VERSION}}} first")
+                raise Problem("hello_first", f'send {{"type": "hello", "version": {PROTOCOL_VERSION}}} first')
             if not inbox.offer(validate(messages, obj)):
                 raise Problem("busy", f"{settings.max_pending} requests are already waiting; wait for their answers")
         except Problem as problem:
@@ -371,4 +373,6 @@ async def work(link: Link, inbox: Inbox, conversation: Conversation, limiter: an
             raise
         except Exception:
             logger.exception("failed to answer a %s message", message.type)
-            await link.error("internal", "the server failed to answer this message; the failure is logged", message.type)
+            await link.error(
+                "internal", "the server failed to answer this message; the failure is logged", message.type
+            )

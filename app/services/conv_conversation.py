@@ -122,5 +122,6 @@ class ConvConversation:
             raise Problem("unavailable", self.lenet.error or "LeNet-5 is not loaded")
         conv1 = self.lenet.model.layer("conv1").params
         source = "the six 5×5 kernels of the trained LeNet-5's conv1 layer"
-        return ConvAsset(name=message.name, index=message.index, values=conv1["w"].tolist(),
-                         bias=conv1["b"].tolist(), source=source)
+        return ConvAsset(
+            name=message.name, index=message.index, values=conv1["w"].tolist(), bias=conv1["b"].tolist(), source=source
+        )

@@ -78,8 +78,13 @@ class Plan:
 def terms_dict(n: int, k: int, s: int, p: int, d: int) -> dict:
     """The output-size formula's numbers along one axis, as the engine computes them."""
     terms = output_size_terms(n, k, s, p, d)
-    return {"n": n, "numerator": terms.numerator, "stride": terms.stride, "size": terms.size,
-            "remainder": terms.remainder}
+    return {
+        "n": n,
+        "numerator": terms.numerator,
+        "stride": terms.stride,
+        "size": terms.size,
+        "remainder": terms.remainder,
+    }
 
 
 def unreached(n: int, p: int, indices: np.ndarray) -> list[int]:
@@ -110,8 +115,11 @@ def axis_reasons(axes: tuple[str, ...], terms: dict, missed: list[int], n: int, 
             f"{axes_phrase(len(tail), axes, 'the last ')} of the padded input"
         )
     if gaps := len(missed) - len(tail):
-        why = (f"the kernel's taps are {d} apart (dilation {d}) and the windows move {terms['stride']} at a time"
-               if d > 1 else f"the stride {terms['stride']} is larger than the kernel, so the windows jump over them")
+        why = (
+            f"the kernel's taps are {d} apart (dilation {d}) and the windows move {terms['stride']} at a time"
+            if d > 1
+            else f"the stride {terms['stride']} is larger than the kernel, so the windows jump over them"
+        )
         reasons.append(f"no tap reaches {axes_phrase(gaps, axes)} in between: {why}")
     return reasons
 
@@ -127,8 +135,9 @@ def unreached_dict(
     if h == w and missed_rows == missed_cols:
         reasons = axis_reasons(("row", "column"), terms["rows"], missed_rows, h, g.p, g.d)
     else:
-        reasons = (axis_reasons(("row",), terms["rows"], missed_rows, h, g.p, g.d)
-                   + axis_reasons(("column",), terms["cols"], missed_cols, w, g.p, g.d))
+        reasons = axis_reasons(("row",), terms["rows"], missed_rows, h, g.p, g.d) + axis_reasons(
+            ("column",), terms["cols"], missed_cols, w, g.p, g.d
+        )
     real = sum(1 for r in range(h) for c in range(w) if r in missed_rows or c in missed_cols)
     reason = None
     if reasons:
@@ -156,9 +165,15 @@ def stage1(setup: ConvSetup) -> tuple[dict, dict[str, np.ndarray], dict[str, np.
     patches = window_view(pad2d(x, p), k, s, d, oh, ow)[0]  # (C, K, K, OH, OW)
     products = patches[None] * w[:, :, :, :, None, None]  # (F, C, K, K, OH, OW)
     header = {
-        "k": k, "s": s, "p": p, "d": d, "filters": f, "out": [oh, ow],
+        "k": k,
+        "s": s,
+        "p": p,
+        "d": d,
+        "filters": f,
+        "out": [oh, ow],
         "terms": terms,
-        "rows": rows.tolist(), "cols": cols.tolist(),
+        "rows": rows.tolist(),
+        "cols": cols.tolist(),
         "unreached": unreached_dict(h, wd, LayerGeometry(k, s, p, d), rows, cols, terms),
     }
     windows = {"products": products, "channel_sums": products.sum(axis=(2, 3))}
@@ -204,19 +219,26 @@ def stage2(y: np.ndarray, conv_header: dict, st: Stage2) -> tuple[dict, dict[str
     out, cache, values, winners = stage2_forward(y, st)
     terms = {"rows": terms_dict(oh, st.k, st.s, st.p, 1), "cols": terms_dict(ow, st.k, st.s, st.p, 1)}
     rows, cols = window_indices(oh, st.k, st.s, st.p), window_indices(ow, st.k, st.s, st.p)
-    geometries = [LayerGeometry(conv_header["k"], conv_header["s"], conv_header["p"], conv_header["d"]),
-                  LayerGeometry(st.k, st.s, st.p)]
+    geometries = [
+        LayerGeometry(conv_header["k"], conv_header["s"], conv_header["p"], conv_header["d"]),
+        LayerGeometry(st.k, st.s, st.p),
+    ]
     field = receptive_fields(geometries)[1]
     oh2, ow2 = out.shape[2:]
     header = {
-        "kind": st.kind, "k": st.k, "s": st.s, "p": st.p, "out": [oh2, ow2], "channels": out.shape[1],
+        "kind": st.kind,
+        "k": st.k,
+        "s": st.s,
+        "p": st.p,
+        "out": [oh2, ow2],
+        "channels": out.shape[1],
         "mixes_channels": st.kind == "conv",
         "terms": terms,
-        "rows": rows.tolist(), "cols": cols.tolist(),
+        "rows": rows.tolist(),
+        "cols": cols.tolist(),
         "unreached": unreached_dict(oh, ow, LayerGeometry(st.k, st.s, st.p), rows, cols, terms, "conv output cell"),
         "field": field_dict(field),
-        "spans": {"rows": [list(field.span(u)) for u in range(oh2)],
-                  "cols": [list(field.span(u)) for u in range(ow2)]},
+        "spans": {"rows": [list(field.span(u)) for u in range(oh2)], "cols": [list(field.span(u)) for u in range(ow2)]},
     }
     arrays = {"stage2_output": out[0], "stage2_terms": values}
     if winners is not None:
@@ -234,8 +256,10 @@ def gradient_at(shape: tuple[int, ...], cell: tuple[int, int, int] | None) -> tu
     dout[...] = 1.0
     note = None
     if cell is not None:
-        note = (f"the chosen cell (map {cell[0]}, row {cell[1]}, column {cell[2]}) is outside the "
-                f"{shape[1]}×{shape[2]}×{shape[3]} output, so every output cell receives a gradient of 1")
+        note = (
+            f"the chosen cell (map {cell[0]}, row {cell[1]}, column {cell[2]}) is outside the "
+            f"{shape[1]}×{shape[2]}×{shape[3]} output, so every output cell receives a gradient of 1"
+        )
     return dout, {"kind": "ones", "cell": None, "note": note}
 
 
@@ -253,7 +277,7 @@ def running_dx(dx_terms: np.ndarray, rows: np.ndarray, cols: np.ndarray, padded:
     sort by cell keeps the step order inside each group).
     """
     f, c, k, _, oh, ow = dx_terms.shape
-    cells = (rows[:, None, :, None] * padded[1] + cols[None, :, None, :])  # (OH, OW, K, K), padded coordinates
+    cells = rows[:, None, :, None] * padded[1] + cols[None, :, None, :]  # (OH, OW, K, K), padded coordinates
     target = np.broadcast_to(cells, (f, oh, ow, k, k)).ravel()
     values = dx_terms.transpose(1, 0, 4, 5, 2, 3).reshape(c, -1).astype(np.float64)  # (C, steps·K·K) in step order
     order = np.argsort(target, kind="stable")

@@ -95,8 +95,12 @@ def prepare(canvas: np.ndarray, mode: Preprocessing = "mnist") -> Prepared:
     Both modes call an empty canvas empty, so the page shows no guess; a ValueError names a malformed canvas.
     """
     stages = preprocess_drawing(canvas)
-    drawing = {"size": list(stages.ink.shape), "box": stages.box, "offset": stages.offset,
-               "center_of_mass": stages.center_of_mass}
+    drawing = {
+        "size": list(stages.ink.shape),
+        "box": stages.box,
+        "offset": stages.offset,
+        "center_of_mass": stages.center_of_mass,
+    }
     if stages.empty:
         return Prepared(None, mode, drawing)
     image = stages.image if mode == "mnist" else raw_downscale(canvas)
@@ -142,13 +146,25 @@ def prediction_frame(prepared: Prepared, reading: Reading | None, header: dict) 
 
     Arrays: one per stage (named like the stage) and, when explaining, "grad.<stage>" for each.
     """
-    fields = {"type": "prediction", "unit": None, **header, "preprocess": prepared.mode,
-              "drawing": prepared.drawing, "empty": reading is None, "prediction": None, "probabilities": None,
-              "scores": None, "explain": None}
+    fields = {
+        "type": "prediction",
+        "unit": None,
+        **header,
+        "preprocess": prepared.mode,
+        "drawing": prepared.drawing,
+        "empty": reading is None,
+        "prediction": None,
+        "probabilities": None,
+        "scores": None,
+        "explain": None,
+    }
     if reading is None:
         return pack_frame(fields, {})
-    fields |= {"prediction": reading.prediction, "probabilities": reading.probabilities.tolist(),
-               "scores": reading.scores.tolist()}
+    fields |= {
+        "prediction": reading.prediction,
+        "probabilities": reading.probabilities.tolist(),
+        "scores": reading.scores.tolist(),
+    }
     arrays = dict(reading.activations)
     if reading.gradients is not None:
         fields["explain"] = {"target": reading.target, "score": float(reading.scores[reading.target])}
@@ -177,8 +193,7 @@ def unit_computation(model: Sequential, reading: Reading, unit: Unit) -> dict:
     index = [stage.name for stage in STAGES].index(unit.stage)
     previous = STAGES[index - 1]
     channels, height, width = reading.activations[unit.stage].shape
-    for name, value, size in (("channel", unit.channel, channels), ("row", unit.row, height),
-                              ("col", unit.col, width)):
+    for name, value, size in (("channel", unit.channel, channels), ("row", unit.row, height), ("col", unit.col, width)):
         if not 0 <= value < size:
             raise NoSuchUnit(f"unit.{name} must lie in 0..{size - 1} for {unit.stage}, got {value}")
     layer = model.layer(unit.stage)
@@ -196,10 +211,19 @@ def unit_computation(model: Sequential, reading: Reading, unit: Unit) -> dict:
     subtotals = products.sum(axis=(1, 2), dtype=np.float64)
     engine = {record.name: record for record in model.trace}
     return {
-        "stage": unit.stage, "channel": unit.channel, "row": unit.row, "col": unit.col, "previous": previous.name,
-        "rows": [int(rows[0]), int(rows[-1])], "cols": [int(cols[0]), int(cols[-1])],
-        "padding": (~inside).tolist(), "window": window.tolist(), "kernel": kernel.tolist(),
-        "products": products.tolist(), "subtotals": subtotals.tolist(), "bias": float(bias),
+        "stage": unit.stage,
+        "channel": unit.channel,
+        "row": unit.row,
+        "col": unit.col,
+        "previous": previous.name,
+        "rows": [int(rows[0]), int(rows[-1])],
+        "cols": [int(cols[0]), int(cols[-1])],
+        "padding": (~inside).tolist(),
+        "window": window.tolist(),
+        "kernel": kernel.tolist(),
+        "products": products.tolist(),
+        "subtotals": subtotals.tolist(),
+        "bias": float(bias),
         "sum": float(subtotals.sum() + bias),
         "z": float(engine[unit.stage].output[0, unit.channel, unit.row, unit.col]),
         "value": float(reading.activations[unit.stage][unit.channel, unit.row, unit.col]),
@@ -229,7 +253,10 @@ def receptive_field_table(model: Sequential) -> dict[str, dict[str, dict]]:
             mixes = any(isinstance(layer, Conv2D) for layer in between)
             field_ = fields[later.source]
             table.setdefault(later.name, {})[earlier.name] = {
-                "size": field_.size, "jump": field_.jump, "start": field_.start, "channels": "all" if mixes else "same"
+                "size": field_.size,
+                "jump": field_.jump,
+                "start": field_.start,
+                "channels": "all" if mixes else "same",
             }
     return table
 
@@ -248,8 +275,15 @@ def model_frame(model: Sequential, header: dict) -> bytes:
     """
     shapes = stage_shapes(model)
     stages = [
-        {"name": stage.name, "kind": stage.kind, "caption": stage.caption, "shape": shapes[stage.name],
-         "signed": stage.signed, "geometry": stage_geometry(model, stage), "weights": stage.name in PARAMETER_LAYERS}
+        {
+            "name": stage.name,
+            "kind": stage.kind,
+            "caption": stage.caption,
+            "shape": shapes[stage.name],
+            "signed": stage.signed,
+            "geometry": stage_geometry(model, stage),
+            "weights": stage.name in PARAMETER_LAYERS,
+        }
         for stage in STAGES
     ]
     arrays, dense = {}, set()
@@ -260,8 +294,7 @@ def model_frame(model: Sequential, header: dict) -> bytes:
             w = w.T
             dense.add(f"{name}.w")
         arrays |= {f"{name}.w": w, f"{name}.b": layer.params["b"]}
-    fields = {"type": "model", **header, "classes": CLASSES, "stages": stages,
-              "fields": receptive_field_table(model)}
+    fields = {"type": "model", **header, "classes": CLASSES, "stages": stages, "fields": receptive_field_table(model)}
     return pack_frame(fields, arrays, u8=frozenset(dense))
 
 
@@ -293,8 +326,16 @@ def teach(model: Sequential, image: np.ndarray, label: int, steps: int, lr: floa
         optimizer.step(model.params(), model.grads())
     after = model.forward(x)
     loss_after, _ = softmax_cross_entropy(after, labels)
-    return Lesson(label, steps, lr, softmax(before)[0], softmax(after)[0], loss_before, loss_after,
-                  movements(start, model.params()))
+    return Lesson(
+        label,
+        steps,
+        lr,
+        softmax(before)[0],
+        softmax(after)[0],
+        loss_before,
+        loss_after,
+        movements(start, model.params()),
+    )
 
 
 def movements(start: dict[str, np.ndarray], end: dict[str, np.ndarray]) -> list[Movement]:
@@ -305,8 +346,15 @@ def movements(start: dict[str, np.ndarray], end: dict[str, np.ndarray]) -> list[
         delta = np.concatenate([(end[key] - start[key]).ravel() for key in keys])
         before = np.concatenate([start[key].ravel() for key in keys])
         change, norm = float(np.linalg.norm(delta)), float(np.linalg.norm(before))
-        moved.append(Movement(layer=layer, change=change, norm=norm, relative=change / norm if norm else 0.0,
-                              largest=float(np.abs(delta).max())))
+        moved.append(
+            Movement(
+                layer=layer,
+                change=change,
+                norm=norm,
+                relative=change / norm if norm else 0.0,
+                largest=float(np.abs(delta).max()),
+            )
+        )
     return moved
 
 
@@ -323,8 +371,15 @@ class LeNetSession:
         """Which weights answer: "shared", or "taught" with the number of SGD steps taken on this connection."""
         return {"model": "taught" if self.taught_steps else "shared", "taught_steps": self.taught_steps}
 
-    def draw(self, canvas: np.ndarray, mode: Preprocessing, explain: bool, target: int | None, seq: int,
-             unit: Unit | None = None) -> bytes:
+    def draw(
+        self,
+        canvas: np.ndarray,
+        mode: Preprocessing,
+        explain: bool,
+        target: int | None,
+        seq: int,
+        unit: Unit | None = None,
+    ) -> bytes:
         """The prediction frame for a drawing: preprocessing, one traced forward pass, one backward when explaining,
         and the computation of `unit` (a conv unit the page zooms into) when asked."""
         started = time.perf_counter()
@@ -334,8 +389,12 @@ class LeNetSession:
             computation = None if reading is None or unit is None else unit_computation(self.model, reading, unit)
         finally:
             self.release()
-        header = {"seq": seq, **self.state, "unit": computation,
-                  "server_ms": round((time.perf_counter() - started) * 1e3, 3)}
+        header = {
+            "seq": seq,
+            **self.state,
+            "unit": computation,
+            "server_ms": round((time.perf_counter() - started) * 1e3, 3),
+        }
         return prediction_frame(prepared, reading, header)
 
     def release(self) -> None:

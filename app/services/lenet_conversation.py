@@ -20,8 +20,10 @@ class LeNetConversation:
         self.session = None if shared.model is None else LeNetSession(shared.model)
         self.settings = settings
         accuracy = shared.metadata.get("report", {}).get("test_accuracy")
-        self.about = {"test_accuracy": accuracy, "teach": {"max_steps": settings.lenet_teach_max_steps,
-                                                           "max_lr": settings.lenet_teach_max_lr}}
+        self.about = {
+            "test_accuracy": accuracy,
+            "teach": {"max_steps": settings.lenet_teach_max_steps, "max_lr": settings.lenet_teach_max_lr},
+        }
 
     def handle(self, message: BaseModel) -> list[Reply]:
         """The replies to one valid request."""
@@ -32,8 +34,11 @@ class LeNetConversation:
         if isinstance(message, Draw):
             unit = None if message.unit is None else Unit(**message.unit.model_dump())
             try:
-                return [self.session.draw(message.canvas, message.preprocess, message.explain, message.target,
-                                          message.seq, unit)]
+                return [
+                    self.session.draw(
+                        message.canvas, message.preprocess, message.explain, message.target, message.seq, unit
+                    )
+                ]
             except NoSuchUnit as exc:
                 raise Problem("bad_value", str(exc)) from None
         if isinstance(message, Teach):
@@ -50,6 +55,14 @@ class LeNetConversation:
             lesson = self.session.teach(message.canvas, message.preprocess, message.label, message.steps, message.lr)
         except NothingDrawn as exc:
             raise Problem("impossible", str(exc)) from None
-        return Taught(label=lesson.label, steps=lesson.steps, lr=lesson.lr, before=lesson.before.tolist(),
-                      after=lesson.after.tolist(), loss_before=lesson.loss_before, loss_after=lesson.loss_after,
-                      moved=lesson.moved, taught_steps=self.session.taught_steps)
+        return Taught(
+            label=lesson.label,
+            steps=lesson.steps,
+            lr=lesson.lr,
+            before=lesson.before.tolist(),
+            after=lesson.after.tolist(),
+            loss_before=lesson.loss_before,
+            loss_after=lesson.loss_after,
+            moved=lesson.moved,
+            taught_steps=self.session.taught_steps,
+        )

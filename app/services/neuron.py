@@ -51,11 +51,15 @@ def neuron_surface(w1: float, w2: float, b: float, g: str, size: int) -> bytes:
     corners_h = activation.forward(corners_a)
     norm = math.hypot(w1, w2)
     header = NeuronSurfaceHeader(
-        w1=w1, w2=w2, b=b, g=g,
+        w1=w1,
+        w2=w2,
+        b=b,
+        g=g,
         range=(finite_or_none(activation.range[0]), finite_or_none(activation.range[1])),
         scale=colour_scale(g, h),
         level=float(activation.forward(np.zeros(1))[0]),
-        box=INPUT_BOX, size=size,
+        box=INPUT_BOX,
+        size=size,
         line=line_in_box(w1, w2, b, INPUT_BOX),
         angle_deg=math.degrees(math.atan2(w2, w1)) if norm else None,
         offset=-b / norm if norm else None,

@@ -229,8 +229,12 @@ def _labels(net: Chain) -> list[str]:
 
 def _forward_order(net: Chain, label: str, pairs: list[Pair]) -> list[Pair]:
     """The slide's order within a layer: the layer's own weights first, then earlier ones, node by node."""
-    own = {net.weight_name(layer, i, k) for layer in range(1, len(net.weights) + 1) if layer_label(layer) == label
-           for i, k in np.ndindex(net.weights[layer - 1].shape)}
+    own = {
+        net.weight_name(layer, i, k)
+        for layer in range(1, len(net.weights) + 1)
+        if layer_label(layer) == label
+        for i, k in np.ndindex(net.weights[layer - 1].shape)
+    }
     return sorted(pairs, key=lambda p: (p[1] not in own, _number(p[0]), _number(p[1])))
 
 
@@ -245,10 +249,14 @@ def series(width: int, max_depth: int) -> list[SeriesPoint]:
     points = []
     for depth in range(1, max_depth + 1):
         counted = count(width, depth)
-        points.append(SeriesPoint(
-            depth=depth, weights=counted.net.size,
-            forward=counted.forward.total, reverse=counted.reverse.total,
-        ))
+        points.append(
+            SeriesPoint(
+                depth=depth,
+                weights=counted.net.size,
+                forward=counted.forward.total,
+                reverse=counted.reverse.total,
+            )
+        )
     return points
 
 
@@ -271,8 +279,14 @@ def counts_reply(width: int, depth: int, max_depth: int, max_listed: int) -> Why
         for label in _labels(net)
     ]
     return WhyCountsReply(
-        width=width, depth=depth, weights=net.size, nodes=width * depth + 1, layers=layers,
-        forward_total=forward.total, reverse_total=reverse.total, gradient_gap=counted.gap,
+        width=width,
+        depth=depth,
+        weights=net.size,
+        nodes=width * depth + 1,
+        layers=layers,
+        forward_total=forward.total,
+        reverse_total=reverse.total,
+        gradient_gap=counted.gap,
         series=series(width, max_depth),
     )
 
@@ -318,8 +332,13 @@ def timings(width: int, depth: int, repeats: int) -> Iterator[WhyTiming]:
         net, x, y = sample(width, d)
         forward_s, reverse_s = time_modes(net, x, y, repeats)
         yield WhyTiming(
-            width=width, depth=d, weights=net.size, forward_ms=forward_s * 1e3,
-            reverse_ms=reverse_s * 1e3, repeats=repeats, last=d == depth,
+            width=width,
+            depth=d,
+            weights=net.size,
+            forward_ms=forward_s * 1e3,
+            reverse_ms=reverse_s * 1e3,
+            repeats=repeats,
+            last=d == depth,
         )
 
 

@@ -167,8 +167,13 @@ def points(trainer: Trainer) -> list[XorPoint]:
     hidden = {record.name: record for record in model.trace}["sigma1"].output if trainer.kind == "network" else None
     return [
         XorPoint(
-            x1=float(x[0]), x2=float(x[1]), y=float(t), yhat=float(p), loss=float((t - p) ** 2),
-            z1=None if hidden is None else float(hidden[i, 0]), z2=None if hidden is None else float(hidden[i, 1]),
+            x1=float(x[0]),
+            x2=float(x[1]),
+            y=float(t),
+            yhat=float(p),
+            loss=float((t - p) ** 2),
+            z1=None if hidden is None else float(hidden[i, 0]),
+            z2=None if hidden is None else float(hidden[i, 1]),
         )
         for i, (x, t, p) in enumerate(zip(INPUTS, y, yhat, strict=True))
     ]
@@ -188,10 +193,24 @@ def state_frame(trainer: Trainer, losses: list[float], size: int) -> bytes:
         hidden = output_part(model).forward(grid_points(HIDDEN_GRID, HIDDEN_BOX))
         arrays["hidden_surface"] = hidden.reshape(HIDDEN_GRID, HIDDEN_GRID)
     header = XorStateHeader(
-        model=trainer.kind, task=trainer.task, seed=trainer.seed, lr=trainer.lr, mode=trainer.mode,
-        steps_per_frame=trainer.steps_per_frame, step=trainer.step, running=trainer.running, stopped=trainer.stopped,
-        loss=loss, params=params, grads=trainer.grads, example=trainer.example, solved=solved,
-        stuck=trainer.stuck(loss, solved), points=pts, box=INPUT_BOX, size=size,
+        model=trainer.kind,
+        task=trainer.task,
+        seed=trainer.seed,
+        lr=trainer.lr,
+        mode=trainer.mode,
+        steps_per_frame=trainer.steps_per_frame,
+        step=trainer.step,
+        running=trainer.running,
+        stopped=trainer.stopped,
+        loss=loss,
+        params=params,
+        grads=trainer.grads,
+        example=trainer.example,
+        solved=solved,
+        stuck=trainer.stuck(loss, solved),
+        points=pts,
+        box=INPUT_BOX,
+        size=size,
         line=None if is_network else line_in_box(params["w1"], params["w2"], params["b"], INPUT_BOX),
         hidden_box=HIDDEN_BOX if is_network else None,
         hidden_size=HIDDEN_GRID if is_network else None,
@@ -203,11 +222,22 @@ def state_frame(trainer: Trainer, losses: list[float], size: int) -> bytes:
 # ---- the slides' derivation ----
 
 # Layer 2 of the slide: (parameter or node, the input its local derivative multiplies, diagram parts it uses).
-LAYER2 = (("w5", "z1", ["w5", "z1", "yhat"]), ("w6", "z2", ["w6", "z2", "yhat"]), ("b3", None, ["b3", "yhat"]),
-          ("z1", "w5", ["w5", "z1", "yhat"]), ("z2", "w6", ["w6", "z2", "yhat"]))
+LAYER2 = (
+    ("w5", "z1", ["w5", "z1", "yhat"]),
+    ("w6", "z2", ["w6", "z2", "yhat"]),
+    ("b3", None, ["b3", "yhat"]),
+    ("z1", "w5", ["w5", "z1", "yhat"]),
+    ("z2", "w6", ["w6", "z2", "yhat"]),
+)
 # Layer 1 of the slide: (parameter, the hidden node it feeds, the input it multiplies).
-LAYER1 = (("w1", "z1", "x1"), ("w2", "z2", "x1"), ("w3", "z1", "x2"), ("w4", "z2", "x2"), ("b1", "z1", None),
-          ("b2", "z2", None))
+LAYER1 = (
+    ("w1", "z1", "x1"),
+    ("w2", "z2", "x1"),
+    ("w3", "z1", "x2"),
+    ("w4", "z2", "x2"),
+    ("b1", "z1", None),
+    ("b2", "z2", None),
+)
 # Each sigmoid's pre-activation as the slides write it, and where it sits in the engine's trace:
 # (Dense layer, sigmoid layer, column).
 PRE_ACTIVATIONS = {
@@ -250,8 +280,16 @@ def traced_values(
     model.backward(dout)
     trace = {record.name: record for record in model.trace}
     z = trace["sigma1"].output[0]
-    values = {"x1": float(x[0, 0]), "x2": float(x[0, 1]), "y": float(y[0, 0]), "z1": float(z[0]), "z2": float(z[1]),
-              "yhat": float(trace["sigma2"].output[0, 0]), "l": loss, **net.values()}
+    values = {
+        "x1": float(x[0, 0]),
+        "x2": float(x[0, 1]),
+        "y": float(y[0, 0]),
+        "z1": float(z[0]),
+        "z2": float(z[1]),
+        "yhat": float(trace["sigma2"].output[0, 0]),
+        "l": loss,
+        **net.values(),
+    }
     dz = trace["output"].grad_input[0]
     engine = {"yhat": float(trace["sigma2"].grad_output[0, 0]), "z1": float(dz[0]), "z2": float(dz[1]), **net.grads()}
     return values, engine, sigmoid_primes(trace)
@@ -261,28 +299,58 @@ def derivation_steps(
     values: dict[str, float], engine: dict[str, float], primes: dict[str, SigmoidPrime]
 ) -> list[DerivationStep]:
     """The slides' derivation in order: ∂l/∂ŷ, then layer 2 (w₅, w₆, b₃, z₁, z₂), then layer 1 (w₁…w₄, b₁, b₂)."""
-    first = [Factor(expr="2", value=2.0), Factor(expr="y - yhat", value=values["y"] - values["yhat"]),
-             Factor(expr="-1", value=-1.0)]
+    first = [
+        Factor(expr="2", value=2.0),
+        Factor(expr="y - yhat", value=values["y"] - values["yhat"]),
+        Factor(expr="-1", value=-1.0),
+    ]
     dl_dyhat = Term(of="l", wrt="yhat", value=engine["yhat"])
-    steps = [DerivationStep(id="yhat", layer="loss", target=dl_dyhat, carried=None, local=dl_dyhat, factors=first,
-                            sigmoid=None, product=product(first), highlight=["yhat"])]
+    steps = [
+        DerivationStep(
+            id="yhat",
+            layer="loss",
+            target=dl_dyhat,
+            carried=None,
+            local=dl_dyhat,
+            factors=first,
+            sigmoid=None,
+            product=product(first),
+            highlight=["yhat"],
+        )
+    ]
     for name, times, parts in LAYER2:
         factors = sigmoid_factors("yhat", values, times)
         local = Term(of="yhat", wrt=name, value=product(factors))
-        steps.append(DerivationStep(
-            id=name, layer="layer 2", target=Term(of="l", wrt=name, value=engine[name]), carried=dl_dyhat,
-            local=local, factors=factors, sigmoid=primes["yhat"], product=dl_dyhat.value * local.value,
-            highlight=parts,
-        ))
+        steps.append(
+            DerivationStep(
+                id=name,
+                layer="layer 2",
+                target=Term(of="l", wrt=name, value=engine[name]),
+                carried=dl_dyhat,
+                local=local,
+                factors=factors,
+                sigmoid=primes["yhat"],
+                product=dl_dyhat.value * local.value,
+                highlight=parts,
+            )
+        )
     for name, node, times in LAYER1:
         factors = sigmoid_factors(node, values, times)
         local = Term(of=node, wrt=name, value=product(factors))
         carried = Term(of="l", wrt=node, value=engine[node])
-        steps.append(DerivationStep(
-            id=name, layer="layer 1", target=Term(of="l", wrt=name, value=engine[name]), carried=carried,
-            local=local, factors=factors, sigmoid=primes[node], product=carried.value * local.value,
-            highlight=[name, node] + ([times] if times else []),
-        ))
+        steps.append(
+            DerivationStep(
+                id=name,
+                layer="layer 1",
+                target=Term(of="l", wrt=name, value=engine[name]),
+                carried=carried,
+                local=local,
+                factors=factors,
+                sigmoid=primes[node],
+                product=carried.value * local.value,
+                highlight=[name, node] + ([times] if times else []),
+            )
+        )
     return steps
 
 
@@ -306,8 +374,15 @@ def gradient_check(net: SlideModel, x: np.ndarray, y: np.ndarray, analytic: dict
     rows = []
     for name, (key, index) in net.names.items():
         a, n = analytic[name], float(numeric[key][index])
-        rows.append(GradientCheckRow(name=name, engine_name=net.engine_name(name), analytic=a, numeric=n,
-                                     relative_error=relative_error(np.array([a]), np.array([n]))))
+        rows.append(
+            GradientCheckRow(
+                name=name,
+                engine_name=net.engine_name(name),
+                analytic=a,
+                numeric=n,
+                relative_error=relative_error(np.array([a]), np.array([n])),
+            )
+        )
     return rows
 
 
@@ -316,8 +391,12 @@ def derivation(trainer: Trainer, example: int) -> XorDerivation:
     x, y = INPUTS[example : example + 1], targets(trainer.task)[example : example + 1]
     values, engine, primes = traced_values(trainer.net, x, y)
     return XorDerivation(
-        example=example, step=trainer.step, values=values, steps=derivation_steps(values, engine, primes),
-        check=gradient_check(trainer.net, x, y, engine), eps=GRADCHECK_EPS,
+        example=example,
+        step=trainer.step,
+        values=values,
+        steps=derivation_steps(values, engine, primes),
+        check=gradient_check(trainer.net, x, y, engine),
+        eps=GRADCHECK_EPS,
     )
 
 

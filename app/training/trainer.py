@@ -64,9 +64,7 @@ class TrainingReport:
     per_class_accuracy: list[float] = field(default_factory=list)
     confusion_matrix: list[list[int]] = field(default_factory=list)
     interrupted: bool = False
-    machine: dict = field(
-        default_factory=lambda: {"python": platform.python_version(), "numpy": np.__version__}
-    )
+    machine: dict = field(default_factory=lambda: {"python": platform.python_version(), "numpy": np.__version__})
 
     def to_dict(self) -> dict:
         """The report as JSON-ready data."""
@@ -80,9 +78,9 @@ def as_input(images: np.ndarray) -> np.ndarray:
 
 def predict(model: Sequential, images: np.ndarray) -> np.ndarray:
     """Predicted class of every uint8 image, in batches."""
-    return np.concatenate([
-        model.forward(as_input(images[i : i + EVAL_BATCH])).argmax(axis=1) for i in range(0, len(images), EVAL_BATCH)
-    ])
+    return np.concatenate(
+        [model.forward(as_input(images[i : i + EVAL_BATCH])).argmax(axis=1) for i in range(0, len(images), EVAL_BATCH)]
+    )
 
 
 def confusion_matrix(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
@@ -99,8 +97,13 @@ def learning_rate(config: TrainConfig, step: int, total_steps: int) -> float:
 
 
 def train_epoch(
-    model: Sequential, optimizer: SGD | Adam, config: TrainConfig, images: np.ndarray, labels: np.ndarray,
-    rng: np.random.Generator, epoch: int,
+    model: Sequential,
+    optimizer: SGD | Adam,
+    config: TrainConfig,
+    images: np.ndarray,
+    labels: np.ndarray,
+    rng: np.random.Generator,
+    epoch: int,
 ) -> tuple[float, float]:
     """One pass over the shuffled training images in minibatches; returns the mean loss and the accuracy."""
     n = len(images)
@@ -121,7 +124,9 @@ def train_epoch(
             correct += int((logits.argmax(axis=1) == labels[batch]).sum())
             loss_sum += loss * len(batch)
             speed = seen / (time.perf_counter() - start)
-            progress.update(seen, loss=f"{loss_sum / seen:.4f}", acc=f"{100 * correct / seen:.2f}%", speed=f"{speed:,.0f} img/s")
+            progress.update(
+                seen, loss=f"{loss_sum / seen:.4f}", acc=f"{100 * correct / seen:.2f}%", speed=f"{speed:,.0f} img/s"
+            )
     finally:
         progress.close()
     return loss_sum / seen, correct / seen

@@ -75,11 +75,17 @@ LATEST_WINS = frozenset({"conv_plan"})
 
 
 LIMITS = (
-    "max_size", "max_channels", "max_filters", "max_kernel", "max_stride", "max_padding", "max_value", "max_terms",
+    "max_size",
+    "max_channels",
+    "max_filters",
+    "max_kernel",
+    "max_stride",
+    "max_padding",
+    "max_value",
+    "max_terms",
 )
 
 
 def welcome_limits(settings: Settings) -> dict[str, int]:
     """The conv page's bounds (the conv_max_* settings), for the welcome message."""
     return {name: int(getattr(settings, f"conv_{name}")) for name in LIMITS}
-

@@ -135,7 +135,9 @@ class PredictRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    image: list[list[float]] = Field(description="28 rows of 28 numbers in 0..1, ink high", examples=[[[0.0] * 28] * 28])
+    image: list[list[float]] = Field(
+        description="28 rows of 28 numbers in 0..1, ink high", examples=[[[0.0] * 28] * 28]
+    )
     activations: bool = Field(False, description="also return every layer's activations (same as ?activations=true)")
 
     @field_validator("image", mode="before")

@@ -25,12 +25,17 @@ def within(field: str, value: float, setting: str, settings: Settings) -> None:
     limit = getattr(settings, setting)
     if abs(value) > limit:
         where = Settings.env_var(setting)
-        raise Problem("bad_value", f"{field} must be between −{limit:g} and {limit:g} on this server ({where}), got {value:g}")
+        raise Problem(
+            "bad_value", f"{field} must be between −{limit:g} and {limit:g} on this server ({where}), got {value:g}"
+        )
 
 
 def check_canvas(canvas: np.ndarray, settings: Settings) -> None:
     """Refuse a drawing larger than the lenet_max_canvas setting (bad_shape)."""
     side = settings.lenet_max_canvas
     if max(canvas.shape) > side:
-        raise Problem("bad_shape", f"canvas is {canvas.shape[0]}×{canvas.shape[1]} pixels; at most {side}×{side} "
-                                   f"on this server ({Settings.env_var('lenet_max_canvas')})")
+        raise Problem(
+            "bad_shape",
+            f"canvas is {canvas.shape[0]}×{canvas.shape[1]} pixels; at most {side}×{side} "
+            f"on this server ({Settings.env_var('lenet_max_canvas')})",
+        )

@@ -69,8 +69,10 @@ class Error(Message):
 class ApiError(BaseModel):
     """Every error of the REST API: a code for programs and a sentence for people."""
 
-    code: str = Field(description="what went wrong, e.g. bad_json, bad_png, too_large, empty, room_not_found or "
-                                  "forbidden (each endpoint lists its own)")
+    code: str = Field(
+        description="what went wrong, e.g. bad_json, bad_png, too_large, empty, room_not_found or "
+        "forbidden (each endpoint lists its own)"
+    )
     message: str
 
 

@@ -57,8 +57,9 @@ def test_seed_plan_gives_the_slides_5x5_then_stride2_3x3_on_one_connection(conv_
         ws.send_json(seed_request())
         header, arrays, chunks = receive_plan(ws)
         assert header["conv"]["out"] == [5, 5] and header["plan"] == 1
-        np.testing.assert_array_equal(arrays["output"][0], [[3, 2, 2, 3, 1], [2, 0, 2, 1, 0], [2, 2, 1, 0, 0],
-                                                            [3, 1, 0, 0, 0], [1, 0, 0, 0, 0]])
+        np.testing.assert_array_equal(
+            arrays["output"][0], [[3, 2, 2, 3, 1], [2, 0, 2, 1, 0], [2, 2, 1, 0, 0], [3, 1, 0, 0, 0], [1, 0, 0, 0, 0]]
+        )
         assert chunks[0][1]["products"].shape == (1, 1, 3, 3, 5, 5)
         running = chunks[-1][1]  # the backward sums as they build up; after the last window, the engine's
         assert running["dx_running"].shape == running["dw_running"].shape == (1, 1, 3, 3, 5, 5)

@@ -62,11 +62,18 @@ def variants(adapter: TypeAdapter) -> dict[str, list[str]]:
 
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
     st.sampled_from([0, -1, 1, 2**31, -(2**63), 1e308, -1e-308, 28, 7, 3]),
 )
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=6), inner, max_size=4), max_leaves=25)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=25,
+)
 
 
 def requests(fields: dict[str, list[str]]) -> st.SearchStrategy[str | bytes]:
@@ -77,7 +84,9 @@ def requests(fields: dict[str, list[str]]) -> st.SearchStrategy[str | bytes]:
             optional={**{name: json_values for name in fields[tag]}, "extra": json_values},
         )
     )
-    as_text = st.one_of(shaped, st.dictionaries(st.text(max_size=6), json_values, max_size=4), json_values).map(json.dumps)
+    as_text = st.one_of(shaped, st.dictionaries(st.text(max_size=6), json_values, max_size=4), json_values).map(
+        json.dumps
+    )
     truncated = as_text.flatmap(lambda text: st.integers(0, max(len(text) - 1, 0)).map(lambda n: text[:n]))
     nested = st.integers(50, 5000).map(lambda depth: "[" * depth + "]" * depth)
     binary = st.one_of(

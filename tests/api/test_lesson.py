@@ -41,8 +41,15 @@ def test_the_slides_stride_2_and_volume_examples_are_stops_after_the_arithmetic(
     ]
     stride2, volume = LESSON[start + 1 : start + 3]
     assert stride2.href == "/conv?s=2"
-    assert parse_qs(volume.query) == {"input": ["volume"], "n": ["5"], "c": ["3"], "kernel": ["volume"], "f": ["2"],
-                                      "s": ["2"], "p": ["1"]}
+    assert parse_qs(volume.query) == {
+        "input": ["volume"],
+        "n": ["5"],
+        "c": ["3"],
+        "kernel": ["volume"],
+        "f": ["2"],
+        "s": ["2"],
+        "p": ["1"],
+    }
 
 
 def test_every_step_is_on_a_ready_page_of_the_registry() -> None:

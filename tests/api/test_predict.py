@@ -19,8 +19,16 @@ from app.services.lenet import prepare, read
 from app.settings import Settings
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
-SHAPES = {"input": [1, 28, 28], "conv1": [6, 28, 28], "pool1": [6, 14, 14], "conv2": [16, 10, 10],
-          "pool2": [16, 5, 5], "fc1": [120], "fc2": [84], "fc3": [10]}
+SHAPES = {
+    "input": [1, 28, 28],
+    "conv1": [6, 28, 28],
+    "pool1": [6, 14, 14],
+    "conv2": [16, 10, 10],
+    "pool2": [16, 5, 5],
+    "fc1": [120],
+    "fc2": [84],
+    "fc3": [10],
+}
 
 
 def png(pixels: np.ndarray) -> bytes:
@@ -129,8 +137,10 @@ def one_as(kind: str) -> tuple[bytes, str]:
     rgba = drawn_one()
     ink = 255 - rgba[..., 0]
     files = {
-        "palette": (saved(Image.fromarray(rgba[..., :3]).convert("P", palette=Image.Palette.ADAPTIVE, colors=4), "PNG"),
-                    "image/png"),
+        "palette": (
+            saved(Image.fromarray(rgba[..., :3]).convert("P", palette=Image.Palette.ADAPTIVE, colors=4), "PNG"),
+            "image/png",
+        ),
         "16-bit": (saved(Image.fromarray(rgba[..., 0].astype(np.uint16) * 257), "PNG"), "image/png"),
         "interlaced": (interlaced_png(rgba), "image/png"),
         "grey-alpha": (saved(Image.fromarray(np.stack([np.zeros_like(ink), ink], axis=-1), "LA"), "PNG"), "image/png"),
@@ -201,8 +211,9 @@ def test_non_finite_numbers_are_refused(client: TestClient, number: str) -> None
     ],
     ids=["not-json", "not-png", "truncated-png", "blank-png", "text", "no-boundary"],
 )
-def test_bad_bodies_get_typed_errors(client: TestClient, content: bytes, content_type: str, status: int,
-                                     code: str) -> None:
+def test_bad_bodies_get_typed_errors(
+    client: TestClient, content: bytes, content_type: str, status: int, code: str
+) -> None:
     response = client.post("/api/predict", content=content, headers={"content-type": content_type})
     assert response.status_code == status
     assert response.json()["code"] == code and response.json()["message"]
@@ -218,7 +229,7 @@ def test_the_first_file_of_a_form_is_read_and_its_other_fields_ignored(client: T
 @pytest.mark.parametrize(
     "content, words",
     [
-        (b"--x\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n--x--\r\n", "no file"),
+        (b'--x\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n--x--\r\n', "no file"),
         (b"--x\r\nContent-Disposition: form-data\r\n\r\nhello\r\n--x--\r\n", "cannot be read"),
         (b"this is no multipart body at all", "cannot be read"),
     ],
@@ -235,8 +246,9 @@ def test_a_streamed_upload_without_a_length_is_cut_off_at_the_limit() -> None:
     with TestClient(create_app(settings)) as client:
         head = b'--x\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n\r\n'
         chunks = iter([head, *[b"\0" * 8192] * 4, b"\r\n--x--\r\n"])  # an iterator: sent chunked, no length
-        response = client.post("/api/predict", content=chunks,
-                                headers={"content-type": "multipart/form-data; boundary=x"})
+        response = client.post(
+            "/api/predict", content=chunks, headers={"content-type": "multipart/form-data; boundary=x"}
+        )
         assert response.status_code == 413 and response.json()["code"] == "too_large"
         assert response.json()["message"] == "the body is over the limit of 20000 bytes"  # counted, not declared
         json_body = iter([b'{"image": ', b"[" * 30_000])
@@ -258,14 +270,16 @@ def test_bodies_and_pngs_over_the_limits_get_413() -> None:
         assert big.status_code == 413 and big.json()["code"] == "too_large"
         wide = client.post("/api/predict", content=png(drawn_one(120)), headers={"content-type": "image/png"})
         assert wide.status_code == 413 and "14400 pixels, over the limit of 10000" in wide.json()["message"]
-        bomb = client.post("/api/predict", content=saved(Image.new("L", (1000, 1000)), "PNG"),
-                           headers={"content-type": "image/png"})
+        bomb = client.post(
+            "/api/predict", content=saved(Image.new("L", (1000, 1000)), "PNG"), headers={"content-type": "image/png"}
+        )
         assert bomb.status_code == 413 and bomb.json()["code"] == "too_large"
 
 
 @pytest.mark.parametrize("width, height", [(400_000, 1), (1, 400_000)])
-def test_an_extreme_aspect_ratio_gets_413_before_its_pixels_are_decoded(client: TestClient, width: int,
-                                                                       height: int) -> None:
+def test_an_extreme_aspect_ratio_gets_413_before_its_pixels_are_decoded(
+    client: TestClient, width: int, height: int
+) -> None:
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     data = SIGNATURE + chunk(b"IHDR", header) + chunk(b"IDAT", b"junk, never inflated") + chunk(b"IEND", b"")
     started = time.perf_counter()
@@ -284,8 +298,13 @@ def test_missing_weights_answer_503_with_the_reason(tmp_path: Path) -> None:
 
 def test_openapi_documents_the_three_kinds_of_body_and_the_errors(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"]["/api/predict"]["post"]
-    assert set(operation["requestBody"]["content"]) == {"application/json", "image/png", "image/jpeg", "image/webp",
-                                                         "multipart/form-data"}
+    assert set(operation["requestBody"]["content"]) == {
+        "application/json",
+        "image/png",
+        "image/jpeg",
+        "image/webp",
+        "multipart/form-data",
+    }
     assert {p["name"] for p in operation["parameters"]} == {"activations", "preprocess"}
     assert {"200", "400", "413", "415", "422", "503"} <= set(operation["responses"])
 

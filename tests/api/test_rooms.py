@@ -99,14 +99,14 @@ def test_the_qr_code_holds_the_join_link() -> None:
         room = open_room(client)
         assert room["join_url"] == f"https://lab.example.edu/join/{room['code']}"
         expected = io.BytesIO()
-        segno.make(room["join_url"], error="m").save(expected, kind="svg", xmldecl=False, scale=8, border=2,
-                                                      dark="#000", light="#fff")
+        segno.make(room["join_url"], error="m").save(
+            expected, kind="svg", xmldecl=False, scale=8, border=2, dark="#000", light="#fff"
+        )
         svg = client.get(room["qr_url"]).text
         assert svg == expected.getvalue().decode() and 'xmlns="http://www.w3.org/2000/svg"' in svg
 
 
-def test_wrong_codes_get_a_clear_answer(client: TestClient,
-        connect: Callable[..., tuple]) -> None:
+def test_wrong_codes_get_a_clear_answer(client: TestClient, connect: Callable[..., tuple]) -> None:
     for code in ("ZZZZZZ", "hello!", ""):
         response = client.get(f"/api/rooms/{code}") if code else client.get("/api/rooms/%20")
         assert response.status_code == 404
@@ -116,8 +116,9 @@ def test_wrong_codes_get_a_clear_answer(client: TestClient,
     assert error["code"] == "room_not_found" and "ZZZZZZ" in error["message"]
 
 
-def test_follow_mode_mirrors_the_teachers_view_live_and_for_latecomers(client: TestClient,
-        connect: Callable[..., tuple]) -> None:
+def test_follow_mode_mirrors_the_teachers_view_live_and_for_latecomers(
+    client: TestClient, connect: Callable[..., tuple]
+) -> None:
     room = open_room(client)
     teacher, joined = connect(client, room["code"], key=room["key"])
     assert joined["role"] == "teacher" and joined["gallery"] == [] and joined["view"] is None
@@ -127,14 +128,15 @@ def test_follow_mode_mirrors_the_teachers_view_live_and_for_latecomers(client: T
     view = {"type": "view", "page": "/conv", "query": "?k=3&s=2", "anchor": "", "state": {"step": 4}}
     teacher.send_json(view)
     seen = receive(student, "view")
-    assert {k: seen[k] for k in ("page", "query", "anchor", "state")} == {k: view[k] for k in ("page", "query", "anchor", "state")}
+    assert {k: seen[k] for k in ("page", "query", "anchor", "state")} == {
+        k: view[k] for k in ("page", "query", "anchor", "state")
+    }
     latecomer, joined = connect(client, room["code"])
     assert joined["view"]["state"] == {"step": 4} and joined["view"]["page"] == "/conv"
     assert joined["students"] == 2
 
 
-def test_only_the_teacher_drives_the_room(client: TestClient,
-        connect: Callable[..., tuple]) -> None:
+def test_only_the_teacher_drives_the_room(client: TestClient, connect: Callable[..., tuple]) -> None:
     room = open_room(client)
     student, _ = connect(client, room["code"])
     for message in (
@@ -167,15 +169,21 @@ def test_messages_before_joining_say_to_join_first(client: TestClient) -> None:
         assert receive(ws, "error")["code"] == "not_joined"
 
 
-def test_questions_collect_answers_and_reveal_the_distribution(client: TestClient,
-        connect: Callable[..., tuple]) -> None:
+def test_questions_collect_answers_and_reveal_the_distribution(
+    client: TestClient, connect: Callable[..., tuple]
+) -> None:
     room = open_room(client)
     teacher, _ = connect(client, room["code"], key=room["key"])
     students = [connect(client, room["code"])[0] for _ in range(3)]
     teacher.send_json({"type": "ask", "prompt": "What number lands in this output cell?", "kind": "number"})
     question = receive(students[0], "question")["question"]
-    assert question == {"id": 1, "prompt": "What number lands in this output cell?", "kind": "number", "choices": [],
-                        "open": True}
+    assert question == {
+        "id": 1,
+        "prompt": "What number lands in this output cell?",
+        "kind": "number",
+        "choices": [],
+        "open": True,
+    }
     for ws, value in zip(students, ["4", "4.0", "-2.5"], strict=True):
         ws.send_json({"type": "answer", "question": 1, "value": value})
         assert receive(ws, "answered")["value"] in ("4", "-2.5")
@@ -208,8 +216,7 @@ def test_questions_collect_answers_and_reveal_the_distribution(client: TestClien
         pass
 
 
-def test_the_gallery_predicts_tags_shows_and_exports(client: TestClient,
-        connect: Callable[..., tuple]) -> None:
+def test_the_gallery_predicts_tags_shows_and_exports(client: TestClient, connect: Callable[..., tuple]) -> None:
     room = open_room(client)
     code = room["code"]
     teacher, _ = connect(client, code, key=room["key"])
@@ -217,8 +224,11 @@ def test_the_gallery_predicts_tags_shows_and_exports(client: TestClient,
     bob, _ = connect(client, code)
     ada.send_json({"type": "submit", "canvas": digit_canvas("one"), "tag": 1})
     mine = receive(ada, "submitted")["submission"]
-    expected = client.post("/api/predict", content=json.dumps({"image": pixels(mine).tolist()}),
-                           headers={"content-type": "application/json"}).json()
+    expected = client.post(
+        "/api/predict",
+        content=json.dumps({"image": pixels(mine).tolist()}),
+        headers={"content-type": "application/json"},
+    ).json()
     assert mine["prediction"] == expected["prediction"] == 1
     assert mine["confidence"] == pytest.approx(max(expected["probabilities"]), abs=1e-4)
     event = receive(teacher, "submission")["submission"]
@@ -244,11 +254,14 @@ def test_the_gallery_predicts_tags_shows_and_exports(client: TestClient,
     teacher.send_json({"type": "show", "id": 99})
     assert receive(teacher, "error")["code"] == "impossible"
 
-    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/api/rooms/{code}/export.zip",
-                                                    headers={"X-Teacher-Key": room["key"]}).content))
+    archive = zipfile.ZipFile(
+        io.BytesIO(client.get(f"/api/rooms/{code}/export.zip", headers={"X-Teacher-Key": room["key"]}).content)
+    )
     rows = list(csv.DictReader(io.StringIO(archive.read("submissions.csv").decode())))
     assert [(row["id"], row["author"], row["tag"], row["prediction"]) for row in rows] == [
-        ("1", "Ada", "1", "1"), ("2", "", "0", str(bobs["prediction"]))]
+        ("1", "Ada", "1", "1"),
+        ("2", "", "0", str(bobs["prediction"])),
+    ]
     assert float(rows[0]["confidence"]) == mine["confidence"]
     assert sum(float(rows[0][f"p{d}"]) for d in range(10)) == pytest.approx(1, abs=1e-3)
     image = decode_image(archive.read(rows[0]["file"]), 10**6, 28)
@@ -260,8 +273,9 @@ def pixels(submission: dict, scale: float = 1 / 255) -> np.ndarray:
     return raw if scale == 255 else raw * scale
 
 
-def test_a_teachers_reconnect_restores_control_and_the_gallery(client: TestClient,
-        connect: Callable[..., tuple]) -> None:
+def test_a_teachers_reconnect_restores_control_and_the_gallery(
+    client: TestClient, connect: Callable[..., tuple]
+) -> None:
     room = open_room(client)
     teacher, _ = connect(client, room["code"], key=room["key"])
     student, joined = connect(client, room["code"])
@@ -277,8 +291,9 @@ def test_a_teachers_reconnect_restores_control_and_the_gallery(client: TestClien
     assert joined["member"] == member and [item["id"] for item in joined["mine"]] == [1]
 
 
-def test_ending_a_room_tells_everyone_and_the_code_then_says_expired(client: TestClient,
-        connect: Callable[..., tuple]) -> None:
+def test_ending_a_room_tells_everyone_and_the_code_then_says_expired(
+    client: TestClient, connect: Callable[..., tuple]
+) -> None:
     room = open_room(client)
     teacher, _ = connect(client, room["code"], key=room["key"])
     student, _ = connect(client, room["code"])
@@ -311,8 +326,9 @@ def test_the_room_cap_is_kept(room_backend: str) -> None:
             assert before.json()["code"] == "too_many_rooms"  # other tests' rooms on the shared Redis count too
 
 
-def test_the_teacher_key_never_reaches_the_log(client: TestClient, caplog: pytest.LogCaptureFixture,
-        connect: Callable[..., tuple]) -> None:
+def test_the_teacher_key_never_reaches_the_log(
+    client: TestClient, caplog: pytest.LogCaptureFixture, connect: Callable[..., tuple]
+) -> None:
     caplog.set_level(logging.DEBUG)
     room = open_room(client)
     teacher, _ = connect(client, room["code"], key=room["key"])
@@ -330,8 +346,9 @@ def two_processes(redis_url: str) -> Iterator[tuple[TestClient, TestClient]]:
         yield first, second
 
 
-def test_two_server_processes_share_rooms_through_redis(two_processes: tuple[TestClient, TestClient],
-        connect: Callable[..., tuple]) -> None:
+def test_two_server_processes_share_rooms_through_redis(
+    two_processes: tuple[TestClient, TestClient], connect: Callable[..., tuple]
+) -> None:
     first, second = two_processes
     room = open_room(first)
     teacher, _ = connect(first, room["code"], key=room["key"])

@@ -46,13 +46,18 @@ def test_a_uvicorn_without_the_attributes_gets_its_stock_protocol_and_a_warning(
     with caplog.at_level("WARNING", logger="app.server.uvicorn_ws"):
         module = importlib.reload(fresh_import)
     assert module.WebSocketProtocol == "auto"
-    assert module.MISSING == ["Rewritten.shutdown()", "Rewritten.handshake_complete", "Rewritten.writable",
-                              "Rewritten.transport"]
+    assert module.MISSING == [
+        "Rewritten.shutdown()",
+        "Rewritten.handshake_complete",
+        "Rewritten.writable",
+        "Rewritten.transport",
+    ]
     assert "using uvicorn's stock websocket protocol" in caplog.text
 
 
-def test_a_uvicorn_without_the_module_gets_its_stock_protocol(fresh_import: ModuleType,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_uvicorn_without_the_module_gets_its_stock_protocol(
+    fresh_import: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delattr(websockets_sansio_impl, "WebSocketsSansIOProtocol")
     module = importlib.reload(fresh_import)
     assert module.WebSocketProtocol == "auto" and "WebSocketsSansIOProtocol" in module.MISSING[0]

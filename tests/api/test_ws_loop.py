@@ -105,7 +105,9 @@ def test_configured_origin_is_accepted(toy_app) -> None:
 def test_binary_frames_round_trip_floats_exactly_and_maps_to_a_byte() -> None:
     rng = np.random.default_rng(0)
     maps, vector = rng.standard_normal((3, 5, 5)).astype(np.float32), rng.standard_normal(7).astype(np.float32)
-    header, arrays = unpack_frame(pack_frame({"type": "x", "n": 1}, {"maps": maps, "v": vector}, u8=frozenset({"maps"})))
+    header, arrays = unpack_frame(
+        pack_frame({"type": "x", "n": 1}, {"maps": maps, "v": vector}, u8=frozenset({"maps"}))
+    )
     assert header["type"] == "x" and header["n"] == 1
     np.testing.assert_array_equal(arrays["v"], vector)
     span = maps.reshape(3, -1).max(axis=1) - maps.reshape(3, -1).min(axis=1)
@@ -132,7 +134,9 @@ def test_hostile_json_gets_a_typed_error(toy_app, toy: TestClient, raw: str, cod
         assert ws.receive_json()["value"] == 2
 
 
-@pytest.mark.parametrize("garbage", [b"", b"\x01", b"\xff\xff\xff\xff rest", b"\x02\x00\x00\x00[]", b"\x04\x00\x00\x00nope"])
+@pytest.mark.parametrize(
+    "garbage", [b"", b"\x01", b"\xff\xff\xff\xff rest", b"\x02\x00\x00\x00[]", b"\x04\x00\x00\x00nope"]
+)
 def test_binary_garbage_gets_a_typed_error(toy: TestClient, garbage: bytes) -> None:
     with toy.websocket_connect("/ws/toy") as ws:
         greeted(ws)
@@ -143,7 +147,10 @@ def test_binary_garbage_gets_a_typed_error(toy: TestClient, garbage: bytes) -> N
 
 
 def test_a_flood_gets_rate_errors_then_close_1008(toy_app) -> None:
-    with TestClient(toy_app(rate_per_s=1, rate_burst=3, rate_strikes=5)) as client, client.websocket_connect("/ws/toy") as ws:
+    with (
+        TestClient(toy_app(rate_per_s=1, rate_burst=3, rate_strikes=5)) as client,
+        client.websocket_connect("/ws/toy") as ws,
+    ):
         greeted(ws)
         for _ in range(20):
             ws.send_json({"type": "add", "a": 1, "b": 1})

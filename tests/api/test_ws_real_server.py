@@ -61,8 +61,11 @@ class Recorder(logging.Handler):
 
     def noise(self) -> list[str]:
         """Errors and tracebacks: what must never be logged."""
-        return [f"{logging.getLevelName(e.level)} {e.logger}: {e.message}" for e in list(self.entries)
-                if e.level >= logging.ERROR or e.traceback]
+        return [
+            f"{logging.getLevelName(e.level)} {e.logger}: {e.message}"
+            for e in list(self.entries)
+            if e.level >= logging.ERROR or e.traceback
+        ]
 
 
 class LiveServer:
@@ -381,7 +384,9 @@ def test_a_client_that_stops_answering_pings_mid_stream_is_dropped_quietly(serve
     """uvicorn closes it (1011) while the stream still sends: those sends must end the socket, not log errors."""
     # A tiny kernel buffer: the frames the client does not take wait in uvicorn's own buffer, below its
     # high-water mark, so the stream is still sending when the keepalive fails.
-    server = serve(send_buffer=2048, stream_interval_s=0.05, send_timeout_s=60.0, ping_interval_s=0.5, ping_timeout_s=0.5)
+    server = serve(
+        send_buffer=2048, stream_interval_s=0.05, send_timeout_s=60.0, ping_interval_s=0.5, ping_timeout_s=0.5
+    )
 
     async def scenario() -> None:
         ws = await stuck(server, size=1024)
@@ -536,5 +541,7 @@ def test_connections_errors_and_refusals_are_logged_without_message_contents(ser
     assert len(log.lines("ws_refused reason=origin origin=http://evil.example")) == 1
     assert len(log.lines("ws_open path=/ws/toy client=127.0.0.1:")) == 1
     assert [line.split(" request=")[0] for line in log.lines("ws_error")] == ["ws_error code=bad_message"] * 2 + [
-        "ws_error code=bad_json", "ws_error code=bad_message"]
+        "ws_error code=bad_json",
+        "ws_error code=bad_message",
+    ]
     assert not [entry for entry in log.entries if SECRET in entry.message + entry.traceback]

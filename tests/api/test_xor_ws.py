@@ -257,7 +257,7 @@ def test_a_new_request_stops_a_timing_stream(client: TestClient) -> None:
 def test_neuron_page_menu_offers_every_activation_of_the_registry(client: TestClient) -> None:
     html = client.get("/neuron").text
     start = html.index('<select id="neuron-g"')
-    menu = html[start:html.index("</select>", start)]
+    menu = html[start : html.index("</select>", start)]
     assert re.findall(r'<option value="([a-z]+)"', menu) == list(ACTIVATIONS)
 
 

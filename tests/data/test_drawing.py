@@ -61,6 +61,7 @@ def rng() -> np.random.Generator:
 
 # Input forms and polarity
 
+
 def test_white_on_black_and_black_on_white_give_the_same_image():
     light_on_dark, dark_on_light = preprocess_drawing(seven()), preprocess_drawing(1 - seven())
     np.testing.assert_allclose(dark_on_light.image, light_on_dark.image, atol=1e-5)
@@ -116,6 +117,7 @@ def test_ink_map_keeps_the_canvas_size_and_is_ink_high():
 
 # Crop and scale
 
+
 def test_bounding_box_of_a_rectangle_is_exact():
     canvas = np.zeros((CANVAS, CANVAS))
     canvas[30:90, 100:140] = 1
@@ -133,7 +135,7 @@ def test_faint_noise_below_the_threshold_stays_outside_the_box(rng):
 @pytest.mark.parametrize("size", [(160, 40), (40, 160), (7, 3), (300, 300)])
 def test_longer_side_of_the_scaled_crop_is_20(size):
     canvas = np.zeros((400, 400))
-    canvas[10:10 + size[0], 20:20 + size[1]] = 1
+    canvas[10 : 10 + size[0], 20 : 20 + size[1]] = 1
     assert max(preprocess_drawing(canvas).scaled.shape) == 20
 
 
@@ -161,6 +163,7 @@ def test_scaled_crop_is_stretched_so_its_strongest_ink_is_one():
 
 
 # Area resampling
+
 
 def test_area_resample_keeps_the_mean_intensity(rng):
     image = rng.uniform(0, 1, (280, 210))
@@ -197,6 +200,7 @@ def test_area_matrix_splits_a_straddling_input_pixel_by_overlap():
 
 # Centring
 
+
 def test_center_of_mass_uses_zero_based_pixel_centres():
     image = np.zeros((28, 28))
     image[3, 20] = 1
@@ -221,7 +225,7 @@ def test_placement_offset_says_where_the_scaled_crop_is():
     result = preprocess_drawing(seven())
     top, left = result.offset
     height, width = result.scaled.shape
-    np.testing.assert_array_equal(result.image[top:top + height, left:left + width], result.scaled)
+    np.testing.assert_array_equal(result.image[top : top + height, left : left + width], result.scaled)
     assert result.image.sum() == pytest.approx(result.scaled.sum())
 
 
@@ -235,13 +239,18 @@ def test_placement_is_clipped_so_the_crop_stays_inside_the_field():
 
 # Empty canvases and edge cases
 
-@pytest.mark.parametrize("canvas", [
-    np.zeros((CANVAS, CANVAS)),
-    np.ones((CANVAS, CANVAS)),
-    np.full((CANVAS, CANVAS, 3), 255, dtype=np.uint8),
-    np.zeros((CANVAS, CANVAS, 4), dtype=np.uint8),
-    np.full((1, 1), 0.7),
-], ids=["black", "white", "white rgb", "transparent", "1x1"])
+
+@pytest.mark.parametrize(
+    "canvas",
+    [
+        np.zeros((CANVAS, CANVAS)),
+        np.ones((CANVAS, CANVAS)),
+        np.full((CANVAS, CANVAS, 3), 255, dtype=np.uint8),
+        np.zeros((CANVAS, CANVAS, 4), dtype=np.uint8),
+        np.full((1, 1), 0.7),
+    ],
+    ids=["black", "white", "white rgb", "transparent", "1x1"],
+)
 def test_a_canvas_without_strokes_is_empty(canvas):
     result = preprocess_drawing(canvas)
     assert result.empty and result.image is None
@@ -314,13 +323,16 @@ def test_nan_values_are_rejected():
         preprocess_drawing(canvas)
 
 
-@pytest.mark.parametrize("canvas, message", [
-    (np.full((4, 4), 2.0), r"0\.\.1, got 2\.\.2"),
-    (np.full((4, 4), -0.5), r"0\.\.1, got -0\.5\.\.-0\.5"),
-    (np.full((4, 4), np.inf), r"0\.\.1, got inf\.\.inf"),
-    (np.full((4, 4), 256), r"int64 canvas values must lie in 0\.\.255"),
-    (np.full((4, 4), "a"), "must hold real numbers"),
-])
+@pytest.mark.parametrize(
+    "canvas, message",
+    [
+        (np.full((4, 4), 2.0), r"0\.\.1, got 2\.\.2"),
+        (np.full((4, 4), -0.5), r"0\.\.1, got -0\.5\.\.-0\.5"),
+        (np.full((4, 4), np.inf), r"0\.\.1, got inf\.\.inf"),
+        (np.full((4, 4), 256), r"int64 canvas values must lie in 0\.\.255"),
+        (np.full((4, 4), "a"), "must hold real numbers"),
+    ],
+)
 def test_values_out_of_range_or_not_numbers_are_rejected(canvas, message):
     with pytest.raises(ValueError, match=message):
         raw_downscale(canvas)
@@ -328,12 +340,17 @@ def test_values_out_of_range_or_not_numbers_are_rejected(canvas, message):
 
 # Outputs
 
-@pytest.mark.parametrize("canvas", [
-    seven(),
-    np.round(seven() * 255).astype(np.uint8),
-    np.pad(np.ones((2, 2)), 10),
-    np.pad(np.ones((1, 1)), ((0, 0), (0, 1))),
-], ids=["float", "uint8", "small square", "1x2"])
+
+@pytest.mark.parametrize(
+    "canvas",
+    [
+        seven(),
+        np.round(seven() * 255).astype(np.uint8),
+        np.pad(np.ones((2, 2)), 10),
+        np.pad(np.ones((1, 1)), ((0, 0), (0, 1))),
+    ],
+    ids=["float", "uint8", "small square", "1x2"],
+)
 def test_outputs_are_float32_in_the_unit_range(canvas):
     result = preprocess_drawing(canvas)
     raw = raw_downscale(canvas)
@@ -355,6 +372,7 @@ def test_raw_downscale_of_an_empty_canvas_is_blank():
 
 
 # Round trips with MNIST-like digits
+
 
 def ink_rows_and_columns(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the rows and of the columns of an image that hold some ink."""
@@ -386,7 +404,7 @@ def mnist_like_digits() -> list[np.ndarray]:
 def test_a_28x28_digit_enlarged_onto_a_canvas_comes_back_as_it_was(mnist_like_digits, size, top, left):
     for digit in mnist_like_digits:
         canvas = np.zeros((CANVAS, CANVAS), dtype=np.float32)
-        canvas[top:top + size, left:left + size] = area_resample(digit, (size, size))
+        canvas[top : top + size, left : left + size] = area_resample(digit, (size, size))
         image = preprocess_drawing(canvas).image
         assert np.abs(image - digit).mean() < 0.05
 

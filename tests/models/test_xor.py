@@ -15,7 +15,10 @@ def test_network_layers_are_dense_sigmoid_dense_sigmoid_in_float64() -> None:
     net = network(0)
     assert [layer.name for layer in net.model.layers] == ["hidden", "sigma1", "output", "sigma2"]
     assert {k: v.shape for k, v in net.model.params().items()} == {
-        "hidden.w": (2, 2), "hidden.b": (2,), "output.w": (2, 1), "output.b": (1,),
+        "hidden.w": (2, 2),
+        "hidden.b": (2,),
+        "output.w": (2, 1),
+        "output.b": (1,),
     }
     assert all(v.dtype == np.float64 for v in net.model.params().values())
 

@@ -69,9 +69,7 @@ def test_output_size_equals_conv2d_forward_output_shape(h, w, k, s, p, d, c, f):
     assert out.shape == (2, f, output_size(h, k, s, p, d), output_size(w, k, s, p, d))
 
 
-pool_fns = pytest.mark.parametrize(
-    "pool_forward", [max_pool2d_forward, avg_pool2d_forward], ids=["maxpool", "avgpool"]
-)
+pool_fns = pytest.mark.parametrize("pool_forward", [max_pool2d_forward, avg_pool2d_forward], ids=["maxpool", "avgpool"])
 
 
 @pool_fns
@@ -134,8 +132,16 @@ def test_pool_with_padding_over_half_kernel_is_either_rejected_clearly_or_sized_
         (dict(n=0, k=3, s=1, p=2, d=1), ["0"]),  # empty input
         (dict(n=7, k=0, s=1, p=0, d=1), ["0"]),  # empty kernel
     ],
-    ids=["stride0", "stride_negative", "padding_negative", "kernel_gt_input", "kernel_gt_padded_input",
-         "dilation0", "n0", "k0"],
+    ids=[
+        "stride0",
+        "stride_negative",
+        "padding_negative",
+        "kernel_gt_input",
+        "kernel_gt_padded_input",
+        "dilation0",
+        "n0",
+        "k0",
+    ],
 )
 def test_output_size_rejects_invalid_setting_with_message_naming_values(kwargs, must_mention):
     with pytest.raises(ValueError) as excinfo:
@@ -194,8 +200,16 @@ def test_output_size_raises_value_error_naming_the_values_for_every_invalid_sett
         lambda x, w: max_pool2d_forward(x, 2, stride=0),
         lambda x, w: avg_pool2d_forward(x, 2, pad=-1),
     ],
-    ids=["conv_stride0", "conv_pad_negative", "conv_dilation0", "conv_kernel_gt_input", "maxpool_kernel_gt_input",
-         "avgpool_kernel_gt_input", "maxpool_stride0", "avgpool_pad_negative"],
+    ids=[
+        "conv_stride0",
+        "conv_pad_negative",
+        "conv_dilation0",
+        "conv_kernel_gt_input",
+        "maxpool_kernel_gt_input",
+        "avgpool_kernel_gt_input",
+        "maxpool_stride0",
+        "avgpool_pad_negative",
+    ],
 )
 def test_forward_functions_reject_invalid_geometry_with_value_error(call):
     x = np.ones((1, 1, 5, 5))
@@ -287,9 +301,7 @@ def test_windows_agree_with_arithmetic(h, w, k, s, p, d):
         assert tuple(win.out) == (i, j)
         assert len(win.cells) == k * k
         assert len(win.padding) == k * k
-        assert sorted(tuple(c) for c in win.cells) == sorted(
-            (int(r), int(c)) for r in rows[i] for c in cols[j]
-        )
+        assert sorted(tuple(c) for c in win.cells) == sorted((int(r), int(c)) for r in rows[i] for c in cols[j])
         for (r, c), is_pad in zip(win.cells, win.padding):
             assert bool(is_pad) == (not (0 <= r < h and 0 <= c < w)), (win.out, (r, c), is_pad)
 
@@ -307,8 +319,14 @@ def test_window_cells_are_in_kernel_row_major_order(h, w, k, s, p, d):
         assert [tuple(c) for c in win.cells] == expected
 
 
-@given(h=st.integers(1, 8), w=st.integers(1, 8), k=st.integers(1, 4), s=st.integers(1, 3), p=st.integers(0, 2),
-       d=st.integers(1, 2))
+@given(
+    h=st.integers(1, 8),
+    w=st.integers(1, 8),
+    k=st.integers(1, 4),
+    s=st.integers(1, 3),
+    p=st.integers(0, 2),
+    d=st.integers(1, 2),
+)
 @settings(max_examples=60, deadline=None)
 def test_windows_reproduce_conv2d_forward(h, w, k, s, p, d):
     """Summing kernel * input over each window's cells (padding = 0) gives the engine's convolution."""

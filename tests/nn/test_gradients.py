@@ -94,8 +94,11 @@ def test_numerical_gradient_of_known_function_and_restores_input():
 
 @pytest.mark.parametrize(
     "make",
-    [lambda: np.arange(6.0).reshape(2, 3).T, lambda: np.asfortranarray(np.arange(12.0).reshape(3, 4)),
-     lambda: np.arange(24.0).reshape(4, 6)[::2, 1::2]],
+    [
+        lambda: np.arange(6.0).reshape(2, 3).T,
+        lambda: np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+        lambda: np.arange(24.0).reshape(4, 6)[::2, 1::2],
+    ],
     ids=["transposed", "fortran_order", "strided_2d"],
 )
 def test_numerical_gradient_perturbs_non_contiguous_arrays_in_place(make):
@@ -121,8 +124,16 @@ def test_relative_error_values():
 
 
 @given(
-    n=st.integers(1, 2), c=st.integers(1, 3), f=st.integers(1, 3), h=st.integers(1, 7), w=st.integers(1, 7),
-    k=st.integers(1, 3), s=st.integers(1, 3), p=st.integers(0, 2), d=st.integers(1, 2), bias=st.booleans(),
+    n=st.integers(1, 2),
+    c=st.integers(1, 3),
+    f=st.integers(1, 3),
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    k=st.integers(1, 3),
+    s=st.integers(1, 3),
+    p=st.integers(0, 2),
+    d=st.integers(1, 2),
+    bias=st.booleans(),
     seed=st.integers(0, 2**16),
 )
 @GRAD_SETTINGS
@@ -148,8 +159,14 @@ def test_conv2d_backward_bias_gradient_is_sum_of_upstream(rng, bias):
 
 
 @given(
-    n=st.integers(1, 2), c=st.integers(1, 2), h=st.integers(1, 7), w=st.integers(1, 7),
-    k=st.integers(1, 3), s=st.one_of(st.none(), st.integers(1, 3)), data=st.data(), seed=st.integers(0, 2**16),
+    n=st.integers(1, 2),
+    c=st.integers(1, 2),
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    k=st.integers(1, 3),
+    s=st.one_of(st.none(), st.integers(1, 3)),
+    data=st.data(),
+    seed=st.integers(0, 2**16),
 )
 @GRAD_SETTINGS
 def test_maxpool2d_backward_matches_finite_differences(n, c, h, w, k, s, data, seed):
@@ -177,8 +194,14 @@ def test_maxpool2d_overlapping_windows_accumulate_gradient_at_shared_max():
 
 
 @given(
-    n=st.integers(1, 2), c=st.integers(1, 2), h=st.integers(1, 7), w=st.integers(1, 7),
-    k=st.integers(1, 3), s=st.one_of(st.none(), st.integers(1, 3)), data=st.data(), seed=st.integers(0, 2**16),
+    n=st.integers(1, 2),
+    c=st.integers(1, 2),
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    k=st.integers(1, 3),
+    s=st.one_of(st.none(), st.integers(1, 3)),
+    data=st.data(),
+    seed=st.integers(0, 2**16),
 )
 @GRAD_SETTINGS
 def test_avgpool2d_backward_matches_finite_differences(n, c, h, w, k, s, data, seed):
@@ -197,8 +220,7 @@ def test_avgpool2d_padding_counts_as_zero_cells():
     np.testing.assert_allclose(out, np.full((1, 1, 2, 2), 4 / 9))
 
 
-@given(n=st.integers(1, 4), d_in=st.integers(1, 6), m=st.integers(1, 5), bias=st.booleans(),
-       seed=st.integers(0, 2**16))
+@given(n=st.integers(1, 4), d_in=st.integers(1, 6), m=st.integers(1, 5), bias=st.booleans(), seed=st.integers(0, 2**16))
 @GRAD_SETTINGS
 def test_dense_backward_matches_finite_differences(n, d_in, m, bias, seed):
     rng = np.random.default_rng(seed)
@@ -212,8 +234,10 @@ def test_dense_backward_matches_finite_differences(n, d_in, m, bias, seed):
     check_layer(layer, x, rng)
 
 
-@given(shape=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 4), st.integers(1, 4)),
-       seed=st.integers(0, 2**16))
+@given(
+    shape=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 4), st.integers(1, 4)),
+    seed=st.integers(0, 2**16),
+)
 @GRAD_SETTINGS
 def test_flatten_backward_matches_finite_differences(shape, seed):
     rng = np.random.default_rng(seed)
@@ -229,8 +253,10 @@ activation_layers = pytest.mark.parametrize("make", [ReLU, Sigmoid, Tanh], ids=[
 
 
 @activation_layers
-@given(shape=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 4), st.integers(1, 4)),
-       seed=st.integers(0, 2**16))
+@given(
+    shape=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 4), st.integers(1, 4)),
+    seed=st.integers(0, 2**16),
+)
 @GRAD_SETTINGS
 def test_activation_layer_backward_matches_finite_differences(make, shape, seed):
     rng = np.random.default_rng(seed)

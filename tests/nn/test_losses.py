@@ -33,10 +33,14 @@ def test_squared_error_zero_when_prediction_is_exact():
     np.testing.assert_array_equal(dy_hat, np.zeros_like(y))
 
 
-@pytest.mark.parametrize("loss_fn, target", [
-    (squared_error, np.array([[0.0, 1.0, 0.0]], dtype=np.float32)),
-    (softmax_cross_entropy, np.array([1])),
-], ids=["squared_error", "softmax_cross_entropy"])
+@pytest.mark.parametrize(
+    "loss_fn, target",
+    [
+        (squared_error, np.array([[0.0, 1.0, 0.0]], dtype=np.float32)),
+        (softmax_cross_entropy, np.array([1])),
+    ],
+    ids=["squared_error", "softmax_cross_entropy"],
+)
 def test_loss_returns_a_python_float_and_gradient_in_input_dtype(loss_fn, target):
     y_hat = np.array([[0.1, 0.5, -0.2]], dtype=np.float32)
     loss, grad = loss_fn(y_hat, target)

@@ -70,7 +70,8 @@ def test_adam_defaults():
 
 
 @pytest.mark.parametrize(
-    "make", [lambda: SGD(0.1, momentum=0.9, weight_decay=0.01), lambda: Adam(lr=0.01, weight_decay=0.01)],
+    "make",
+    [lambda: SGD(0.1, momentum=0.9, weight_decay=0.01), lambda: Adam(lr=0.01, weight_decay=0.01)],
     ids=["sgd", "adam"],
 )
 def test_optimizer_state_is_kept_per_key(make):
@@ -90,7 +91,8 @@ def test_optimizer_state_is_kept_per_key(make):
 
 
 @pytest.mark.parametrize(
-    "make", [lambda: SGD(0.1, momentum=0.9, weight_decay=0.1), lambda: Adam(lr=0.01, weight_decay=0.1)],
+    "make",
+    [lambda: SGD(0.1, momentum=0.9, weight_decay=0.1), lambda: Adam(lr=0.01, weight_decay=0.1)],
     ids=["sgd", "adam"],
 )
 def test_optimizer_step_does_not_modify_the_callers_gradients(make):

@@ -64,9 +64,7 @@ def test_conv_seed_example_bias_adds_to_every_output():
     np.testing.assert_array_equal(out[0, 0], SEED_STRIDE1 + 0.5)
 
 
-@pytest.mark.parametrize(
-    "stride, expected", [(1, SEED_STRIDE1), (2, SEED_STRIDE2)], ids=["stride1", "stride2"]
-)
+@pytest.mark.parametrize("stride, expected", [(1, SEED_STRIDE1), (2, SEED_STRIDE2)], ids=["stride1", "stride2"])
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_conv2d_layer_with_seed_params_gives_slide_output(stride, expected, bias, dtype):

@@ -40,8 +40,16 @@ def close(ours, theirs, rtol=RTOL64, atol=ATOL64, what=""):
 
 
 @given(
-    n=st.integers(1, 3), c=st.integers(1, 3), h=st.integers(1, 9), w=st.integers(1, 9), f=st.integers(1, 4),
-    k=st.integers(1, 4), s=st.integers(1, 3), p=st.integers(0, 2), d=st.integers(1, 3), bias=st.booleans(),
+    n=st.integers(1, 3),
+    c=st.integers(1, 3),
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    f=st.integers(1, 4),
+    k=st.integers(1, 4),
+    s=st.integers(1, 3),
+    p=st.integers(0, 2),
+    d=st.integers(1, 3),
+    bias=st.booleans(),
     seed=st.integers(0, 2**16),
 )
 @ORACLE_SETTINGS
@@ -102,8 +110,14 @@ def test_conv2d_float32_matches_torch_float32(rng):
 
 
 pool_cases = dict(
-    n=st.integers(1, 3), c=st.integers(1, 3), h=st.integers(1, 9), w=st.integers(1, 9), k=st.integers(1, 4),
-    s=st.one_of(st.none(), st.integers(1, 3)), data=st.data(), seed=st.integers(0, 2**16),
+    n=st.integers(1, 3),
+    c=st.integers(1, 3),
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    k=st.integers(1, 4),
+    s=st.one_of(st.none(), st.integers(1, 3)),
+    data=st.data(),
+    seed=st.integers(0, 2**16),
 )
 
 
@@ -282,10 +296,18 @@ def test_adam_defaults_match_torch_defaults():
 def torch_lenet_from(model):
     nn = torch.nn
     net = nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(1, 6, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
         nn.Flatten(),
-        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+        nn.Linear(400, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, 10),
     ).double()
     pairs = {"conv1": net[0], "conv2": net[3], "fc1": net[7], "fc2": net[9], "fc3": net[11]}
     with torch.no_grad():
@@ -337,7 +359,11 @@ def test_lenet5_float32_logits_match_torch_float32():
 
 
 @given(
-    h=st.integers(2, 8), w=st.integers(2, 8), k=st.integers(1, 3), s=st.integers(1, 3), data=st.data(),
+    h=st.integers(2, 8),
+    w=st.integers(2, 8),
+    k=st.integers(1, 3),
+    s=st.integers(1, 3),
+    data=st.data(),
     seed=st.integers(0, 2**16),
 )
 @settings(max_examples=40, deadline=None)
@@ -356,5 +382,3 @@ def test_maxpool2d_ties_send_the_gradient_where_torch_does(h, w, k, s, data, see
     ref.backward(t(g))
     close(out, ref, what="forward")
     close(dx, xt.grad, what="dx")
-
-

@@ -1,6 +1,16 @@
 """Join codes and teacher secrets."""
 
-from app.rooms.codes import ALPHABET, CODE_LENGTH, digest, is_code, new_code, new_member, new_secret, normal_code, secret_matches
+from app.rooms.codes import (
+    ALPHABET,
+    CODE_LENGTH,
+    digest,
+    is_code,
+    new_code,
+    new_member,
+    new_secret,
+    normal_code,
+    secret_matches,
+)
 
 
 def test_codes_are_short_and_use_no_look_alike_characters() -> None:

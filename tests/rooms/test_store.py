@@ -47,7 +47,9 @@ async def test_a_room_is_created_once_read_and_updated(room_backend: str) -> Non
         assert await store.room(code) == {"teacher": "abc", "view": None, "asked": 0}
         await store.update(code, {"view": {"page": "/conv", "state": {"step": 3}}, "asked": 1})
         room = await store.room(code)
-        assert room["view"] == {"page": "/conv", "state": {"step": 3}} and room["asked"] == 1 and room["teacher"] == "abc"
+        assert (
+            room["view"] == {"page": "/conv", "state": {"step": 3}} and room["asked"] == 1 and room["teacher"] == "abc"
+        )
         assert await store.room("NOROOM") is None
         assert await store.known(code) and not await store.known("NOROOM")
         assert await store.count() >= 1

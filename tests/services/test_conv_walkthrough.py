@@ -94,10 +94,14 @@ def test_dilation_gaps_are_marked_and_explained() -> None:
         (dict(x=SEED_IMAGE[None], w=np.ones((1, 1, 9, 9)), b=np.zeros(1)), "larger than the padded input 7"),
         (dict(x=SEED_IMAGE[None], w=np.ones((1, 1, 4, 4)), b=np.zeros(1), padding="same"), "odd kernel"),
         (dict(x=SEED_IMAGE[None], w=np.ones((1, 1, 3, 3)), b=np.zeros(1), stride=0), "stride 0"),
-        (dict(x=SEED_IMAGE[None], w=np.ones((1, 1, 3, 3)), b=np.zeros(1), stage2=Stage2("max", 2, 2, 2)),
-         "more than half the kernel"),
-        (dict(x=SEED_IMAGE[None], w=np.ones((1, 1, 3, 3)), b=np.zeros(1), stage2=Stage2("avg", 7, 1)),
-         "larger than the padded input 5"),
+        (
+            dict(x=SEED_IMAGE[None], w=np.ones((1, 1, 3, 3)), b=np.zeros(1), stage2=Stage2("max", 2, 2, 2)),
+            "more than half the kernel",
+        ),
+        (
+            dict(x=SEED_IMAGE[None], w=np.ones((1, 1, 3, 3)), b=np.zeros(1), stage2=Stage2("avg", 7, 1)),
+            "larger than the padded input 5",
+        ),
     ],
 )
 def test_impossible_settings_raise_the_engines_sentence(setup, words) -> None:
@@ -115,8 +119,9 @@ geometry = st.tuples(
     st.integers(0, 2),  # p
     st.integers(1, 2),  # d
 )
-stage2s = st.builds(Stage2, st.sampled_from(["none", "max", "avg", "conv"]), st.integers(1, 3), st.integers(1, 2),
-                    st.integers(0, 1))
+stage2s = st.builds(
+    Stage2, st.sampled_from(["none", "max", "avg", "conv"]), st.integers(1, 3), st.integers(1, 2), st.integers(0, 1)
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -141,12 +146,16 @@ def test_plan_equals_the_engines_layers_for_random_inputs_and_settings(g, stage2
         return
     np.testing.assert_array_equal(plan.arrays["output"], expected[0])
     products = all_windows(plan, "products")
-    np.testing.assert_allclose(products.sum(axis=(1, 2, 3)) + conv.params["b"][:, None, None], expected[0],
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        products.sum(axis=(1, 2, 3)) + conv.params["b"][:, None, None], expected[0], rtol=1e-4, atol=1e-4
+    )
     oh, ow = expected.shape[2:]
     assert plan_terms(setup) == products.size == f * c * k * k * oh * ow
-    cells = [[(r, col) for r in plan.header["conv"]["rows"][y] for col in plan.header["conv"]["cols"][x_]]
-             for y in range(oh) for x_ in range(ow)]
+    cells = [
+        [(r, col) for r in plan.header["conv"]["rows"][y] for col in plan.header["conv"]["cols"][x_]]
+        for y in range(oh)
+        for x_ in range(ow)
+    ]
     assert cells == [list(window.cells) for window in windows(h, w, k, s, p, d)]
     if stage2.kind in ("max", "avg"):
         layer = (MaxPool2D if stage2.kind == "max" else AvgPool2D)(stage2.k, stage2.s, stage2.p)
@@ -158,8 +167,9 @@ def gradient_plan(stage2: Stage2, cell=None, seed: int = 0, dilation: int = 1) -
     rng = np.random.default_rng(seed)
     x = rng.integers(-3, 4, (2, 9, 8)).astype(np.float32)
     w = rng.integers(-2, 3, (2, 2, 3, 3)).astype(np.float32)
-    setup = ConvSetup(x, w, np.array([0.5, -1.0], np.float32), stride=2, padding=1, dilation=dilation,
-                      stage2=stage2, grad_cell=cell)
+    setup = ConvSetup(
+        x, w, np.array([0.5, -1.0], np.float32), stride=2, padding=1, dilation=dilation, stage2=stage2, grad_cell=cell
+    )
     return setup, build_plan(setup)
 
 
@@ -192,8 +202,9 @@ def test_max_pool_backward_routes_each_gradient_to_its_windows_winner_only() -> 
     np.testing.assert_array_equal(plan.arrays["dconv"], expected)
 
 
-@pytest.mark.parametrize("stage2", [Stage2("none"), Stage2("max", 2, 2), Stage2("avg", 2, 1), Stage2("conv", 2, 1, 1)],
-                         ids=lambda s: s.kind)
+@pytest.mark.parametrize(
+    "stage2", [Stage2("none"), Stage2("max", 2, 2), Stage2("avg", 2, 1), Stage2("conv", 2, 1, 1)], ids=lambda s: s.kind
+)
 def test_window_contributions_add_up_to_the_engines_gradients(stage2) -> None:
     setup, plan = gradient_plan(stage2, cell=(0, 1, 1))
     conv = plan.header["conv"]

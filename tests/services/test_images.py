@@ -182,8 +182,11 @@ def test_sixteen_bit_grey_with_alpha_becomes_rgba_of_the_high_bytes(rng: np.rand
     np.testing.assert_array_equal(decoded, np.stack([high[..., 0]] * 3 + [high[..., 1]], axis=-1))
 
 
-@pytest.mark.parametrize("shape, colour", [((13, 11, 3), 2), ((9, 17), 0), ((8, 8, 4), 6), ((1, 3, 3), 2)],
-                         ids=["rgb", "grey", "rgba", "one-row"])
+@pytest.mark.parametrize(
+    "shape, colour",
+    [((13, 11, 3), 2), ((9, 17), 0), ((8, 8, 4), 6), ((1, 3, 3), 2)],
+    ids=["rgb", "grey", "rgba", "one-row"],
+)
 def test_interlaced_pngs_round_trip_exactly(rng: np.random.Generator, shape: tuple[int, ...], colour: int) -> None:
     pixels = rng.integers(0, 256, shape, dtype=np.uint8)
     np.testing.assert_array_equal(decode(interlaced_png_of(pixels, colour)), pixels)
@@ -229,8 +232,15 @@ def test_encode_png_writes_an_8_bit_grey_png_that_decodes_to_its_pixels(rng: np.
     np.testing.assert_array_equal(decode(data), pixels)
 
 
-def raw_png(width: int, height: int, depth: int = 8, colour: int = 0, interlace: int = 0, idat: bytes | None = b"",
-            extra: bytes = b"") -> bytes:
+def raw_png(
+    width: int,
+    height: int,
+    depth: int = 8,
+    colour: int = 0,
+    interlace: int = 0,
+    idat: bytes | None = b"",
+    extra: bytes = b"",
+) -> bytes:
     """A PNG from its parts, however wrong: the header fields, the IDAT chunk's bytes (None: no IDAT) and extras."""
     header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, interlace)
     image = b"" if idat is None else chunk(b"IDAT", idat)
@@ -256,22 +266,38 @@ WIDTH_BYTE = len(SIGNATURE) + 8 + 3  # the low byte of the width in IHDR
         (saved(Image.new("RGB", (30, 30), "red"), "JPEG")[:200], "(?i)truncated"),
         (saved(Image.new("RGB", (30, 30), "red"), "GIF"), "not a readable PNG, JPEG or WebP"),
     ],
-    ids=["signature", "empty", "truncated", "crc", "no-idat", "bad-depth", "bad-filter", "bad-zlib",
-         "truncated-jpeg", "gif"],
+    ids=[
+        "signature",
+        "empty",
+        "truncated",
+        "crc",
+        "no-idat",
+        "bad-depth",
+        "bad-filter",
+        "bad-zlib",
+        "truncated-jpeg",
+        "gif",
+    ],
 )
 def test_corrupt_or_unsupported_files_are_refused_with_a_reason(data: bytes, words: str) -> None:
     with pytest.raises(ImageError, match=words):
         decode(data)
 
 
-@given(st.sampled_from(["png", "interlaced", "jpeg", "webp"]), st.lists(st.tuples(st.integers(0, 10**6),
-                                                                                 st.integers(0, 255)), max_size=4),
-       st.integers(0, 10**6))
+@given(
+    st.sampled_from(["png", "interlaced", "jpeg", "webp"]),
+    st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=4),
+    st.integers(0, 10**6),
+)
 @settings(max_examples=150, deadline=None)
 def test_a_damaged_file_decodes_or_raises_image_error_only(kind: str, flips: list[tuple[int, int]], cut: int) -> None:
     pixels = np.random.default_rng(1).integers(0, 256, (12, 10, 3), dtype=np.uint8)
-    files = {"png": png_of(pixels, 2), "interlaced": interlaced_png_of(pixels, 2),
-             "jpeg": saved(Image.fromarray(pixels), "JPEG"), "webp": saved(Image.fromarray(pixels), "WEBP")}
+    files = {
+        "png": png_of(pixels, 2),
+        "interlaced": interlaced_png_of(pixels, 2),
+        "jpeg": saved(Image.fromarray(pixels), "JPEG"),
+        "webp": saved(Image.fromarray(pixels), "WEBP"),
+    }
     data = bytearray(files[kind])
     for at, value in flips:
         data[at % len(data)] = value

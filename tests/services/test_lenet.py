@@ -24,8 +24,15 @@ from app.services.lenet import (
 )
 from app.wire.frames import unpack_frame
 
-TRACE_SOURCES = {"conv1": "relu1", "pool1": "pool1", "conv2": "relu2", "pool2": "pool2", "fc1": "relu3",
-                 "fc2": "relu4", "fc3": "fc3"}
+TRACE_SOURCES = {
+    "conv1": "relu1",
+    "pool1": "pool1",
+    "conv2": "relu2",
+    "pool2": "pool2",
+    "fc1": "relu3",
+    "fc2": "relu4",
+    "fc3": "fc3",
+}
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +90,16 @@ def test_every_stage_is_the_output_of_its_engine_layer(shipped: Sequential, digi
     for stage, source in TRACE_SOURCES.items():
         np.testing.assert_allclose(reading.activations[stage], outputs[source], rtol=1e-6, atol=1e-6)
     shapes = {name: values.shape for name, values in reading.activations.items()}
-    assert shapes == {"input": (1, 28, 28), "conv1": (6, 28, 28), "pool1": (6, 14, 14), "conv2": (16, 10, 10),
-                      "pool2": (16, 5, 5), "fc1": (120,), "fc2": (84,), "fc3": (10,)}
+    assert shapes == {
+        "input": (1, 28, 28),
+        "conv1": (6, 28, 28),
+        "pool1": (6, 14, 14),
+        "conv2": (16, 10, 10),
+        "pool2": (16, 5, 5),
+        "fc1": (120,),
+        "fc2": (84,),
+        "fc3": (10,),
+    }
 
 
 def test_gradients_equal_the_engines_backward_pass(shipped: Sequential, digits) -> None:

@@ -70,8 +70,13 @@ def test_moving_a_weight_turns_the_line() -> None:
 
 @pytest.mark.parametrize(
     "g, bounds, level",
-    [("sigmoid", (0.0, 1.0), 0.5), ("tanh", (-1.0, 1.0), 0.0), ("relu", (0.0, None), 0.0), ("step", (0.0, 1.0), 0.0),
-     ("identity", (None, None), 0.0)],
+    [
+        ("sigmoid", (0.0, 1.0), 0.5),
+        ("tanh", (-1.0, 1.0), 0.0),
+        ("relu", (0.0, None), 0.0),
+        ("step", (0.0, 1.0), 0.0),
+        ("identity", (None, None), 0.0),
+    ],
 )
 def test_the_range_of_h_follows_g(g: str, bounds: tuple, level: float) -> None:
     header, h = surface(2.0, -1.0, 0.5, g)

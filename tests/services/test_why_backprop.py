@@ -64,8 +64,14 @@ def test_slide_listing_is_28_in_layer_3_because_of_four_repeats_and_four_zeros()
     assert [listing[label].counted for label in LABELS] == [4, 12, 20, 14, 14]
     odd = {(t.of, t.wrt): t.status for t in listing["layer 3"].terms if t.status != "computed"}
     assert odd == {
-        ("z5", "w9"): "repeated", ("z5", "w11"): "repeated", ("z6", "w10"): "repeated", ("z6", "w12"): "repeated",
-        ("z5", "w10"): "zero", ("z5", "w12"): "zero", ("z6", "w9"): "zero", ("z6", "w11"): "zero",
+        ("z5", "w9"): "repeated",
+        ("z5", "w11"): "repeated",
+        ("z6", "w10"): "repeated",
+        ("z6", "w12"): "repeated",
+        ("z5", "w10"): "zero",
+        ("z5", "w12"): "zero",
+        ("z6", "w9"): "zero",
+        ("z6", "w11"): "zero",
     }
     for label in ("layer 1", "layer 2", "layer 4", "last layer"):
         assert all(t.status == "computed" for t in listing[label].terms)

@@ -181,8 +181,10 @@ def test_derivation_terms_equal_the_engines_gradients(steps: int, example: int) 
     assert message.steps[0].target.value == pytest.approx(2 * (values["y"] - values["yhat"]) * -1, rel=1e-14)
 
 
-@pytest.mark.parametrize(("seed", "steps", "mode"), [(2, 0, "batch"), (2, 400, "batch"), (2, STEP_BOUND, "batch"),
-                                                    (0, 5000, "batch"), (1, 3000, "example")])
+@pytest.mark.parametrize(
+    ("seed", "steps", "mode"),
+    [(2, 0, "batch"), (2, 400, "batch"), (2, STEP_BOUND, "batch"), (0, 5000, "batch"), (1, 3000, "example")],
+)
 def test_every_displayed_gradient_matches_finite_differences_to_1e_6(seed: int, steps: int, mode: str) -> None:
     trainer = trained(steps, seed=seed, mode=mode)
     for example in range(4):
@@ -267,8 +269,11 @@ def test_a_reset_starts_the_plateau_watch_afresh() -> None:
 def test_every_sigmoid_step_carries_the_slides_sigma_prime_line_from_the_engine(example: int) -> None:
     message = derivation(trained(300, seed=2), example)
     v = message.values
-    pre = {"z1": v["w1"] * v["x1"] + v["w3"] * v["x2"] + v["b1"], "z2": v["w2"] * v["x1"] + v["w4"] * v["x2"] + v["b2"],
-           "yhat": v["w5"] * v["z1"] + v["w6"] * v["z2"] + v["b3"]}
+    pre = {
+        "z1": v["w1"] * v["x1"] + v["w3"] * v["x2"] + v["b1"],
+        "z2": v["w2"] * v["x1"] + v["w4"] * v["x2"] + v["b2"],
+        "yhat": v["w5"] * v["z1"] + v["w6"] * v["z2"] + v["b3"],
+    }
     assert message.steps[0].sigmoid is None
     for step in message.steps[1:]:
         prime = step.sigmoid

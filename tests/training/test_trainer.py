@@ -17,7 +17,9 @@ TEST_SUBSET = 2000
 def short_run(mnist: Mnist, output: Path, **changes) -> trainer.TrainingReport:
     """Two epochs of 50 steps each on a subset, evaluated on part of the test set."""
     config = TrainConfig(**{"epochs": 2, "limit": 3200, "batch_size": 64, "output": output, **changes})
-    return train(config, mnist.train_images, mnist.train_labels, mnist.test_images[:TEST_SUBSET], mnist.test_labels[:TEST_SUBSET])
+    return train(
+        config, mnist.train_images, mnist.train_labels, mnist.test_images[:TEST_SUBSET], mnist.test_labels[:TEST_SUBSET]
+    )
 
 
 def test_short_run_lowers_the_loss_and_writes_loadable_weights(mnist: Mnist, tmp_path: Path) -> None:

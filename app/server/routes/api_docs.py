@@ -34,28 +34,39 @@ def operations(spec: dict) -> list[dict]:
         for method in (m for m in METHODS if m in item):
             operation = item[method]
             body = operation.get("requestBody", {})
-            found.append({
-                "method": method.upper(),
-                "path": path,
-                "anchor": operation.get("operationId", f"{method}-{path}"),
-                "summary": operation.get("summary", ""),
-                "description": operation.get("description", ""),
-                "parameters": [
-                    {**parameter, "schema_json": as_json(parameter.get("schema", {}))}
-                    for parameter in operation.get("parameters", [])
-                ],
-                "body": {
-                    "description": body.get("description", ""),
-                    "required": body.get("required", False),
-                    "content": {kind: as_json(media.get("schema", {})) for kind, media in body.get("content", {}).items()},
-                } if body else None,
-                "responses": [
-                    {"status": status, "description": response.get("description", ""),
-                     "content": {kind: as_json(media.get("schema", {}))
-                                 for kind, media in response.get("content", {}).items()}}
-                    for status, response in operation.get("responses", {}).items()
-                ],
-            })
+            found.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "anchor": operation.get("operationId", f"{method}-{path}"),
+                    "summary": operation.get("summary", ""),
+                    "description": operation.get("description", ""),
+                    "parameters": [
+                        {**parameter, "schema_json": as_json(parameter.get("schema", {}))}
+                        for parameter in operation.get("parameters", [])
+                    ],
+                    "body": {
+                        "description": body.get("description", ""),
+                        "required": body.get("required", False),
+                        "content": {
+                            kind: as_json(media.get("schema", {})) for kind, media in body.get("content", {}).items()
+                        },
+                    }
+                    if body
+                    else None,
+                    "responses": [
+                        {
+                            "status": status,
+                            "description": response.get("description", ""),
+                            "content": {
+                                kind: as_json(media.get("schema", {}))
+                                for kind, media in response.get("content", {}).items()
+                            },
+                        }
+                        for status, response in operation.get("responses", {}).items()
+                    ],
+                }
+            )
     return found
 
 

@@ -54,8 +54,11 @@ async def lenet_socket(websocket: WebSocket) -> None:
     """The /lenet page's websocket: drawings in; predictions, activations, gradients and lessons out."""
     settings: Settings = websocket.app.state.settings
     conversation = LeNetConversation(websocket.app.state.lenet, settings)
-    limits = {"max_canvas": settings.lenet_max_canvas, "teach_max_steps": settings.lenet_teach_max_steps,
-              "classes": CLASSES}
+    limits = {
+        "max_canvas": settings.lenet_max_canvas,
+        "teach_max_steps": settings.lenet_teach_max_steps,
+        "classes": CLASSES,
+    }
     await run_socket(websocket, MESSAGES, conversation, latest_wins=frozenset({"draw"}), limits=limits)
 
 
@@ -84,14 +87,19 @@ REQUEST_BODY = {
         "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
         "image/webp": {"schema": {"type": "string", "format": "binary"}},
         "multipart/form-data": {
-            "schema": {"type": "object", "required": ["file"],
-                       "properties": {"file": {"type": "string", "format": "binary", "description": "the image"}}}
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary", "description": "the image"}},
+            }
         },
     },
 }
 ERRORS = {
-    400: {"model": ApiError, "description": "not JSON, a corrupt image or not a PNG, JPEG or WebP (code bad_png), "
-                                           "or an unreadable upload"},
+    400: {
+        "model": ApiError,
+        "description": "not JSON, a corrupt image or not a PNG, JPEG or WebP (code bad_png), or an unreadable upload",
+    },
     413: {"model": ApiError, "description": "the body, the image's pixel count or a side is over the server's limit"},
     415: {"model": ApiError, "description": "a Content-Type other than JSON, an image or multipart/form-data"},
     422: {"model": ApiError, "description": "wrong shape or values, an empty drawing, or a bad query parameter"},
@@ -110,8 +118,11 @@ ERRORS = {
 async def predict(
     request: Request,
     activations: bool = Query(False, description="also return every layer's activations"),
-    preprocess: Preprocessing = Query("mnist", description="for images: `mnist` (crop, scale to 20 px, centre by mass, "
-                                                             "as MNIST was made) or `raw` (the canvas shrunk to 28×28)"),
+    preprocess: Preprocessing = Query(
+        "mnist",
+        description="for images: `mnist` (crop, scale to 20 px, centre by mass, "
+        "as MNIST was made) or `raw` (the canvas shrunk to 28×28)",
+    ),
 ) -> PredictResponse | JSONResponse:
     """The same prediction as the /lenet page, for scripts: one forward pass of the shared LeNet-5."""
     shared: SharedModel = request.app.state.lenet
@@ -134,7 +145,9 @@ async def predict(
     maps = None
     if activations or asked:
         maps = Activations(**{name: values.tolist() for name, values in reading.activations.items()})
-    return PredictResponse(prediction=reading.prediction, probabilities=reading.probabilities.tolist(), activations=maps)
+    return PredictResponse(
+        prediction=reading.prediction, probabilities=reading.probabilities.tolist(), activations=maps
+    )
 
 
 def input_image(kind: str, body: bytes, mode: Preprocessing, settings: Settings) -> tuple[np.ndarray, bool]:
@@ -143,8 +156,12 @@ def input_image(kind: str, body: bytes, mode: Preprocessing, settings: Settings)
         return json_image(body)
     if kind in IMAGE_TYPES or kind == MULTIPART:
         return drawing_image(body, mode, settings), False
-    raise ApiProblem(415, "unsupported_media_type", f"Content-Type {kind or 'missing'}: send application/json, "
-                                                    "image/png, image/jpeg, image/webp or multipart/form-data")
+    raise ApiProblem(
+        415,
+        "unsupported_media_type",
+        f"Content-Type {kind or 'missing'}: send application/json, "
+        "image/png, image/jpeg, image/webp or multipart/form-data",
+    )
 
 
 def json_image(body: bytes) -> tuple[np.ndarray, bool]:
@@ -176,4 +193,3 @@ def drawing_image(data: bytes, mode: Preprocessing, settings: Settings) -> np.nd
     if prepared.empty:
         raise ApiProblem(422, "empty", "the drawing has no ink (it is one colour); nothing to classify")
     return prepared.image
-

@@ -43,5 +43,6 @@ async def not_found(request: Request, error: HTTPException) -> Response:
     """A 404 for a browser is a page with the navigation; the API and other clients keep FastAPI's JSON."""
     if error.status_code == 404 and wants_html(request):
         return request.app.state.templates.TemplateResponse(
-            request, "not_found.html", {"path": request.url.path}, status_code=404)
+            request, "not_found.html", {"path": request.url.path}, status_code=404
+        )
     return await http_exception_handler(request, error)

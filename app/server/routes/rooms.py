@@ -54,32 +54,59 @@ def may_open(request: Request, settings: Settings) -> bool:
     return bucket.allow()
 
 
-@router.post("/api/rooms", status_code=201, response_model=OpenedRoom, summary="Open a classroom room",
-             responses={429: {"model": ApiError, "description": "this address opened too many rooms this hour"},
-                        503: {"model": ApiError, "description": "the server holds as many rooms as it allows"}})
+@router.post(
+    "/api/rooms",
+    status_code=201,
+    response_model=OpenedRoom,
+    summary="Open a classroom room",
+    responses={
+        429: {"model": ApiError, "description": "this address opened too many rooms this hour"},
+        503: {"model": ApiError, "description": "the server holds as many rooms as it allows"},
+    },
+)
 async def open_room(request: Request) -> OpenedRoom | JSONResponse:
     """A new room with a fresh join code and teacher key."""
     store: RoomStore = request.app.state.rooms
     settings: Settings = request.app.state.settings
     if not may_open(request, settings):
-        return problem(429, "too_many_rooms", f"this address opened {settings.room_opens_per_hour} rooms in the last "
-                                              "hour, the limit; use one of them or try again later")
+        return problem(
+            429,
+            "too_many_rooms",
+            f"this address opened {settings.room_opens_per_hour} rooms in the last "
+            "hour, the limit; use one of them or try again later",
+        )
     if await store.count() >= settings.max_rooms:
         return problem(503, "too_many_rooms", f"{settings.max_rooms} rooms are open, the limit; try again later")
     key = new_secret()
-    fields = {"teacher": digest(key), "created": time.time(), "view": None, "question": None, "shown": None,
-              "names": False, "asked": 0}
+    fields = {
+        "teacher": digest(key),
+        "created": time.time(),
+        "view": None,
+        "question": None,
+        "shown": None,
+        "names": False,
+        "asked": 0,
+    }
     code = new_code()
     while not await store.create(code, fields):
         code = new_code()
     base = base_url(request)
-    return OpenedRoom(code=code, key=key, join_url=f"{base}/join/{code}",
-                      teacher_url=f"{base}{CLASSROOM.path}?room={code}#key={key}",
-                      qr_url=f"/api/rooms/{code}/qr.svg", idle_minutes=settings.room_idle_minutes)
+    return OpenedRoom(
+        code=code,
+        key=key,
+        join_url=f"{base}/join/{code}",
+        teacher_url=f"{base}{CLASSROOM.path}?room={code}#key={key}",
+        qr_url=f"/api/rooms/{code}/qr.svg",
+        idle_minutes=settings.room_idle_minutes,
+    )
 
 
-@router.get("/api/rooms/{code}", response_model=RoomInfo, summary="Look up a room by its join code",
-            responses={404: {"model": ApiError, "description": "no such room (room_not_found) or gone (room_expired)"}})
+@router.get(
+    "/api/rooms/{code}",
+    response_model=RoomInfo,
+    summary="Look up a room by its join code",
+    responses={404: {"model": ApiError, "description": "no such room (room_not_found) or gone (room_expired)"}},
+)
 async def room_info(request: Request, code: str) -> RoomInfo | JSONResponse:
     """Whether a code opens a room, and how many students are in it."""
     code, room = await find(request, code)
@@ -89,8 +116,11 @@ async def room_info(request: Request, code: str) -> RoomInfo | JSONResponse:
     return RoomInfo(code=code, join_url=f"{base_url(request)}/join/{code}", students=students)
 
 
-@router.get("/api/rooms/{code}/qr.svg", summary="QR code of a room's join link",
-            responses={200: {"content": {"image/svg+xml": {}}}, 404: {"model": ApiError}})
+@router.get(
+    "/api/rooms/{code}/qr.svg",
+    summary="QR code of a room's join link",
+    responses={200: {"content": {"image/svg+xml": {}}}, 404: {"model": ApiError}},
+)
 async def room_qr(request: Request, code: str) -> Response:
     """An SVG QR code of the join link, drawn on the server (no online service), dark on white for projectors."""
     code, room = await find(request, code)
@@ -98,14 +128,19 @@ async def room_qr(request: Request, code: str) -> Response:
         return room
     svg = io.BytesIO()  # a standalone SVG document: with its namespace, so an <img> can show it
     segno.make(f"{base_url(request)}/join/{code}", error="m").save(
-        svg, kind="svg", xmldecl=False, scale=8, border=2, dark="#000", light="#fff")
+        svg, kind="svg", xmldecl=False, scale=8, border=2, dark="#000", light="#fff"
+    )
     return Response(svg.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
-@router.get("/api/rooms/{code}/export.zip", summary="A room's gallery: PNGs and a CSV",
-            responses={200: {"content": {"application/zip": {}}}, 403: {"model": ApiError}, 404: {"model": ApiError}})
-async def export_gallery(request: Request, code: str,
-                         x_teacher_key: str = Header("", description="the room's teacher key")) -> Response:
+@router.get(
+    "/api/rooms/{code}/export.zip",
+    summary="A room's gallery: PNGs and a CSV",
+    responses={200: {"content": {"application/zip": {}}}, 403: {"model": ApiError}, 404: {"model": ApiError}},
+)
+async def export_gallery(
+    request: Request, code: str, x_teacher_key: str = Header("", description="the room's teacher key")
+) -> Response:
     """Every drawing sent to the room, for the teacher only (the key goes in a header, never in a URL)."""
     code, room = await find(request, code)
     if isinstance(room, JSONResponse):
@@ -114,8 +149,11 @@ async def export_gallery(request: Request, code: str,
         return problem(403, "forbidden", f"only the teacher of room {code} can export its gallery")
     gallery = await request.app.state.rooms.submissions(code)
     data = await anyio.to_thread.run_sync(gallery_zip, code, gallery)
-    return Response(data, media_type="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="room-{code}-gallery.zip"'})
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="room-{code}-gallery.zip"'},
+    )
 
 
 @router.get("/join/{code}", response_class=HTMLResponse, include_in_schema=False)
