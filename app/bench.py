@@ -72,7 +72,9 @@ def torch_figures(model: Sequential, images: np.ndarray, labels: np.ndarray, rep
     )
     params = model.params()
     with torch.no_grad():
-        for name, layer in zip(["conv1", "conv2", "fc1", "fc2", "fc3"], [net[0], net[3], net[7], net[9], net[11]]):
+        for name, layer in zip(
+            ["conv1", "conv2", "fc1", "fc2", "fc3"], [net[0], net[3], net[7], net[9], net[11]], strict=True
+        ):
             w = params[f"{name}.w"]
             layer.weight.copy_(torch.from_numpy(w.T.copy() if name.startswith("fc") else w))
             layer.bias.copy_(torch.from_numpy(params[f"{name}.b"]))

@@ -120,7 +120,10 @@ class Settings(BaseSettings):
     )
     public_url: str = Field(
         "",
-        description="Address students use to reach the server, for join links and QR codes (empty: as the teacher's browser reached it).",
+        description=(
+            "Address students use to reach the server, for join links and QR codes"
+            " (empty: as the teacher's browser reached it)."
+        ),
     )
     room_idle_minutes: float = Field(
         120.0, gt=0, description="Minutes a classroom room lives with nobody connected and nothing sent."

@@ -71,11 +71,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
-
 from lenet_roundtrip import browser_frame, canvases, free_port, start_server
 from soak import header, log_errors, rss_mb
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 logger = logging.getLogger("classroom_load")
 

@@ -35,10 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from lenet_roundtrip import browser_frame, canvases, free_port, start_server
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
-
-from lenet_roundtrip import browser_frame, canvases, free_port, start_server
 
 ANSWER_TIMEOUT_S = 30.0  # an answer slower than this counts as unanswered
 MALFORMED_SHARE = 0.05

@@ -38,7 +38,7 @@ class Sequential:
         for layer in self.layers:
             if layer.name == name:
                 return layer
-        raise KeyError(f"no layer named {name!r}; layers are {', '.join(l.name for l in self.layers)}")
+        raise KeyError(f"no layer named {name!r}; layers are {', '.join(layer.name for layer in self.layers)}")
 
     def forward(self, x: np.ndarray, trace: bool = False) -> np.ndarray:
         """Run every layer; with trace=True keep each layer's input and output in self.trace."""
@@ -66,11 +66,11 @@ class Sequential:
 
     def params(self) -> dict[str, np.ndarray]:
         """Every parameter array by "layer.param" name (the arrays themselves, so updates stick)."""
-        return {f"{l.name}.{k}": v for l in self.layers for k, v in l.params.items()}
+        return {f"{layer.name}.{k}": v for layer in self.layers for k, v in layer.params.items()}
 
     def grads(self) -> dict[str, np.ndarray]:
         """Every parameter's gradient from the last backward pass, keyed like params()."""
-        return {f"{l.name}.{k}": v for l in self.layers for k, v in l.grads.items()}
+        return {f"{layer.name}.{k}": v for layer in self.layers for k, v in layer.grads.items()}
 
     def receptive_fields(self) -> dict[str, ReceptiveField]:
         """Receptive field of each layer's units in input pixels, up to the first Flatten."""

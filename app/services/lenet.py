@@ -313,7 +313,8 @@ class Lesson:
 
 
 def teach(model: Sequential, image: np.ndarray, label: int, steps: int, lr: float) -> Lesson:
-    """`steps` steps of plain SGD on softmax cross-entropy for (image, label) alone; updates model's weights in place."""
+    """`steps` steps of plain SGD on softmax cross-entropy for (image, label) alone; updates model's weights in
+    place."""
     x = image.reshape(1, 1, *image.shape)
     labels = np.array([label])
     start = {name: value.copy() for name, value in model.params().items()}

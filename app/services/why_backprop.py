@@ -15,6 +15,7 @@ network is width 2, depth 3: weights w₁…w₁₄, nodes z₁…z₆ and ŷ.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -100,7 +101,7 @@ class Chain:
 def chain(width: int, depth: int, rng: np.random.Generator) -> Chain:
     """A chain of depth hidden layers of width sigmoid nodes and one output, weights drawn from N(0, 1)."""
     sizes = [width] * (depth + 1) + [1]
-    return Chain(tuple(rng.standard_normal((n_in, n_out)) for n_in, n_out in zip(sizes, sizes[1:])))
+    return Chain(tuple(rng.standard_normal((n_in, n_out)) for n_in, n_out in itertools.pairwise(sizes)))
 
 
 def layer_label(layer: int) -> str:

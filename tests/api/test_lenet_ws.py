@@ -233,10 +233,12 @@ def test_the_newest_drawing_is_always_answered(ws) -> None:
 
 
 def test_missing_weights_make_requests_unavailable_with_the_reason(tmp_path: Path) -> None:
-    with TestClient(create_app(Settings(weights=tmp_path / "none.npz"))) as client:
-        with client.websocket_connect("/ws/lenet") as socket:
-            socket.send_json({"type": "hello", "version": PROTOCOL_VERSION})
-            assert socket.receive_json()["type"] == "welcome"
-            socket.send_json({"type": "describe"})
-            error = socket.receive_json()
-            assert error["code"] == "unavailable" and error["message"] == client.app.state.lenet.error
+    with (
+        TestClient(create_app(Settings(weights=tmp_path / "none.npz"))) as client,
+        client.websocket_connect("/ws/lenet") as socket,
+    ):
+        socket.send_json({"type": "hello", "version": PROTOCOL_VERSION})
+        assert socket.receive_json()["type"] == "welcome"
+        socket.send_json({"type": "describe"})
+        error = socket.receive_json()
+        assert error["code"] == "unavailable" and error["message"] == client.app.state.lenet.error

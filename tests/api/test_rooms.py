@@ -212,7 +212,7 @@ def test_questions_collect_answers_and_reveal_the_distribution(
     teacher.send_json({"type": "ask", "prompt": "?", "kind": "choice", "choices": ["only one"]})
     assert receive(teacher, "error")["code"] == "bad_value"
     teacher.send_json({"type": "dismiss"})
-    while (event := receive(students[0], "question"))["question"] is not None:
+    while receive(students[0], "question")["question"] is not None:
         pass
 
 

@@ -88,18 +88,22 @@ def test_a_new_request_stops_a_stream(toy_app) -> None:
 
 
 def test_cross_origin_handshake_is_refused_and_same_origin_accepted(toy: TestClient) -> None:
-    with pytest.raises(WebSocketDisconnect) as refused:
-        with toy.websocket_connect("/ws/toy", headers={"origin": "http://evil.example"}) as ws:
-            ws.receive_json()
+    with (
+        pytest.raises(WebSocketDisconnect) as refused,
+        toy.websocket_connect("/ws/toy", headers={"origin": "http://evil.example"}) as ws,
+    ):
+        ws.receive_json()
     assert refused.value.code == 1008
     with toy.websocket_connect("/ws/toy", headers={"origin": "http://testserver"}) as ws:
         assert greeted(ws)["type"] == "welcome"
 
 
 def test_configured_origin_is_accepted(toy_app) -> None:
-    with TestClient(toy_app(allowed_origins="https://lab.example, https://other.example")) as client:
-        with client.websocket_connect("/ws/toy", headers={"origin": "https://lab.example"}) as ws:
-            assert greeted(ws)["type"] == "welcome"
+    with (
+        TestClient(toy_app(allowed_origins="https://lab.example, https://other.example")) as client,
+        client.websocket_connect("/ws/toy", headers={"origin": "https://lab.example"}) as ws,
+    ):
+        assert greeted(ws)["type"] == "welcome"
 
 
 def test_binary_frames_round_trip_floats_exactly_and_maps_to_a_byte() -> None:
@@ -169,9 +173,8 @@ def test_connections_beyond_the_cap_are_closed_1013_while_others_work(toy_app) -
         with client.websocket_connect("/ws/toy") as first, client.websocket_connect("/ws/toy") as second:
             greeted(first)
             greeted(second)
-            with pytest.raises(WebSocketDisconnect) as refused:
-                with client.websocket_connect("/ws/toy") as third:
-                    third.receive_json()
+            with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect("/ws/toy") as third:
+                third.receive_json()
             assert refused.value.code == 1013
             first.send_json({"type": "add", "a": 2, "b": 3})
             assert first.receive_json()["value"] == 5

@@ -141,14 +141,16 @@ def test_xor_requests_during_a_run_are_answered_and_the_run_goes_on(client: Test
 
 
 def test_xor_run_stops_at_the_step_limit() -> None:
-    with TestClient(create_app(Settings(stream_interval_s=0.0, xor_max_run_steps=35))) as client:
-        with client.websocket_connect("/ws/xor") as ws:
-            greet(ws)
-            ws.send_json({"type": "xor_run", "model": "neuron"})
-            last = state(ws, until=lambda h: not h["running"])
-            assert last["step"] == 35 and "35" in last["stopped"]
-            ws.send_json({"type": "xor_run", "model": "neuron"})
-            assert "reset" in frame(ws)["stopped"]
+    with (
+        TestClient(create_app(Settings(stream_interval_s=0.0, xor_max_run_steps=35))) as client,
+        client.websocket_connect("/ws/xor") as ws,
+    ):
+        greet(ws)
+        ws.send_json({"type": "xor_run", "model": "neuron"})
+        last = state(ws, until=lambda h: not h["running"])
+        assert last["step"] == 35 and "35" in last["stopped"]
+        ws.send_json({"type": "xor_run", "model": "neuron"})
+        assert "reset" in frame(ws)["stopped"]
 
 
 def test_each_connection_trains_its_own_network(client: TestClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -302,7 +303,7 @@ def test_windows_agree_with_arithmetic(h, w, k, s, p, d):
         assert len(win.cells) == k * k
         assert len(win.padding) == k * k
         assert sorted(tuple(c) for c in win.cells) == sorted((int(r), int(c)) for r in rows[i] for c in cols[j])
-        for (r, c), is_pad in zip(win.cells, win.padding):
+        for (r, c), is_pad in zip(win.cells, win.padding, strict=True):
             assert bool(is_pad) == (not (0 <= r < h and 0 <= c < w)), (win.out, (r, c), is_pad)
 
 
@@ -340,7 +341,7 @@ def test_windows_reproduce_conv2d_forward(h, w, k, s, p, d):
     ow = out.shape[3]
     for position, win in enumerate(ws):
         total = 0.0
-        for (r, c), is_pad in zip(win.cells, win.padding):
+        for (r, c), is_pad in zip(win.cells, win.padding, strict=True):
             if is_pad:
                 continue
             a, b = (r - win.out[0] * s + p) // d, (c - win.out[1] * s + p) // d
@@ -396,7 +397,7 @@ def test_receptive_field_of_dilated_kernel_is_its_effective_size():
 def test_layer_geometry_defaults_and_is_frozen():
     g = LayerGeometry(5)
     assert (g.k, g.s, g.p, g.d) == (5, 1, 0, 1)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         g.k = 3  # frozen dataclass
 
 

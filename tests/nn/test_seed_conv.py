@@ -12,9 +12,8 @@ import pytest
 from app.nn.arithmetic import output_size, windows
 from app.nn.conv import conv2d_forward
 from app.nn.layers import Conv2D
-
-from tests.seed import SEED_KERNEL, SEED_STRIDE1, SEED_STRIDE2
 from tests.seed import SEED_IMAGE as SEED_INPUT
+from tests.seed import SEED_KERNEL, SEED_STRIDE1, SEED_STRIDE2
 
 DTYPES = [np.float32, np.float64]
 

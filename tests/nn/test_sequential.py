@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -77,7 +79,7 @@ def test_trace_has_one_entry_per_layer_with_chaining_shapes(data):
     assert [entry.name for entry in trace] == NAMES
     np.testing.assert_array_equal(trace[0].input, x)
     np.testing.assert_array_equal(trace[-1].output, out)
-    for prev, nxt in zip(trace, trace[1:]):
+    for prev, nxt in itertools.pairwise(trace):
         assert prev.output.shape == nxt.input.shape, (prev.name, nxt.name)
         np.testing.assert_array_equal(prev.output, nxt.input)
     assert [entry.output.shape for entry in trace] == [(2, 3, 6, 6), (2, 3, 6, 6), (2, 3, 3, 3), (2, 27), (2, 4)]
@@ -88,7 +90,7 @@ def test_trace_values_are_each_layers_own_forward(data):
     model = make_model()
     model.forward(x, trace=True)
     snapshot = [(e.input.copy(), e.output.copy()) for e in model.trace]
-    for layer, (inp, outp) in zip(model.layers, snapshot):
+    for layer, (inp, outp) in zip(model.layers, snapshot, strict=True):
         np.testing.assert_array_equal(layer.forward(inp), outp, err_msg=layer.name)
 
 
@@ -113,9 +115,9 @@ def test_backward_fills_trace_gradients_equal_to_layer_grads(data):
     for entry in trace:
         assert entry.grad_output.shape == entry.output.shape, entry.name
         assert entry.grad_input.shape == entry.input.shape, entry.name
-    for prev, nxt in zip(trace, trace[1:]):
+    for prev, nxt in itertools.pairwise(trace):
         np.testing.assert_array_equal(prev.grad_output, nxt.grad_input, err_msg=f"{prev.name} <- {nxt.name}")
-    for layer, entry in zip(model.layers, trace):
+    for layer, entry in zip(model.layers, trace, strict=True):
         assert set(entry.param_grads) == set(layer.grads), layer.name
         for key, value in layer.grads.items():
             np.testing.assert_array_equal(entry.param_grads[key], value, err_msg=f"{layer.name}.{key}")
@@ -133,7 +135,7 @@ def test_trace_gradients_survive_a_later_backward_unchanged(data):
     saved = [(e.output.copy(), e.grad_input.copy(), {k: v.copy() for k, v in e.param_grads.items()}) for e in first]
     model.forward(x * 2 + 1, trace=True)
     model.backward(g * 3)
-    for entry, (out, gin, pg) in zip(first, saved):
+    for entry, (out, gin, pg) in zip(first, saved, strict=True):
         np.testing.assert_array_equal(entry.output, out, err_msg=entry.name)
         np.testing.assert_array_equal(entry.grad_input, gin, err_msg=entry.name)
         for key in pg:

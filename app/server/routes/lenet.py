@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 import numpy as np
@@ -117,12 +117,14 @@ ERRORS = {
 )
 async def predict(
     request: Request,
-    activations: bool = Query(False, description="also return every layer's activations"),
-    preprocess: Preprocessing = Query(
-        "mnist",
-        description="for images: `mnist` (crop, scale to 20 px, centre by mass, "
-        "as MNIST was made) or `raw` (the canvas shrunk to 28×28)",
-    ),
+    activations: Annotated[bool, Query(description="also return every layer's activations")] = False,
+    preprocess: Annotated[
+        Preprocessing,
+        Query(
+            description="for images: `mnist` (crop, scale to 20 px, centre by mass, "
+            "as MNIST was made) or `raw` (the canvas shrunk to 28×28)"
+        ),
+    ] = "mnist",
 ) -> PredictResponse | JSONResponse:
     """The same prediction as the /lenet page, for scripts: one forward pass of the shared LeNet-5."""
     shared: SharedModel = request.app.state.lenet
