@@ -10,6 +10,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
+from typing import TypedDict
 
 import numpy as np
 
@@ -51,32 +52,44 @@ def engine_figures(model: Sequential, images: np.ndarray, labels: np.ndarray, re
     }
 
 
-def torch_figures(model: Sequential, images: np.ndarray, labels: np.ndarray, repeats: int) -> dict[str, float]:
+class TorchFigures(TypedDict):
+    """PyTorch's figures beside the engine's, with the version and threads they were measured with."""
+
+    forward_ms: float
+    train_images_per_s: float
+    infer_images_per_s: float
+    version: str
+    threads: int
+
+
+def torch_figures(model: Sequential, images: np.ndarray, labels: np.ndarray, repeats: int) -> TorchFigures:
     """The same figures for the same architecture and weights in PyTorch CPU (eager mode)."""
     import torch
     from torch import nn
 
+    conv1, conv2 = nn.Conv2d(1, 6, 5, padding=2), nn.Conv2d(6, 16, 5)
+    fc1, fc2, fc3 = nn.Linear(400, 120), nn.Linear(120, 84), nn.Linear(84, 10)
     net = nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2),
+        conv1,
         nn.ReLU(),
         nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5),
+        conv2,
         nn.ReLU(),
         nn.MaxPool2d(2),
         nn.Flatten(),
-        nn.Linear(400, 120),
+        fc1,
         nn.ReLU(),
-        nn.Linear(120, 84),
+        fc2,
         nn.ReLU(),
-        nn.Linear(84, 10),
+        fc3,
     )
     params = model.params()
     with torch.no_grad():
-        for name, layer in zip(
-            ["conv1", "conv2", "fc1", "fc2", "fc3"], [net[0], net[3], net[7], net[9], net[11]], strict=True
-        ):
+        layers: dict[str, nn.Conv2d | nn.Linear] = {"conv1": conv1, "conv2": conv2, "fc1": fc1, "fc2": fc2, "fc3": fc3}
+        for name, layer in layers.items():
             w = params[f"{name}.w"]
             layer.weight.copy_(torch.from_numpy(w.T.copy() if name.startswith("fc") else w))
+            assert layer.bias is not None  # every layer above is built with a bias
             layer.bias.copy_(torch.from_numpy(params[f"{name}.b"]))
     x, y = torch.from_numpy(images), torch.from_numpy(labels)
     optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
@@ -94,12 +107,12 @@ def torch_figures(model: Sequential, images: np.ndarray, labels: np.ndarray, rep
         "forward_ms": 1e3 * median_seconds(lambda: infer(x[:1]), repeats * 10),
         "train_images_per_s": TRAIN_BATCH / median_seconds(train_step, repeats),
         "infer_images_per_s": INFER_BATCH / median_seconds(lambda: infer(x), max(3, repeats // 4)),
-        "version": torch.__version__,
+        "version": str(torch.__version__),
         "threads": torch.get_num_threads(),
     }
 
 
-def speedups(engine: dict[str, float], torch: dict[str, float]) -> dict[str, float]:
+def speedups(engine: dict[str, float], torch: TorchFigures) -> dict[str, float]:
     """Ratios where above 1 means the engine is faster: time ratio for latencies, rate ratio for throughput."""
     return {
         "forward": torch["forward_ms"] / engine["forward_ms"],

@@ -67,8 +67,9 @@ def ensure_mnist(folder: Path | None = None, source: str = "mirrors") -> Path:
 def load_mnist(folder: Path | None = None) -> Mnist:
     """The four files of `folder` (default: `default_data_dir()`), plain or gzipped, checked and verified."""
     folder = Path(folder) if folder is not None else default_data_dir()
-    paths = {role: locate(folder, file) for role, file in files.FILES.items()}
-    absent = [files.FILES[role].name for role, path in paths.items() if path is None]
+    located = {role: locate(folder, file) for role, file in files.FILES.items()}
+    paths = {role: path for role, path in located.items() if path is not None}
+    absent = [files.FILES[role].name for role in files.FILES if role not in paths]
     if absent:
         raise DataError(
             f"{folder}: no {', '.join(absent)} (plain or .gz); get MNIST with `{_data_command(folder)}` online"

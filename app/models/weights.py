@@ -32,7 +32,7 @@ def save_weights(path: Path, model: Sequential, architecture: str, metadata: dic
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays, **{META_KEY: np.array(json.dumps(meta))})
+            np.savez_compressed(f, allow_pickle=False, **arrays, **{META_KEY: np.array(json.dumps(meta))})
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a weights file is meant to be read by others

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -25,6 +26,8 @@ def sigmoid(a: np.ndarray) -> np.ndarray:
     """σ(a) = 1 / (1 + e^(−a)), written with tanh so large |a| never overflows."""
     return 0.5 * (1.0 + np.tanh(0.5 * a))
 
+
+ActivationName = Literal["sigmoid", "tanh", "relu", "step", "identity"]  # ACTIVATIONS' keys, in order
 
 ACTIVATIONS: dict[str, Activation] = {
     "sigmoid": Activation("sigmoid", sigmoid, lambda a, h: h * (1 - h), (0.0, 1.0)),

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 
-PADDING_MODES = ("valid", "same", "full")
+PaddingMode = Literal["valid", "same", "full"]
+PADDING_MODES: tuple[PaddingMode, ...] = get_args(PaddingMode)
 
 
 def effective_kernel(k: int, d: int = 1) -> int:

@@ -7,6 +7,7 @@ Shapes: x (N, C, H, W), w (F, C, KH, KW), b (F,), out (N, F, OH, OW). Like every
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal, overload
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -76,6 +77,18 @@ def conv2d_forward(
         out += b[:, None]
     out = np.ascontiguousarray(out.reshape(f, n, oh, ow).transpose(1, 0, 2, 3))
     return out, (cols, w, b is not None, xp.shape, stride, pad, dilation)
+
+
+@overload
+def conv2d_backward(
+    dout: np.ndarray, cache: tuple, input_grad: Literal[True] = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]: ...
+
+
+@overload
+def conv2d_backward(
+    dout: np.ndarray, cache: tuple, input_grad: bool
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]: ...
 
 
 def conv2d_backward(

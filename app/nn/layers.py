@@ -47,6 +47,9 @@ def he_normal(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, dty
 class Conv2D(Layer):
     """Convolution of C input channels into F feature maps with F kernels of size C×k×k."""
 
+    geometry: LayerGeometry
+    cache: tuple
+
     def __init__(
         self,
         in_channels: int,
@@ -86,6 +89,8 @@ class Pool2D(Layer):
 
     pool_forward: Callable[..., tuple[np.ndarray, tuple]]
     pool_backward: Callable[[np.ndarray, tuple], np.ndarray]
+    geometry: LayerGeometry
+    cache: tuple
 
     def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0, *, name: str) -> None:
         super().__init__(name)
@@ -122,6 +127,8 @@ class AvgPool2D(Pool2D):
 class Dense(Layer):
     """Fully connected: out = x @ w + b with x (N, D), w (D, M), b (M,)."""
 
+    cache: np.ndarray
+
     def __init__(
         self,
         in_features: int,
@@ -156,6 +163,8 @@ class Dense(Layer):
 class Flatten(Layer):
     """(N, C, H, W) -> (N, C·H·W), the bridge from feature maps to dense layers."""
 
+    cache: tuple[int, ...]
+
     def __init__(self, name: str = "flatten") -> None:
         super().__init__(name)
 
@@ -171,6 +180,7 @@ class ActivationLayer(Layer):
     """Applies an activation from the registry element-wise; backward multiplies by g'(a)."""
 
     kind = ""
+    cache: tuple[np.ndarray, np.ndarray]
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name or self.kind)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, overload
 
 import numpy as np
 
@@ -20,6 +21,20 @@ class LayerTrace:
     grad_output: np.ndarray | None = None
     grad_input: np.ndarray | None = None
     param_grads: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def dout(self) -> np.ndarray:
+        """grad_output, which the backward pass after the traced forward filled in."""
+        if self.grad_output is None:
+            raise RuntimeError(f"{self.name}: no backward pass since the traced forward")
+        return self.grad_output
+
+    @property
+    def dx(self) -> np.ndarray:
+        """grad_input, which the backward pass after the traced forward filled in (unless it skipped it)."""
+        if self.grad_input is None:
+            raise RuntimeError(f"{self.name}: no gradient at the input since the traced forward")
+        return self.grad_input
 
 
 class Sequential:
@@ -42,13 +57,26 @@ class Sequential:
 
     def forward(self, x: np.ndarray, trace: bool = False) -> np.ndarray:
         """Run every layer; with trace=True keep each layer's input and output in self.trace."""
-        self.trace = [] if trace else None
+        records: list[LayerTrace] = []
+        self.trace = records if trace else None
         for layer in self.layers:
             out = layer.forward(x)
             if trace:
-                self.trace.append(LayerTrace(layer.name, x, out))
+                records.append(LayerTrace(layer.name, x, out))
             x = out
         return x
+
+    def traced(self) -> dict[str, LayerTrace]:
+        """The last traced pass (forward(x, trace=True) and any backward after it), by layer name."""
+        if self.trace is None:
+            raise RuntimeError("the last forward pass was not traced: call forward(x, trace=True)")
+        return {record.name: record for record in self.trace}
+
+    @overload
+    def backward(self, dout: np.ndarray, input_grad: Literal[True] = True) -> np.ndarray: ...
+
+    @overload
+    def backward(self, dout: np.ndarray, input_grad: bool) -> np.ndarray | None: ...
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """Backpropagate dout (gradient at the output) through every layer, last first; return dx.
@@ -61,6 +89,8 @@ class Sequential:
             if self.trace is not None:
                 record = self.trace[i]
                 record.grad_output, record.grad_input, record.param_grads = dout, dx, dict(layer.grads)
+            if dx is None:  # only the first layer skips it, and only with input_grad=False
+                return None
             dout = dx
         return dout
 

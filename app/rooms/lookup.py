@@ -1,6 +1,8 @@
 """Finding a room by what someone typed, with the one sentence each way of not finding it gets (the websocket's
 join and the REST endpoints say the same)."""
 
+from typing import Literal
+
 from app.rooms.codes import is_code, normal_code
 from app.rooms.store import RoomStore
 
@@ -8,7 +10,7 @@ from app.rooms.store import RoomStore
 class RoomMissing(Exception):
     """No open room under a code: `code` is room_not_found (a typo, not a code) or room_expired (ended or idle)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: Literal["room_not_found", "room_expired"], message: str) -> None:
         super().__init__(message)
         self.code = code
 

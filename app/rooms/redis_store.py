@@ -148,7 +148,8 @@ class RedisStore:
         return answers
 
     async def answers(self, code: str, question: int) -> dict[str, str]:
-        return await self.redis.hgetall(key(code, f"answers:{question}"))
+        # redis-py types replies as bytes | str; this client decodes them (decode_responses=True)
+        return await self.redis.hgetall(key(code, f"answers:{question}"))  # type: ignore[return-value]
 
     async def online(self, code: str, connection: str, here: bool) -> int:
         name = key(code, "online")

@@ -11,23 +11,39 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio
 import numpy as np
-from pydantic import BaseModel
 
 from app.models.lenet import CLASSES
 from app.models.shared import SharedModel
+from app.nn import Sequential
 from app.rooms.codes import new_member, secret_matches
 from app.rooms.lookup import RoomMissing, expired, find_room
 from app.rooms.outbox import Outbox
 from app.rooms.store import RoomStore
 from app.services.lenet import prepare, read, weight_sharing_copy
 from app.settings import Settings
+from app.wire.lenet import Preprocessing
 from app.wire.limits import check_canvas
 from app.wire.protocol import Problem, Sender
-from app.wire.room import TEACHER_ONLY, Answer, Ask, Dismiss, End, Join, Names, Reveal, Show, Submit, Tag, View
+from app.wire.room import (
+    TEACHER_ONLY,
+    Answer,
+    Ask,
+    Dismiss,
+    End,
+    Join,
+    Names,
+    Reveal,
+    RoomRequest,
+    Show,
+    Submit,
+    Tag,
+    View,
+)
 
 OUTBOX_CAPACITY = 256
 HEARTBEAT_S = 30.0  # how often a connection tells the store it is still here (below store.ONLINE_S)
@@ -90,8 +106,15 @@ class RoomSession:
         self.member = ""
         self.name = ""
         self.rejoined = False
-        self.stop = None
+        self.stop: Callable[[], Awaitable[None]] | None = None
         self.joined = anyio.Event()
+
+    @property
+    def room_code(self) -> str:
+        """The code of the room this connection joined (everything but a join runs after joining)."""
+        if self.code is None:
+            raise Problem("not_joined", 'join a room first: send {"type": "join", "code": "…"}')
+        return self.code
 
     # ---- the connection's lifetime ----
 
@@ -109,20 +132,20 @@ class RoomSession:
                     await link.close(1000, "the room has ended")
                     return "room ended"
                 continue
-            await self.store.touch(self.code)
+            await self.store.touch(self.room_code)
             if self.role == "student":
-                await self.store.online(self.code, self.connection, True)
+                await self.store.online(self.room_code, self.connection, True)
 
     async def leave(self) -> None:
         """Stop listening and count this student out."""
         if self.stop is not None:
             await self.stop()
         if self.code is not None and self.role == "student":
-            await self.count_students(await self.store.online(self.code, self.connection, False))
+            await self.count_students(await self.store.online(self.room_code, self.connection, False))
 
     async def count_students(self, count: int) -> None:
         """Tell the room how many students are connected, after this one came or went."""
-        await self.store.publish(self.code, envelope({"type": "students", "count": count}, "students"))
+        await self.store.publish(self.room_code, envelope({"type": "students", "count": count}, "students"))
 
     def deliver(self, event: dict, text: str) -> None:
         """Store listener: queue an event meant for this connection."""
@@ -131,13 +154,13 @@ class RoomSession:
 
     # ---- messages ----
 
-    async def handle(self, message: BaseModel) -> list[str]:
+    async def handle(self, message: RoomRequest) -> list[str]:
         """Answer one message (most answers reach the client as events through the outbox)."""
         if isinstance(message, Join):
             return await self.join(message)
         if self.code is None:
             raise Problem("not_joined", 'join a room first: send {"type": "join", "code": "…"}')
-        room = await self.store.room(self.code)
+        room = await self.store.room(self.room_code)
         if room is None:
             missing = expired(self.code)
             raise Problem(missing.code, str(missing))
@@ -179,18 +202,18 @@ class RoomSession:
             "question": question,
             "shown": room.get("shown"),
             "names": room.get("names", False),
-            "students": await self.store.students(self.code),
+            "students": await self.store.students(self.room_code),
         }
         if self.role == "teacher":
-            joined["gallery"] = [for_teacher(item) for item in await self.store.submissions(self.code)]
+            joined["gallery"] = [for_teacher(item) for item in await self.store.submissions(self.room_code)]
             if question is not None:
-                joined["answers"] = counts(await self.store.answers(self.code, question["id"]))
+                joined["answers"] = counts(await self.store.answers(self.room_code, question["id"]))
         else:
             # Only a tab that joined before can have sent drawings: a new student does not read the whole gallery.
-            gallery = await self.store.submissions(self.code) if self.rejoined else []
+            gallery = await self.store.submissions(self.room_code) if self.rejoined else []
             joined["mine"] = [public(item, True) for item in gallery if item.get("member") == self.member]
             if question is not None:
-                joined["answered"] = (await self.store.answers(self.code, question["id"])).get(self.member)
+                joined["answered"] = (await self.store.answers(self.room_code, question["id"])).get(self.member)
         return joined
 
     async def on_view(self, message: View, room: dict) -> list[str]:
@@ -213,8 +236,8 @@ class RoomSession:
             raise Problem(
                 "too_large", f"a view of {size} bytes is over the limit of {self.settings.room_max_view_bytes}"
             )
-        await self.store.update(self.code, {"view": view})
-        await self.store.publish(self.code, envelope({"type": "view", **view}, "view", "student"))
+        await self.store.update(self.room_code, {"view": view})
+        await self.store.publish(self.room_code, envelope({"type": "view", **view}, "view", "student"))
         return []
 
     async def on_ask(self, message: Ask, room: dict) -> list[str]:
@@ -229,10 +252,10 @@ class RoomSession:
             "choices": message.choices,
             "open": True,
         }
-        await self.store.update(self.code, {"question": question, "asked": question["id"]})
-        await self.store.publish(self.code, envelope({"type": "question", "question": question}, "question"))
+        await self.store.update(self.room_code, {"question": question, "asked": question["id"]})
+        await self.store.publish(self.room_code, envelope({"type": "question", "question": question}, "question"))
         await self.store.publish(
-            self.code,
+            self.room_code,
             envelope({"type": "answers", "question": question["id"], "counts": {}, "total": 0}, "answers", "teacher"),
         )
         return []
@@ -242,9 +265,9 @@ class RoomSession:
         if question is None or question["id"] != message.question or not question["open"]:
             raise Problem("impossible", "this question is closed; wait for the next one")
         value = answer_value(question, message.value)
-        answers = await self.store.answer(self.code, question["id"], self.member, value)
+        answers = await self.store.answer(self.room_code, question["id"], self.member, value)
         await self.store.publish(
-            self.code,
+            self.room_code,
             envelope({"type": "answers", "question": question["id"], **counts(answers)}, "answers", "teacher"),
         )
         return [reply({"type": "answered", "question": question["id"], "value": value})]
@@ -258,20 +281,20 @@ class RoomSession:
             **question,
             "open": False,
             "answer": answer,
-            **counts(await self.store.answers(self.code, question["id"])),
+            **counts(await self.store.answers(self.room_code, question["id"])),
         }
-        await self.store.update(self.code, {"question": question})
-        await self.store.publish(self.code, envelope({"type": "question", "question": question}, "question"))
+        await self.store.update(self.room_code, {"question": question})
+        await self.store.publish(self.room_code, envelope({"type": "question", "question": question}, "question"))
         return []
 
     async def on_dismiss(self, message: Dismiss, room: dict) -> list[str]:
-        await self.store.update(self.code, {"question": None})
-        await self.store.publish(self.code, envelope({"type": "question", "question": None}, "question"))
+        await self.store.update(self.room_code, {"question": None})
+        await self.store.publish(self.room_code, envelope({"type": "question", "question": None}, "question"))
         return []
 
     async def on_submit(self, message: Submit, room: dict) -> list[str]:
         limit = self.settings.room_max_submissions
-        if await self.store.gallery_size(self.code) >= limit:
+        if await self.store.gallery_size(self.room_code) >= limit:
             raise Problem(
                 "room_full", f"the gallery holds {limit} drawings, its limit; the teacher can open a new room"
             )
@@ -280,7 +303,7 @@ class RoomSession:
         if lenet.model is None:
             raise Problem("unavailable", lenet.error or "LeNet-5 is not loaded")
         image, probabilities = await anyio.to_thread.run_sync(
-            classify, lenet, message.canvas, message.preprocess, limiter=self.services.compute
+            classify, lenet.model, message.canvas, message.preprocess, limiter=self.services.compute
         )
         prediction = int(np.argmax(probabilities))
         submission = {
@@ -293,21 +316,23 @@ class RoomSession:
             "probabilities": [round(float(p), 4) for p in probabilities],
             "pixels": base64.b64encode(np.rint(image * 255).astype(np.uint8).tobytes()).decode(),
         }
-        sid = await self.store.add_submission(self.code, submission)
+        sid = await self.store.add_submission(self.room_code, submission)
         submission["id"] = sid
         await self.store.publish(
-            self.code,
+            self.room_code,
             envelope({"type": "submission", "submission": for_teacher(submission)}, f"submission:{sid}", "teacher"),
         )
         return [reply({"type": "submitted", "submission": public(submission, True)})]
 
     async def on_tag(self, message: Tag, room: dict) -> list[str]:
-        found = await self.store.submission(self.code, message.id)
+        found = await self.store.submission(self.room_code, message.id)
         if found is None or (found["member"] != self.member and self.role != "teacher"):
             raise Problem("impossible", f"there is no drawing {message.id} of yours in this room")
-        submission = await self.store.update_submission(self.code, message.id, {"tag": message.tag})
+        submission = await self.store.update_submission(self.room_code, message.id, {"tag": message.tag})
+        if submission is None:  # the room ended meanwhile
+            raise Problem("impossible", f"there is no drawing {message.id} of yours in this room")
         await self.store.publish(
-            self.code,
+            self.room_code,
             envelope(
                 {"type": "submission", "submission": for_teacher(submission)}, f"submission:{message.id}", "teacher"
             ),
@@ -317,23 +342,23 @@ class RoomSession:
     async def on_show(self, message: Show, room: dict) -> list[str]:
         shown = None
         if message.id is not None:
-            found = await self.store.submission(self.code, message.id)
+            found = await self.store.submission(self.room_code, message.id)
             if found is None:
                 raise Problem("impossible", f"there is no drawing {message.id} in this room's gallery")
             shown = public(found, room.get("names", False))
-        await self.store.update(self.code, {"shown": shown})
-        await self.store.publish(self.code, envelope({"type": "show", "submission": shown}, "show"))
+        await self.store.update(self.room_code, {"shown": shown})
+        await self.store.publish(self.room_code, envelope({"type": "show", "submission": shown}, "show"))
         return []
 
     async def on_names(self, message: Names, room: dict) -> list[str]:
-        await self.store.update(self.code, {"names": message.visible})
-        await self.store.publish(self.code, envelope({"type": "names", "visible": message.visible}, "names"))
+        await self.store.update(self.room_code, {"names": message.visible})
+        await self.store.publish(self.room_code, envelope({"type": "names", "visible": message.visible}, "names"))
         return []
 
     async def on_end(self, message: End, room: dict) -> list[str]:
-        await self.store.delete(self.code)
+        await self.store.delete(self.room_code)
         await self.store.publish(
-            self.code, envelope({"type": "ended", "message": f"the teacher ended room {self.code}"}, "ended")
+            self.room_code, envelope({"type": "ended", "message": f"the teacher ended room {self.code}"}, "ended")
         )
         return []
 
@@ -358,10 +383,10 @@ def answer_value(question: dict, value: str) -> str:
     return value
 
 
-def classify(lenet: SharedModel, canvas: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray]:
+def classify(model: Sequential, canvas: np.ndarray, mode: Preprocessing) -> tuple[np.ndarray, np.ndarray]:
     """LeNet's 28×28 input for a drawing and its ten probabilities; an empty drawing is a Problem."""
     prepared = prepare(canvas, mode)
-    if prepared.empty:
+    if prepared.image is None:
         raise Problem("impossible", "nothing is drawn: draw a digit before sending it to the class")
-    reading = read(weight_sharing_copy(lenet.model), prepared.image)
+    reading = read(weight_sharing_copy(model), prepared.image)
     return prepared.image, reading.probabilities

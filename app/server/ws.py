@@ -26,18 +26,28 @@ import logging
 import math
 import struct
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from typing import NoReturn, Protocol
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, NoReturn, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import anyio
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.settings import Settings
 from app.wire.frames import unpack_frame
 from app.wire.latest import LatestWins
-from app.wire.protocol import PROTOCOL_VERSION, Error, ErrorCode, Hello, Problem, Reply, Welcome
+from app.wire.protocol import (
+    PROTOCOL_VERSION,
+    Error,
+    ErrorCode,
+    Hello,
+    Problem,
+    Reply,
+    Request,
+    Welcome,
+    is_error_code,
+)
 
 HELLO = TypeAdapter(Hello)
 
@@ -50,13 +60,17 @@ CLOSE_TOO_BIG = 1009
 CLOSE_TRY_LATER = 1013
 
 
-class Conversation(Protocol):
+M = TypeVar("M", bound=Request)  # one page's requests: the union its TypeAdapter validates
+M_contra = TypeVar("M_contra", bound=Request, contravariant=True)
+
+
+class Conversation(Protocol[M_contra]):
     """One page's side of one connection: replies to each valid message (a list, or a generator to stream).
 
     A NumPy conversation's handle runs in a worker thread; a coroutine handle (the rooms', which waits on their
     store) is awaited in the event loop and returns a list."""
 
-    def handle(self, message: BaseModel) -> Iterable[Reply] | Awaitable[list[Reply]]: ...
+    def handle(self, message: M_contra) -> Iterable[Reply] | Awaitable[Sequence[Reply]]: ...
 
 
 def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
@@ -70,7 +84,7 @@ def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
 def human(error: ValidationError) -> tuple[ErrorCode, str]:
     """The first validation problem as a code and a sentence naming the field."""
     first = error.errors()[0]
-    code = first["type"] if first["type"] in ErrorCode.__args__ else "bad_message"
+    code: ErrorCode = first["type"] if is_error_code(first["type"]) else "bad_message"
     where = ".".join(str(part) for part in first["loc"] if not isinstance(part, int) or len(first["loc"]) > 1)
     text = first["msg"].removeprefix("Value error, ")
     if first["type"] == "union_tag_invalid":
@@ -91,9 +105,10 @@ def finite_float(text: str) -> float:
     return value
 
 
-def parse(frame: dict, settings: Settings) -> dict:
+def parse(frame: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
     """The JSON object (text frame) or header-plus-arrays (binary frame) a client sent."""
-    text, data = frame.get("text"), frame.get("bytes")
+    text: str | None = frame.get("text")
+    data: bytes | None = frame.get("bytes")
     size = len(text.encode()) if text is not None else len(data or b"")
     if size > settings.max_message_bytes:
         raise Problem("too_large", f"message of {size} bytes is over the limit of {settings.max_message_bytes}")
@@ -105,6 +120,8 @@ def parse(frame: dict, settings: Settings) -> dict:
         if not isinstance(header, dict):
             raise Problem("bad_message", "a binary frame's header must be a JSON object")
         return {**{k: v for k, v in header.items() if k != "arrays"}, **arrays}
+    if text is None:
+        raise Problem("bad_message", "a frame must carry text or bytes")
     try:
         obj = json.loads(text, parse_constant=reject_constant, parse_float=finite_float)
     except json.JSONDecodeError as exc:
@@ -139,7 +156,7 @@ class RateLimit:
         return False
 
 
-class Inbox(LatestWins[str | int, BaseModel]):
+class Inbox(LatestWins[str | int, M]):
     """Requests waiting for the worker: newest-only for latest-wins types, a short queue for the rest."""
 
     def __init__(self, capacity: int, latest_wins: frozenset[str]) -> None:
@@ -147,7 +164,7 @@ class Inbox(LatestWins[str | int, BaseModel]):
         self.latest_wins = latest_wins
         self.counter = 0
 
-    def offer(self, message: BaseModel) -> bool:
+    def offer(self, message: M) -> bool:
         """Add a request; False when the inbox is full (the caller answers busy)."""
         if message.type in self.latest_wins:
             self.put(message.type, message)
@@ -211,8 +228,8 @@ class Link:
 
 async def run_socket(
     websocket: WebSocket,
-    messages: TypeAdapter,
-    conversation: Conversation,
+    messages: TypeAdapter[M],
+    conversation: Conversation[M],
     latest_wins: frozenset[str] = frozenset(),
     limits: dict[str, int] | None = None,
     feed: Callable[[Link], Awaitable[str]] | None = None,
@@ -233,7 +250,7 @@ async def run_socket(
         return
     clients.add(websocket)
     logger.info("ws_open %s connections=%d", where, len(clients))
-    link, inbox = Link(websocket, settings), Inbox(settings.max_pending, latest_wins)
+    link, inbox = Link(websocket, settings), Inbox[M](settings.max_pending, latest_wins)
     welcome = Welcome(limits=limits or {})
     ending = "left"
 
@@ -269,7 +286,12 @@ def address(websocket: WebSocket) -> str:
 
 
 async def receive(
-    websocket: WebSocket, link: Link, inbox: Inbox, messages: TypeAdapter, settings: Settings, welcome: Welcome
+    websocket: WebSocket,
+    link: Link,
+    inbox: Inbox[M],
+    messages: TypeAdapter[M],
+    settings: Settings,
+    welcome: Welcome,
 ) -> str:
     """Read frames until the client leaves or is closed: answer problems at once, hand valid requests to the
     worker. Returns why the loop ended."""
@@ -316,10 +338,11 @@ async def receive(
 
 
 @functools.cache
-def request_types(adapter: TypeAdapter) -> frozenset[str]:
+def request_types(adapter: TypeAdapter[Any]) -> frozenset[str]:
     """The type tags a page's messages may have (the choices of its tagged unions): the log names a request's type
     only when it is one of them, so nothing a client wrote reaches the log."""
-    found, todo = set(), [adapter.core_schema]
+    found: set[str] = set()
+    todo: list[Any] = [adapter.core_schema]
     while todo:
         node = todo.pop()
         if isinstance(node, dict):
@@ -331,7 +354,7 @@ def request_types(adapter: TypeAdapter) -> frozenset[str]:
     return frozenset(found)
 
 
-def validate(adapter: TypeAdapter, obj: dict) -> BaseModel:
+def validate(adapter: TypeAdapter[M], obj: dict[str, Any]) -> M:
     """The typed message, or a Problem with a sentence saying what is wrong."""
     try:
         return adapter.validate_python(obj)
@@ -339,7 +362,7 @@ def validate(adapter: TypeAdapter, obj: dict) -> BaseModel:
         raise Problem(*human(exc)) from None
 
 
-async def work(link: Link, inbox: Inbox, conversation: Conversation, limiter: anyio.CapacityLimiter) -> NoReturn:
+async def work(link: Link, inbox: Inbox[M], conversation: Conversation[M], limiter: anyio.CapacityLimiter) -> NoReturn:
     """Answer requests one at a time, until the client leaves (WebSocketDisconnect) or is dropped (TimeoutError);
     a streamed answer (a generator) stops when a newer request is waiting.
 
@@ -353,10 +376,11 @@ async def work(link: Link, inbox: Inbox, conversation: Conversation, limiter: an
             if threaded:
                 async with limiter:  # a compute slot first; the thread itself comes from anyio's pool
                     _, message = inbox.take_now()
-                    answer = await anyio.to_thread.run_sync(conversation.handle, message)
+                    result = await anyio.to_thread.run_sync(conversation.handle, message)
             else:
                 _, message = inbox.take_now()
-                answer = await conversation.handle(message)
+                result = conversation.handle(message)
+            answer = await result if inspect.isawaitable(result) else result
             if isinstance(answer, list | tuple):
                 for reply in answer:  # computed already: no thread hop per reply
                     await link.send(reply)

@@ -67,7 +67,8 @@ def setup_from_message(message: ConvPlanRequest, settings: Settings) -> ConvSetu
     for name, array in (("every input value", x), ("every weight", w), ("every bias", b)):
         within(name, float(np.abs(array).max()), "conv_max_value", settings)
     check_geometry_limits(message, k, settings)
-    cell = tuple(message.grad.cell) if message.grad.kind == "cell" and message.grad.cell else None
+    chosen = message.grad.cell if message.grad.kind == "cell" else None
+    cell = (chosen[0], chosen[1], chosen[2]) if chosen else None  # GradSpec holds exactly 3
     return ConvSetup(x, w, b, message.stride, message.padding, message.dilation, message.stage2, cell)
 
 

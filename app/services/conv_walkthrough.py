@@ -249,8 +249,7 @@ def stage2(y: np.ndarray, conv_header: dict, st: Stage2) -> tuple[dict, dict[str
 def gradient_at(shape: tuple[int, ...], cell: tuple[int, int, int] | None) -> tuple[np.ndarray, dict]:
     """dout for the last output (1, F, OH, OW): all ones, or 1 at the chosen cell (ones when it is outside)."""
     dout = np.zeros(shape, dtype=DTYPE)
-    inside = cell is not None and all(0 <= i < n for i, n in zip(cell, shape[1:], strict=True))
-    if inside:
+    if cell is not None and all(0 <= i < n for i, n in zip(cell, shape[1:], strict=True)):
         dout[(0, *cell)] = 1.0
         return dout, {"kind": "cell", "cell": list(cell), "note": None}
     dout[...] = 1.0
@@ -307,6 +306,7 @@ def build_plan(setup: ConvSetup) -> Plan:
     dout, header["grad"] = gradient_at(last.shape, setup.grad_cell)
     dconv = dout if st_cache is None else stage2_backward(dout, st_cache, setup.stage2.kind)
     dx, dw, db = conv2d_backward(dconv, cache)
+    assert db is not None  # the walkthrough's convolution always has its bias
     g = dconv[0][:, None, None, None]  # (F, 1, 1, 1, OH, OW)
     windows["dx_terms"] = setup.w.astype(DTYPE)[:, :, :, :, None, None] * g
     windows["dw_terms"] = patches[None] * g

@@ -101,7 +101,7 @@ def prepare(canvas: np.ndarray, mode: Preprocessing = "mnist") -> Prepared:
         "offset": stages.offset,
         "center_of_mass": stages.center_of_mass,
     }
-    if stages.empty:
+    if stages.image is None:  # nothing drawn
         return Prepared(None, mode, drawing)
     image = stages.image if mode == "mnist" else raw_downscale(canvas)
     return Prepared(image.astype(np.float32), mode, drawing)
@@ -127,7 +127,7 @@ def read(model: Sequential, image: np.ndarray, explain: bool = False, target: in
     (default: the predicted class) to the input and to every stage."""
     x = image.reshape(1, 1, *image.shape)
     scores = model.forward(x, trace=True)
-    trace = {record.name: record for record in model.trace}
+    trace = model.traced()
     activations = {stage.name: (trace[stage.source].output if stage.source else x)[0] for stage in STAGES}
     probabilities = softmax(scores)[0]
     if not explain:
@@ -135,7 +135,7 @@ def read(model: Sequential, image: np.ndarray, explain: bool = False, target: in
     target = int(np.argmax(probabilities)) if target is None else target
     model.backward(np.eye(CLASSES, dtype=scores.dtype)[[target]])
     gradients = {
-        stage.name: (trace[stage.source].grad_output if stage.source else trace[model.layers[0].name].grad_input)[0]
+        stage.name: (trace[stage.source].dout if stage.source else trace[model.layers[0].name].dx)[0]
         for stage in STAGES
     }
     return Reading(scores[0], probabilities, activations, gradients, target)
@@ -197,6 +197,8 @@ def unit_computation(model: Sequential, reading: Reading, unit: Unit) -> dict:
         if not 0 <= value < size:
             raise NoSuchUnit(f"unit.{name} must lie in 0..{size - 1} for {unit.stage}, got {value}")
     layer = model.layer(unit.stage)
+    if not isinstance(layer, Conv2D):
+        raise NoSuchUnit(f"unit.stage {unit.stage!r} is not a convolution of this model")
     g = layer.geometry
     x = reading.activations[previous.name]
     rows = unit.row * g.s - g.p + np.arange(g.k) * g.d
@@ -209,7 +211,7 @@ def unit_computation(model: Sequential, reading: Reading, unit: Unit) -> dict:
     bias = layer.params["b"][unit.channel]
     products = window * kernel
     subtotals = products.sum(axis=(1, 2), dtype=np.float64)
-    engine = {record.name: record for record in model.trace}
+    engine = model.traced()
     return {
         "stage": unit.stage,
         "channel": unit.channel,
@@ -286,7 +288,8 @@ def model_frame(model: Sequential, header: dict) -> bytes:
         }
         for stage in STAGES
     ]
-    arrays, dense = {}, set()
+    arrays: dict[str, np.ndarray] = {}
+    dense: set[str] = set()
     for name in PARAMETER_LAYERS:
         layer = model.layer(name)
         w = layer.params["w"]
@@ -385,7 +388,7 @@ class LeNetSession:
         and the computation of `unit` (a conv unit the page zooms into) when asked."""
         started = time.perf_counter()
         prepared = prepare(canvas, mode)
-        reading = None if prepared.empty else read(self.model, prepared.image, explain, target)
+        reading = None if prepared.image is None else read(self.model, prepared.image, explain, target)
         try:
             computation = None if reading is None or unit is None else unit_computation(self.model, reading, unit)
         finally:
@@ -408,7 +411,7 @@ class LeNetSession:
     def teach(self, canvas: np.ndarray, mode: Preprocessing, label: int, steps: int, lr: float) -> Lesson:
         """SGD steps towards `label` on this drawing, on this connection's own copy of the weights."""
         prepared = prepare(canvas, mode)
-        if prepared.empty:
+        if prepared.image is None:
             raise NothingDrawn("draw a digit before teaching the network what it is")
         if not self.taught_steps:
             self.model = weight_sharing_copy(self.shared, private=True)

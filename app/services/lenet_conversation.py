@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from app.models.shared import SharedModel
 from app.services.lenet import LeNetSession, NoSuchUnit, NothingDrawn, Unit
 from app.settings import Settings
-from app.wire.lenet import Draw, Reset, Taught, Teach
+from app.wire.lenet import Draw, LenetMessage, Reset, Taught, Teach
 from app.wire.limits import at_most, check_canvas
 from app.wire.protocol import Problem, Reply
 
@@ -25,7 +23,7 @@ class LeNetConversation:
             "teach": {"max_steps": settings.lenet_teach_max_steps, "max_lr": settings.lenet_teach_max_lr},
         }
 
-    def handle(self, message: BaseModel) -> list[Reply]:
+    def handle(self, message: LenetMessage) -> list[Reply]:
         """The replies to one valid request."""
         if self.session is None:
             raise Problem("unavailable", self.unavailable or "LeNet-5 is not loaded")
@@ -42,17 +40,17 @@ class LeNetConversation:
             except NoSuchUnit as exc:
                 raise Problem("bad_value", str(exc)) from None
         if isinstance(message, Teach):
-            return [self.teach(message), self.session.describe(self.about)]
+            return [self.teach(self.session, message), self.session.describe(self.about)]
         if isinstance(message, Reset):
             self.session.reset()
         return [self.session.describe(self.about)]
 
-    def teach(self, message: Teach) -> Taught:
+    def teach(self, session: LeNetSession, message: Teach) -> Taught:
         """One lesson on this connection's private copy of the weights."""
         at_most("steps", message.steps, "lenet_teach_max_steps", self.settings)
         at_most("lr", message.lr, "lenet_teach_max_lr", self.settings)
         try:
-            lesson = self.session.teach(message.canvas, message.preprocess, message.label, message.steps, message.lr)
+            lesson = session.teach(message.canvas, message.preprocess, message.label, message.steps, message.lr)
         except NothingDrawn as exc:
             raise Problem("impossible", str(exc)) from None
         return Taught(
@@ -64,5 +62,5 @@ class LeNetConversation:
             loss_before=lesson.loss_before,
             loss_after=lesson.loss_after,
             moved=lesson.moved,
-            taught_steps=self.session.taught_steps,
+            taught_steps=session.taught_steps,
         )

@@ -13,6 +13,7 @@ import numpy as np
 
 from app.models.xor import INPUTS, NEURON_NAMES, SlideModel, targets
 from app.nn import ACTIVATIONS, Dense, Sequential
+from app.nn.activations import ActivationName
 from app.services.plane import INPUT_BOX, grid_points, line_in_box
 from app.settings import Settings
 from app.wire.frames import pack_frame
@@ -33,7 +34,7 @@ def finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def colour_scale(g: str, h: np.ndarray) -> tuple[float, float]:
+def colour_scale(g: ActivationName, h: np.ndarray) -> tuple[float, float]:
     """The colour scale's [lo, hi]: g's range, with the grid's own extreme where g is unbounded."""
     lo, hi = ACTIVATIONS[g].range
     lo = lo if math.isfinite(lo) else float(h.min())
@@ -41,7 +42,7 @@ def colour_scale(g: str, h: np.ndarray) -> tuple[float, float]:
     return (lo, hi) if hi > lo else (lo, lo + 1.0)
 
 
-def neuron_surface(w1: float, w2: float, b: float, g: str, size: int) -> bytes:
+def neuron_surface(w1: float, w2: float, b: float, g: ActivationName, size: int) -> bytes:
     """A neuron_surface frame: h over a size×size grid of the input plane, its line a = 0 and the XOR corners."""
     model = preactivation(w1, w2, b)
     activation = ACTIVATIONS[g]

@@ -32,6 +32,7 @@ from app.wire.xor import (
     SeriesPoint,
     SlideLayer,
     SlideTerm,
+    TermStatus,
     WhyCountsReply,
     WhyRequest,
     WhySlideReply,
@@ -300,7 +301,7 @@ def slide_listing(computed: dict[str, list[Pair]]) -> list[SlideLayer]:
         seen: set[Pair] = set()
         marked = []
         for pair in terms:
-            status = "repeated" if pair in seen else "computed" if pair in done else "zero"
+            status: TermStatus = "repeated" if pair in seen else "computed" if pair in done else "zero"
             seen.add(pair)
             marked.append(SlideTerm(of=pair[0], wrt=pair[1], status=status))
         layers.append(SlideLayer(label=label, terms=marked, slide_count=len(terms), counted=len(done)))
@@ -310,7 +311,7 @@ def slide_listing(computed: dict[str, list[Pair]]) -> list[SlideLayer]:
 def slide_reply(max_depth: int, max_listed: int) -> WhySlideReply:
     """The slide's chain network (width 2, depth 3): its listing checked against the instrumented count."""
     counts = counts_reply(SLIDE_WIDTH, SLIDE_DEPTH, max_depth, max_listed)
-    computed = {layer.label: [tuple(pair) for pair in layer.forward_terms or []] for layer in counts.layers}
+    computed = {layer.label: list(layer.forward_terms or []) for layer in counts.layers}
     return WhySlideReply(forward=slide_listing(computed), counts=counts)
 
 

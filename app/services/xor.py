@@ -49,7 +49,7 @@ DEFAULT_STEPS_PER_FRAME = 10
 HIDDEN_GRID = 25  # cells along each side of ŷ over the hidden square (z₁, z₂) ∈ [−0.1, 1.1]²
 GRADCHECK_EPS = 1e-2  # central differences at ε and ε/2, combined by Richardson extrapolation
 
-BUILDERS = {"network": network, "neuron": neuron}
+BUILDERS: dict[ModelName, Callable[[int], SlideModel]] = {"network": network, "neuron": neuron}
 
 # A run is stuck when it is not solved and its loss fell by less than PLATEAU_DROP of itself over the last
 # PLATEAU_SPAN / lr steps (lr × steps is the time of the gradient flow, so a small learning rate is not taken for
@@ -164,7 +164,7 @@ def points(trainer: Trainer) -> list[XorPoint]:
     """The four points with their prediction, loss and, for the network, hidden coordinates (from the trace)."""
     model, y = trainer.net.model, targets(trainer.task)[:, 0]
     yhat = model.forward(INPUTS, trace=True)[:, 0]
-    hidden = {record.name: record for record in model.trace}["sigma1"].output if trainer.kind == "network" else None
+    hidden = model.traced()["sigma1"].output if trainer.kind == "network" else None
     return [
         XorPoint(
             x1=float(x[0]),
@@ -278,7 +278,7 @@ def traced_values(
     yhat = model.forward(x, trace=True)
     loss, dout = squared_error(yhat, y)
     model.backward(dout)
-    trace = {record.name: record for record in model.trace}
+    trace = model.traced()
     z = trace["sigma1"].output[0]
     values = {
         "x1": float(x[0, 0]),
@@ -290,8 +290,8 @@ def traced_values(
         "l": loss,
         **net.values(),
     }
-    dz = trace["output"].grad_input[0]
-    engine = {"yhat": float(trace["sigma2"].grad_output[0, 0]), "z1": float(dz[0]), "z2": float(dz[1]), **net.grads()}
+    dz = trace["output"].dx[0]
+    engine = {"yhat": float(trace["sigma2"].dout[0, 0]), "z1": float(dz[0]), "z2": float(dz[1]), **net.grads()}
     return values, engine, sigmoid_primes(trace)
 
 

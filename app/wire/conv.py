@@ -10,12 +10,11 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, TypeAdapter
 from pydantic.dataclasses import dataclass
 
-from app.nn.arithmetic import PADDING_MODES
+from app.nn.arithmetic import PaddingMode
 from app.settings import Settings
 from app.wire.protocol import Message
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
-PaddingMode = Literal[PADDING_MODES]  # "valid", "same", "full": resolved by the engine's padding_for
 AssetName = Literal["mnist_digit", "lenet_conv1"]
 Stage2Kind = Literal["none", "max", "avg", "conv"]
 
@@ -70,7 +69,8 @@ class ConvAsset(Message):
     source: str
 
 
-CONV_MESSAGES = TypeAdapter(Annotated[ConvPlanRequest | ConvAssetRequest, Field(discriminator="type")])
+ConvRequest = ConvPlanRequest | ConvAssetRequest
+CONV_MESSAGES: TypeAdapter[ConvRequest] = TypeAdapter(Annotated[ConvRequest, Field(discriminator="type")])
 LATEST_WINS = frozenset({"conv_plan"})
 
 

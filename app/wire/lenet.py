@@ -102,7 +102,8 @@ class Describe(Message):
     type: Literal["describe"]
 
 
-LenetRequest = Annotated[Draw | Teach | Reset | Describe, Field(discriminator="type")]
+LenetMessage = Draw | Teach | Reset | Describe
+LenetRequest = Annotated[LenetMessage, Field(discriminator="type")]
 
 
 class Movement(Message):

@@ -8,7 +8,7 @@ docs/protocol.md.
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeGuard, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +34,12 @@ ErrorCode = Literal[
     "forbidden",  # a student (or a wrong teacher key) asking for what only the room's teacher may do
     "internal",  # the server failed; the failure is logged
 ]
+ERROR_CODES = frozenset(get_args(ErrorCode))
+
+
+def is_error_code(text: str) -> TypeGuard[ErrorCode]:
+    """Whether text is one of the error codes (a validation error's type may be one)."""
+    return text in ERROR_CODES
 
 
 class Message(BaseModel):
@@ -77,6 +83,13 @@ class ApiError(BaseModel):
 
 
 Reply = BaseModel | bytes | str  # a JSON message (a model, or already JSON text), or a binary frame (pack_frame)
+
+
+class Request(Protocol):
+    """What the websocket loop reads of every page's validated requests: the type tag."""
+
+    @property
+    def type(self) -> str: ...
 
 
 class Problem(Exception):

@@ -109,7 +109,7 @@ class End(Message):
 
 
 RoomRequest = Join | View | Ask | Answer | Reveal | Dismiss | Submit | Tag | Show | Names | End
-ROOM_REQUESTS = TypeAdapter(Annotated[RoomRequest, Field(discriminator="type")])
+ROOM_REQUESTS: TypeAdapter[RoomRequest] = TypeAdapter(Annotated[RoomRequest, Field(discriminator="type")])
 ROOM_LATEST_WINS = frozenset({"view", "answer"})
 TEACHER_ONLY = frozenset({"view", "ask", "reveal", "dismiss", "show", "names", "end"})
 

@@ -12,16 +12,16 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
-from app.nn import ACTIVATIONS
+from app.nn.activations import ActivationName
 from app.wire.protocol import Message
 
 MAX_SEED = 2**32 - 1
 
-ActivationName = Literal[tuple(ACTIVATIONS)]  # sigmoid, tanh, relu, step, identity
 ModelName = Literal["network", "neuron"]  # the 2-2-1 network, or the single neuron of "how many layers?"
 TaskName = Literal["xor", "and", "or"]
 Mode = Literal["batch", "example"]  # full-batch gradient descent, or one example at a time in turn
 Point = tuple[float, float]
+TermStatus = Literal["computed", "repeated", "zero"]  # how the instrumented count saw a term the slide lists
 
 
 # ---- /ws/neuron ----
@@ -66,7 +66,7 @@ class NeuronSurfaceHeader(Message):
     points: list[NeuronPoint]
 
 
-NEURON_REQUESTS = TypeAdapter(Annotated[NeuronRequest, Field(discriminator="type")])
+NEURON_REQUESTS: TypeAdapter[NeuronRequest] = TypeAdapter(Annotated[NeuronRequest, Field(discriminator="type")])
 
 
 # ---- /ws/xor ----
@@ -225,7 +225,7 @@ class XorDerivation(Message):
 
 
 XorRequest = XorReset | XorConfig | XorRun | XorPause | XorStep | XorDerive
-XOR_REQUESTS = TypeAdapter(Annotated[XorRequest, Field(discriminator="type")])
+XOR_REQUESTS: TypeAdapter[XorRequest] = TypeAdapter(Annotated[XorRequest, Field(discriminator="type")])
 XOR_LATEST_WINS = frozenset({"xor_config", "xor_derive"})
 
 
@@ -259,7 +259,7 @@ class SlideTerm(Message):
 
     of: str
     wrt: str
-    status: Literal["computed", "repeated", "zero"]  # zero: structurally zero, the node does not see the weight
+    status: TermStatus  # zero: structurally zero, the node does not see the weight
 
 
 class SlideLayer(Message):
@@ -329,5 +329,5 @@ class WhyTiming(Message):
 
 
 WhyRequest = WhySlide | WhyCounts | WhyTime
-WHY_REQUESTS = TypeAdapter(Annotated[WhyRequest, Field(discriminator="type")])
+WHY_REQUESTS: TypeAdapter[WhyRequest] = TypeAdapter(Annotated[WhyRequest, Field(discriminator="type")])
 WHY_LATEST_WINS = frozenset({"why_counts", "why_time"})

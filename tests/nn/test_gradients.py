@@ -7,12 +7,14 @@ app.nn.gradcheck.numerical_gradient (which is itself checked against an independ
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from app.nn.activations import ACTIVATIONS
+from app.nn.activations import ACTIVATIONS, ActivationName
 from app.nn.arithmetic import effective_kernel
 from app.nn.gradcheck import check_gradients, numerical_gradient, relative_error
 from app.nn.layers import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sigmoid, Tanh
@@ -297,6 +299,10 @@ def test_activation_registry_outputs_lie_in_declared_range(name, rng):
 
 def test_activation_registry_has_the_five_activations():
     assert set(ACTIVATIONS) == {"sigmoid", "tanh", "relu", "step", "identity"}
+
+
+def test_activation_names_the_messages_accept_are_the_registry_keys():
+    assert get_args(ActivationName) == tuple(ACTIVATIONS)
 
 
 def test_activation_registry_sigmoid_derivative_is_seeds_y_times_one_minus_y():

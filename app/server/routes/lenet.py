@@ -23,10 +23,10 @@ from app.services.images import ImageError, ImageTooLarge, decode_image
 from app.services.lenet import prepare, read, weight_sharing_copy
 from app.services.lenet_conversation import LeNetConversation
 from app.settings import Settings
-from app.wire.lenet import Activations, LenetRequest, PredictRequest, PredictResponse, Preprocessing
+from app.wire.lenet import Activations, LenetMessage, LenetRequest, PredictRequest, PredictResponse, Preprocessing
 from app.wire.protocol import ApiError
 
-MESSAGES = TypeAdapter(LenetRequest)
+MESSAGES: TypeAdapter[LenetMessage] = TypeAdapter(LenetRequest)
 
 
 class TypedErrors(APIRoute):
@@ -95,7 +95,7 @@ REQUEST_BODY = {
         },
     },
 }
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     400: {
         "model": ApiError,
         "description": "not JSON, a corrupt image or not a PNG, JPEG or WebP (code bad_png), or an unreadable upload",
@@ -192,6 +192,6 @@ def drawing_image(data: bytes, mode: Preprocessing, settings: Settings) -> np.nd
     except ImageError as exc:
         raise ApiProblem(400, "bad_png", str(exc)) from None
     prepared = prepare(pixels, mode)
-    if prepared.empty:
+    if prepared.image is None:
         raise ApiProblem(422, "empty", "the drawing has no ink (it is one colour); nothing to classify")
     return prepared.image
