@@ -117,7 +117,10 @@ def test_a_student_follows_the_teachers_conv_walkthrough_leaves_and_catches_up(
         tab.wait_for_url(re.compile(r"/conv\?"))
         open_conv_ready(tab)
     student.evaluate("() => { window.arrived = true; }")  # gone if the page loads again
-    bar, stage = student.get_by_test_id("room-bar").bounding_box(), student.locator("[data-present-stage]").first.bounding_box()
+    bar, stage = (
+        student.get_by_test_id("room-bar").bounding_box(),
+        student.locator("[data-present-stage]").first.bounding_box(),
+    )
     assert bar["y"] + bar["height"] <= stage["y"] + 1, "following brings the stage into view, under the room bar"
     for _ in range(3):
         teacher.locator("#conv-next").click()
@@ -151,7 +154,9 @@ def test_a_student_follows_the_teachers_conv_walkthrough_leaves_and_catches_up(
     screenshot(teacher, "classroom-teacher-conv-present")
 
     teacher.get_by_test_id("room-ask").click()  # the page's suggestion, a number question
-    teacher.get_by_test_id("room-ask-suggestions").get_by_role("button", name="What number lands in this output cell?").click()
+    teacher.get_by_test_id("room-ask-suggestions").get_by_role(
+        "button", name="What number lands in this output cell?"
+    ).click()
     assert teacher.get_by_test_id("room-ask-kind").input_value() == "number"
     teacher.get_by_test_id("room-ask-send").click()
     student.get_by_test_id("room-answer-number").fill("2.0")
@@ -162,7 +167,9 @@ def test_a_student_follows_the_teachers_conv_walkthrough_leaves_and_catches_up(
     assert teacher_errors == student_errors == witness_errors == []
 
 
-def test_a_wrong_code_says_so_clearly(new_person: Person, base_url: str, screenshot: Callable[[Page, str], Path]) -> None:
+def test_a_wrong_code_says_so_clearly(
+    new_person: Person, base_url: str, screenshot: Callable[[Page, str], Path]
+) -> None:
     student, errors = new_person()
     student.goto(f"{base_url}/classroom")
     student.get_by_test_id("room-join-code").fill("zzz zzz")
@@ -179,7 +186,8 @@ def test_a_wrong_code_says_so_clearly(new_person: Person, base_url: str, screens
     screenshot(student, "classroom-wrong-code")
     # A tab whose room is gone (closed while the tab slept, say) is told so on its next page.
     student.evaluate(
-        "() => sessionStorage.setItem('backprop-lab.room', JSON.stringify({code: 'ZZZZZZ', key: null, following: true}))"
+        "() => sessionStorage.setItem('backprop-lab.room',"
+        " JSON.stringify({code: 'ZZZZZZ', key: null, following: true}))"
     )
     student.goto(f"{base_url}/conv")
     notice = student.get_by_test_id("room-notice-text")
@@ -273,7 +281,10 @@ def test_the_teacher_link_restores_control_without_the_key_in_the_address_bar_an
     code = open_room_on_classroom(first, base_url)
     link = first.get_by_test_id("room-teacher-link")
     first.locator("details.classroom__teacher-link summary").click()
-    assert "whoever has this link can drive the room" in first.locator("details.classroom__teacher-link").inner_text().lower()
+    assert (
+        "whoever has this link can drive the room"
+        in first.locator("details.classroom__teacher-link").inner_text().lower()
+    )
     first.wait_for_function("el => el.value.includes('#key=')", arg=link.element_handle())
     teacher_link = link.input_value()
     assert teacher_link.startswith(f"{base_url}/classroom?room={code}#key=")
@@ -411,7 +422,9 @@ def test_the_correct_answer_is_typed_on_the_teachers_phone_never_on_the_projecte
 ) -> None:
     projector, projector_errors = new_person()
     code = open_room_on_classroom(projector, base_url)
-    projector.wait_for_function("() => document.querySelector('[data-testid=room-teacher-link]').value.includes('#key=')")
+    projector.wait_for_function(
+        "() => document.querySelector('[data-testid=room-teacher-link]').value.includes('#key=')"
+    )
     teacher_link = projector.get_by_test_id("room-teacher-link").input_value()
     student, student_errors = new_person()
     join_by_code(student, base_url, code)

@@ -192,7 +192,9 @@ def test_a_shared_url_restores_its_settings_and_step(page: Page, base_url: str) 
     page.wait_for_function("() => document.activeElement?.tagName !== 'SELECT'")
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("() => document.querySelector('[data-testid=conv-step-count]').textContent === 'Step 3 of 20'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=conv-step-count]').textContent === 'Step 3 of 20'"
+    )
     shared = page.url
     assert "s=2" in shared and "p=1" in shared and "stage2=max" in shared and "step=2" in shared
     fresh = page.context.new_page()
@@ -326,7 +328,8 @@ def test_in_a_room_cells_not_reached_are_hidden_and_an_open_question_hides_its_a
     teacher.get_by_test_id("room-ask-send").click()
     for tab in (teacher, student):  # the question is open: the window's own result is off the screen too
         expect(tab.get_by_test_id("conv-announce")).to_have_text(
-            "Window over input rows 0 to 2 and columns 1 to 3: what number lands in output row 0, column 1?")
+            "Window over input rows 0 to 2 and columns 1 to 3: what number lands in output row 0, column 1?"
+        )
         cell = tab.get_by_test_id("conv-output").locator('td[data-row="0"][data-col="1"]')
         expect(cell).to_have_class(re.compile(r"\bis-pending\b"))
         expect(tab.get_by_test_id("conv-sum-value")).to_be_hidden()

@@ -73,8 +73,10 @@ def draw_one(page: Page) -> None:
 
 
 def draw_zero(page: Page) -> None:
-    stroke(page, [(140 + 60 * math.sin(t / 24 * 2 * math.pi), 140 - 90 * math.cos(t / 24 * 2 * math.pi))
-                  for t in range(25)])
+    stroke(
+        page,
+        [(140 + 60 * math.sin(t / 24 * 2 * math.pi), 140 - 90 * math.cos(t / 24 * 2 * math.pi)) for t in range(25)],
+    )
 
 
 def prediction(page: Page) -> str:
@@ -104,11 +106,17 @@ def test_every_layer_shows_feature_maps_that_are_not_blank(page: Page, base_url:
     open_lenet(page, base_url)
     draw_zero(page)
     settled(page)
-    assert page.locator('[data-testid="layer-strip"] .fm-column').evaluate_all(
-        "columns => columns.map(c => c.dataset.stage)") == STAGES
+    assert (
+        page.locator('[data-testid="layer-strip"] .fm-column').evaluate_all(
+            "columns => columns.map(c => c.dataset.stage)"
+        )
+        == STAGES
+    )
     for stage in STAGES:
-        colours = max(page.evaluate(DISTINCT_COLOURS, f'[data-testid="map-{stage}-{channel}"]')
-                      for channel in range(1 if stage in ("input", "fc1", "fc2", "fc3") else 6))
+        colours = max(
+            page.evaluate(DISTINCT_COLOURS, f'[data-testid="map-{stage}-{channel}"]')
+            for channel in range(1 if stage in ("input", "fc1", "fc2", "fc3") else 6)
+        )
         assert colours > 1, f"every {stage} map is blank"
     assert page.evaluate(DISTINCT_COLOURS, '[data-testid="network-input"] canvas') > 1
 
@@ -150,7 +158,9 @@ def test_the_explain_toggle_draws_a_saliency_map_for_the_chosen_class(
     assert saliency.is_visible()
     page.get_by_test_id("map-input-0").click()  # the input, zoomed: the saliency laid over it, large
     page.locator('#lenet-zoom-body[data-unit="input"][data-saliency="true"]').wait_for()
-    assert page.locator("#lenet-zoom-body canvas").nth(1).evaluate("c => c.offsetWidth") >= 200  # layout, not mid-flight
+    assert (
+        page.locator("#lenet-zoom-body canvas").nth(1).evaluate("c => c.offsetWidth") >= 200
+    )  # layout, not mid-flight
     page.get_by_test_id("zoom-back").click()
     expect(page.get_by_test_id("unit-zoom")).to_be_hidden()
     assert page.evaluate(DISTINCT_COLOURS, '[data-testid="saliency"] canvas') > 10
@@ -259,8 +269,13 @@ def test_projected_the_whole_network_is_on_one_screen_with_conv1_maps_a_hall_can
     page.wait_for_selector('[data-testid="map-conv2-0"]')
     page.locator("#lenet-example").select_option("3")
     settled(page)
-    elements = ["#draw-canvas", '[data-testid="prediction"]', '[data-testid="probabilities"]', "#lenet-controls",
-                *[f'.fm-column[data-stage="{stage}"]' for stage in STAGES]]
+    elements = [
+        "#draw-canvas",
+        '[data-testid="prediction"]',
+        '[data-testid="probabilities"]',
+        "#lenet-controls",
+        *[f'.fm-column[data-stage="{stage}"]' for stage in STAGES],
+    ]
     assert [reason for selector in elements if (reason := off_screen(page, selector))] == []
     widths = [page.get_by_test_id(f"map-conv1-{channel}").bounding_box()["width"] for channel in range(6)]
     assert min(widths) >= CONV1_MIN_WIDTH[size], widths

@@ -44,19 +44,22 @@ def member(new_person: Person, membership: dict, viewport: dict) -> tuple[Page, 
     return tab, errors
 
 
-def open_room(new_person: Person, base_url: str, query: str = "",
-              viewport: dict = DESKTOP) -> tuple[Page, Page, dict[str, list[str]]]:
+def open_room(
+    new_person: Person, base_url: str, query: str = "", viewport: dict = DESKTOP
+) -> tuple[Page, Page, dict[str, list[str]]]:
     """A new room (POST /api/rooms) with its teacher and one following student, both on /lenet, both joined; and
     the console errors of both."""
     opened = httpx.post(f"{base_url}/api/rooms")
     assert opened.status_code == 201, opened.text
     room = opened.json()
-    teacher, teacher_errors = member(new_person, {"code": room["code"], "key": room["key"], "name": "",
-                                                  "member": None, "following": True}, viewport)
+    teacher, teacher_errors = member(
+        new_person, {"code": room["code"], "key": room["key"], "name": "", "member": None, "following": True}, viewport
+    )
     teacher.goto(f"{base_url}/lenet{query}")
     teacher.get_by_test_id("room-gallery").wait_for()
-    student, student_errors = member(new_person, {"code": room["code"], "key": None, "name": "Ana",
-                                                  "member": None, "following": True}, viewport)
+    student, student_errors = member(
+        new_person, {"code": room["code"], "key": None, "name": "Ana", "member": None, "following": True}, viewport
+    )
     student.goto(f"{base_url}/lenet{query}")
     student.get_by_test_id("room-submit").wait_for()
     for tab in (teacher, student):
@@ -100,8 +103,9 @@ def draw_one(tab: Page) -> None:
 
 
 def draw_zero(tab: Page) -> None:
-    stroke(tab, [(140 + 60 * math.sin(t / 24 * 2 * math.pi), 140 - 90 * math.cos(t / 24 * 2 * math.pi))
-                 for t in range(25)])
+    stroke(
+        tab, [(140 + 60 * math.sin(t / 24 * 2 * math.pi), 140 - 90 * math.cos(t / 24 * 2 * math.pi)) for t in range(25)]
+    )
 
 
 def send(student: Page, tag: str) -> str:
@@ -111,7 +115,9 @@ def send(student: Page, tag: str) -> str:
     student.get_by_test_id("room-submit").click()
     student.wait_for_function(
         "(before) => { const r = document.querySelector('[data-testid=room-submit-result]');"
-        " return r.dataset.id !== undefined && r.dataset.id !== before; }", arg=before)
+        " return r.dataset.id !== undefined && r.dataset.id !== before; }",
+        arg=before,
+    )
     return student.get_by_test_id("room-submit-result").inner_text()
 
 
@@ -132,8 +138,10 @@ def test_a_student_sends_drawings_and_the_teacher_shows_one_to_everyone(
     draw_one(student)
     read_one = prediction(student)
     assert read_one == "1"
-    assert send(student, "1") == f"Sent #1: LeNet read it as {read_one}, " \
+    assert (
+        send(student, "1") == f"Sent #1: LeNet read it as {read_one}, "
         f"{round(100 * probability(student, read_one))}% (you meant 1)."
+    )
     student.get_by_role("button", name="Clear").click()
     draw_zero(student)
     read_zero = prediction(student)
@@ -154,8 +162,9 @@ def test_a_student_sends_drawings_and_the_teacher_shows_one_to_everyone(
     # The student says the zero was meant as a 6: the tile and the matrix follow live.
     student.get_by_test_id("room-tag-2").select_option("6")
     second = teacher.locator('[data-testid="room-gallery-item"][data-id="2"]')
-    teacher.wait_for_function("() => document.querySelector('[data-testid=room-gallery-item][data-id=\"2\"]')"
-                              ".dataset.tag === '6'")
+    teacher.wait_for_function(
+        "() => document.querySelector('[data-testid=room-gallery-item][data-id=\"2\"]').dataset.tag === '6'"
+    )
     assert "meant 6 ✗" in second.inner_text()
     assert cell(teacher, "6", read_zero) == 1 and cell(teacher, "none", read_zero) == 0
     assert "1 of the 2 tagged" in teacher.get_by_test_id("room-accuracy").inner_text()
@@ -163,7 +172,9 @@ def test_a_student_sends_drawings_and_the_teacher_shows_one_to_everyone(
     assert first.is_hidden() and second.is_visible()
     teacher.get_by_test_id("room-gallery-misread").uncheck()
     teacher.get_by_test_id("room-names").click()
-    teacher.wait_for_function("() => document.querySelector('[data-testid=room-names]').getAttribute('aria-pressed') === 'true'")
+    teacher.wait_for_function(
+        "() => document.querySelector('[data-testid=room-names]').getAttribute('aria-pressed') === 'true'"
+    )
     assert "Ana" in second.inner_text()
 
     # The export: the teacher's key in a header, a zip of one PNG per drawing and the CSV.
@@ -206,8 +217,9 @@ def test_a_student_sends_drawings_and_the_teacher_shows_one_to_everyone(
 def send_refused(student: Page) -> str:
     """Send an empty pad: the server's error sentence."""
     student.get_by_test_id("room-submit").click()
-    student.wait_for_function("() => document.querySelector('[data-testid=room-submit-result]')"
-                              ".dataset.problem === 'true'")
+    student.wait_for_function(
+        "() => document.querySelector('[data-testid=room-submit-result]').dataset.problem === 'true'"
+    )
     return student.get_by_test_id("room-submit-result").inner_text()
 
 
@@ -254,8 +266,9 @@ def test_a_followers_own_stroke_clears_the_teachers_digit_and_the_tag_resets_aft
     teacher, student, errors = open_room(new_person, base_url)
     draw_zero(teacher)
     read = prediction(teacher)
-    student.wait_for_function("(read) => document.querySelector('[data-testid=prediction]').dataset.value === read",
-                              arg=read)
+    student.wait_for_function(
+        "(read) => document.querySelector('[data-testid=prediction]').dataset.value === read", arg=read
+    )
     assert student.locator("#draw-canvas").evaluate(INK_AT, [80, 140]) > 0, "the teacher's 0 is on the pad"
 
     draw_one(student)  # drawn on the teacher's 0: the 0 goes first, the 1 is the student's own

@@ -38,7 +38,9 @@ def test_moving_the_bias_slider_moves_the_decision_line_without_turning_it(
     page.get_by_test_id("neuron-b").focus()
     for _ in range(10):  # b from −6 to −5 with the keyboard, 0.1 a press
         page.keyboard.press("ArrowRight")
-    expect(page.get_by_test_id("neuron-formula")).to_contain_text(re.compile(r"\(−5\+"))  # the answer for b = −5 is drawn
+    expect(page.get_by_test_id("neuron-formula")).to_contain_text(
+        re.compile(r"\(−5\+")
+    )  # the answer for b = −5 is drawn
     after = line_ends(page)
     assert after != before
     assert page.get_by_test_id("neuron-angle").inner_text() == angle == "45°"

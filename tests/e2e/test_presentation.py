@@ -4,7 +4,6 @@ pages' own step keys in presentation mode, and "Save as PNG"."""
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,7 +90,9 @@ def test_present_1_turns_on_large_type_without_chrome(
     assert console_errors == []
 
 
-def test_the_toggle_turns_the_mode_off_and_on_for_the_whole_tab(page: Page, base_url: str, console_errors: list[str]) -> None:
+def test_the_toggle_turns_the_mode_off_and_on_for_the_whole_tab(
+    page: Page, base_url: str, console_errors: list[str]
+) -> None:
     page.goto(f"{base_url}/xor?present=1")
     presenting = page.evaluate(ROOT_FONT_PX)
     toggle = page.get_by_test_id("present-toggle")

@@ -41,24 +41,65 @@ class Stop:
 
 
 STOPS = (
-    Stop("neuron", "/neuron?present=1", ("[data-testid=neuron-w1]", "[data-testid=neuron-b]", "#neuron-surface"),
-         "#neuron-surface canvas"),
-    Stop("xor", "/xor?present=1",
-         ("[data-testid=xor-run]", "#xor-diagram", "#xor-surface", "[data-testid=xor-loss]"), "#xor-diagram svg"),
-    Stop("xor-derivation", "/xor?present=1#derivation",
-         ("[data-testid=derivation-current]", "#xor-derivation-diagram"), "#xor-derivation-diagram svg"),
+    Stop(
+        "neuron",
+        "/neuron?present=1",
+        ("[data-testid=neuron-w1]", "[data-testid=neuron-b]", "#neuron-surface"),
+        "#neuron-surface canvas",
+    ),
+    Stop(
+        "xor",
+        "/xor?present=1",
+        ("[data-testid=xor-run]", "#xor-diagram", "#xor-surface", "[data-testid=xor-loss]"),
+        "#xor-diagram svg",
+    ),
+    Stop(
+        "xor-derivation",
+        "/xor?present=1#derivation",
+        ("[data-testid=derivation-current]", "#xor-derivation-diagram"),
+        "#xor-derivation-diagram svg",
+    ),
     Stop("why-backprop", "/why-backprop?present=1", ("#why-slide-counts",), "#why-slide-counts table"),
-    Stop("conv", "/conv?present=1",
-         ("[data-testid=conv-input]", "[data-testid=conv-kernel]", "[data-testid=conv-output]",
-          "[data-testid=conv-sum]"), "[data-testid=conv-output] table"),
-    Stop("conv-stride2", "/conv?present=1&s=2",
-         ("[data-testid=conv-input]", "[data-testid=conv-kernel]", "[data-testid=conv-output]",
-          "[data-testid=conv-sum]"), "[data-testid=conv-output] table"),
-    Stop("conv-volume", "/conv?present=1&input=volume&n=5&c=3&kernel=volume&f=2&s=2&p=1",
-         ("[data-testid=conv-input]", "[data-testid=conv-kernel]", "[data-testid=conv-output]",
-          "[data-testid=conv-sum]"), "[data-testid=conv-output] .conv-grid-wrap:nth-child(2) table"),
-    Stop("lenet", "/lenet?present=1", ("#draw-canvas", "[data-testid=prediction]", "[data-testid=layer-strip]"),
-         "[data-testid=map-conv2-0]", draw_example),
+    Stop(
+        "conv",
+        "/conv?present=1",
+        (
+            "[data-testid=conv-input]",
+            "[data-testid=conv-kernel]",
+            "[data-testid=conv-output]",
+            "[data-testid=conv-sum]",
+        ),
+        "[data-testid=conv-output] table",
+    ),
+    Stop(
+        "conv-stride2",
+        "/conv?present=1&s=2",
+        (
+            "[data-testid=conv-input]",
+            "[data-testid=conv-kernel]",
+            "[data-testid=conv-output]",
+            "[data-testid=conv-sum]",
+        ),
+        "[data-testid=conv-output] table",
+    ),
+    Stop(
+        "conv-volume",
+        "/conv?present=1&input=volume&n=5&c=3&kernel=volume&f=2&s=2&p=1",
+        (
+            "[data-testid=conv-input]",
+            "[data-testid=conv-kernel]",
+            "[data-testid=conv-output]",
+            "[data-testid=conv-sum]",
+        ),
+        "[data-testid=conv-output] .conv-grid-wrap:nth-child(2) table",
+    ),
+    Stop(
+        "lenet",
+        "/lenet?present=1",
+        ("#draw-canvas", "[data-testid=prediction]", "[data-testid=layer-strip]"),
+        "[data-testid=map-conv2-0]",
+        draw_example,
+    ),
 )
 
 

@@ -75,8 +75,13 @@ def test_page_down_steps_from_the_slides_counts_to_the_larger_networks_and_back(
     page.keyboard.press("PageDown")
     page.wait_for_function("() => location.hash === '#why-larger'")
     expect(page.get_by_test_id("why-time-note")).to_contain_text("Measured width 2", timeout=20_000)
-    for selector in ("[data-testid=why-width]", "[data-testid=why-forward-total]", "#why-count-chart",
-                     "#why-time-chart", "[data-testid=present-bar]"):
+    for selector in (
+        "[data-testid=why-width]",
+        "[data-testid=why-forward-total]",
+        "#why-count-chart",
+        "#why-time-chart",
+        "[data-testid=present-bar]",
+    ):
         assert off_screen(page, selector) is None, off_screen(page, selector)
     assert small_text(page, "#why-larger", MIN_TEXT_PX[size]) == []
     viewport_shot(page, screenshot_dir, f"stage-why-backprop-larger-{size}")

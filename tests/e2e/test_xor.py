@@ -29,7 +29,8 @@ CELL_LUMINANCE = """() => {
     const col = Math.round((Number(point.dataset.u) - lo) / (hi - lo) * (size - 1));
     const row = size - 1 - Math.round((Number(point.dataset.v) - lo) / (hi - lo) * (size - 1));
     const [r, g, b] = context.getImageData(col, row, 1, 1).data;
-    return {u: Number(point.dataset.u), v: Number(point.dataset.v), one: point.classList.contains('surface__point--one'),
+    return {u: Number(point.dataset.u), v: Number(point.dataset.v),
+            one: point.classList.contains('surface__point--one'),
             luminance: 0.2126 * r + 0.7152 * g + 0.0722 * b};
   });
 }"""
@@ -61,7 +62,8 @@ def test_training_brings_the_loss_below_001_and_the_surface_separates_the_points
     page.get_by_test_id("xor-run").click()
     expect(page.get_by_test_id("xor-run")).to_have_text("Pause")
     page.wait_for_function(
-        "() => Number(document.querySelector('[data-testid=xor-loss]').dataset.value) < 0.01", timeout=TRAIN_TIMEOUT_MS,
+        "() => Number(document.querySelector('[data-testid=xor-loss]').dataset.value) < 0.01",
+        timeout=TRAIN_TIMEOUT_MS,
         polling=200,
     )
     page.get_by_test_id("xor-run").click()
@@ -135,7 +137,8 @@ def test_the_slides_question_comes_first_and_the_single_neuron_answers_it_once_s
 
     page.get_by_test_id("neuron-run").click()
     page.wait_for_function(
-        "() => Number(document.querySelector('[data-testid=neuron-step]').textContent) >= 600", timeout=TRAIN_TIMEOUT_MS,
+        "() => Number(document.querySelector('[data-testid=neuron-step]').textContent) >= 600",
+        timeout=TRAIN_TIMEOUT_MS,
         polling=200,
     )
     page.get_by_test_id("neuron-run").click()
@@ -244,7 +247,8 @@ def test_no_two_labels_of_the_network_diagrams_meet(page: Page, base_url: str, s
     page.get_by_test_id("xor-run").click()
     page.wait_for_function(
         "() => Number(document.querySelector('[data-testid=xor-loss]').dataset.value) < 0.001",
-        timeout=TRAIN_TIMEOUT_MS, polling=200,
+        timeout=TRAIN_TIMEOUT_MS,
+        polling=200,
     )
     page.get_by_test_id("xor-run").click()
     page.get_by_test_id("xor-show-gradients").check()  # gradients are tiny now: the longest numbers
@@ -263,8 +267,11 @@ def test_no_two_labels_of_the_network_diagrams_meet(page: Page, base_url: str, s
         if size:
             assert off_screen(page, "[data-testid=derivation-current]") is None, f"derivation step {step}"
         inks = page.locator("#xor-derivation-diagram svg").evaluate(LABEL_INKS)
-        faint = [(text, round(contrast_on_white(fill, opacity), 2)) for text, fill, opacity in inks
-                 if contrast_on_white(fill, opacity) < 4.5]
+        faint = [
+            (text, round(contrast_on_white(fill, opacity), 2))
+            for text, fill, opacity in inks
+            if contrast_on_white(fill, opacity) < 4.5
+        ]
         assert faint == [], f"derivation step {step}: labels under 4.5:1 on white"
         if step < 12:
             page.get_by_test_id("derivation-next").click()
@@ -278,8 +285,10 @@ def test_the_hidden_space_labels_of_the_four_points_never_pile_up(
         page.set_viewport_size(PROJECTORS[size])
     open_page(page, base_url, "/xor?present=1" if size else "/xor")
     hidden = page.locator("#xor-hidden")
-    zs = [(float(p.get_attribute("data-u")), float(p.get_attribute("data-v")))
-          for p in hidden.locator("[data-testid=xor-hidden-point]").all()]
+    zs = [
+        (float(p.get_attribute("data-u")), float(p.get_attribute("data-v")))
+        for p in hidden.locator("[data-testid=xor-hidden-point]").all()
+    ]
     spread = max(max(z[0] for z in zs) - min(z[0] for z in zs), max(z[1] for z in zs) - min(z[1] for z in zs))
     assert spread < 0.2, "at step 0 the four points sit close together in the hidden space"
     found = hidden.evaluate(MEETING_POINT_LABELS)
@@ -304,8 +313,10 @@ def test_the_derivation_opens_on_x_1_1_with_the_slides_sigma_prime_line_from_the
         current = page.get_by_test_id("derivation-current")
         expect(current).to_have_attribute("data-step-id", step["id"])
         expect(current.locator(".derivation__line--sigma").first).to_contain_text("σ′(a)=σ(a)(1−σ(a))")
-        shown = {term: float(current.locator(f"[data-term={term}]").first.get_attribute("data-value"))
-                 for term in ("sigma-a", "sigma", "sigma-prime")}
+        shown = {
+            term: float(current.locator(f"[data-term={term}]").first.get_attribute("data-value"))
+            for term in ("sigma-a", "sigma", "sigma-prime")
+        }
         sigmoid = step["sigmoid"]
         assert shown == {"sigma-a": sigmoid["a"], "sigma": sigmoid["sigma"], "sigma-prime": sigmoid["derivative"]}
         numbers = [float(n.get_attribute("data-value")) for n in current.locator("mn[data-symbol]").all()]
