@@ -8,7 +8,8 @@ Conventions:
 - Ink is high, as in MNIST: 1 is full ink, 0 is background; images are float32 in [0, 1].
 - Coordinates are 0-based pixel centres: pixel (i, j) sits at (y, x) = (i, j), so the field's centre is (13.5, 13.5).
 - A pixel is part of a stroke when its ink is above NOISE_LEVEL; a canvas without such a pixel is empty.
-- Resampling is exact area averaging (a box filter), one matrix per axis: out = Ry @ image @ Rx.T.
+- Resampling is exact area averaging (a box filter), one axis at a time by differences of running sums, so its
+  time and memory are linear in the pixels whatever the aspect ratio.
 """
 
 from __future__ import annotations
@@ -176,19 +177,32 @@ def area_resample(image: np.ndarray, shape: tuple[int, int], scale: tuple[float,
     """An (H, W) image resampled to `shape` by exact area averaging: anti-aliased when shrinking, blocky enlarging.
 
     `scale` (y, x) defaults to filling the shape; a smaller one leaves the far edges partly or wholly background.
+    One axis after the other, the one giving the smaller intermediate image first, so time and memory grow with
+    the pixels in and out (never with their product: a 1×1,048,576 strip costs what its pixels cost).
     """
     (h, w), (out_h, out_w) = image.shape, shape
     scale_y, scale_x = scale if scale is not None else (out_h / h, out_w / w)
-    return area_matrix(h, out_h, scale_y) @ image @ area_matrix(w, out_w, scale_x).T
+    if out_h * w <= h * out_w:
+        return area_resample_axis(area_resample_axis(image, 0, out_h, scale_y), 1, out_w, scale_x)
+    return area_resample_axis(area_resample_axis(image, 1, out_w, scale_x), 0, out_h, scale_y)
 
 
-def area_matrix(n_in: int, n_out: int, scale: float) -> np.ndarray:
-    """(n_out, n_in) weights: output pixel j spans input [j, j + 1) / scale; input pixel i weighs its overlap with it.
+def area_resample_axis(image: np.ndarray, axis: int, n_out: int, scale: float) -> np.ndarray:
+    """An (H, W) image resampled along one axis to n_out pixels: output pixel j spans input [j, j + 1) / scale.
 
-    The overlaps are times `scale`, so a fully covered output pixel is the mean of what it covers and every
-    input pixel's weights add up to `scale` (the image's sum scales by the area factor).
+    Each output pixel is `scale` times the integral of the input (a step function, one step per pixel) over its
+    span, clipped to the image: a fully covered output pixel is the mean of what it covers, a straddling input
+    pixel counts by its overlap, and the image's sum scales by the area factor. The integral at any point is the
+    running sum up to the pixel it falls in plus the covered fraction of that pixel, so the cost is one cumulative
+    sum over the input and two look-ups per output pixel.
     """
-    edges = np.arange(n_out + 1) / scale
-    starts = np.maximum(edges[:-1, None], np.arange(n_in))
-    ends = np.minimum(edges[1:, None], np.arange(1, n_in + 1))
-    return (np.clip(ends - starts, 0, None) * scale).astype(np.float32)
+    pixels = np.moveaxis(image, axis, 0)
+    n_in = pixels.shape[0]
+    running = np.zeros((n_in + 1, *pixels.shape[1:]), dtype=np.float64)  # running[i]: sum of pixels before i
+    np.cumsum(pixels, axis=0, dtype=np.float64, out=running[1:])
+    edges = np.minimum(np.arange(n_out + 1) / scale, n_in)  # span ends in input coordinates, inside the image
+    index = np.minimum(edges.astype(np.intp), n_in - 1)  # the pixel each edge falls in (the last one at the far end)
+    covered = (edges - index).reshape(-1, *[1] * (pixels.ndim - 1))
+    integral = running[index] + covered * pixels[index]
+    out = (np.diff(integral, axis=0) * scale).astype(np.float32)
+    return np.moveaxis(out, 0, axis)

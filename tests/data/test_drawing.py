@@ -7,13 +7,13 @@ Coordinates are 0-based pixel centres, so the 28×28 field's centre is (13.5, 13
 from __future__ import annotations
 
 import re
+import tracemalloc
 
 import numpy as np
 import pytest
 
 from app.data.drawing import (
     FIELD_CENTRE,
-    area_matrix,
     area_resample,
     center_of_mass,
     place_by_center_of_mass,
@@ -186,16 +186,78 @@ def test_area_resample_by_a_whole_factor_averages_blocks_and_repeats_pixels(rng)
     np.testing.assert_allclose(area_resample(blocks, (12, 8)), np.kron(blocks, np.ones((3, 4))), rtol=1e-6)
 
 
-def test_area_matrix_rows_average_and_columns_add_up_to_the_scale():
-    weights = area_matrix(280, 20, 20 / 280)
-    np.testing.assert_allclose(weights.sum(axis=1), 1, rtol=1e-6)
-    np.testing.assert_allclose(weights.sum(axis=0), 20 / 280, rtol=1e-6)
-    assert weights[0, :14].tolist() == pytest.approx([1 / 14] * 14) and weights[0, 14:].max() == 0
+def weights(n_in: int, n_out: int, scale: float) -> np.ndarray:
+    """(n_out, n_in) weights area_resample gives along one axis: the resampled columns of the identity."""
+    return area_resample(np.eye(n_in, dtype=np.float32), (n_out, n_in), (scale, 1.0))
 
 
-def test_area_matrix_splits_a_straddling_input_pixel_by_overlap():
-    weights = area_matrix(3, 2, 2 / 3)  # output pixels span inputs [0, 1.5) and [1.5, 3)
-    np.testing.assert_allclose(weights, [[2 / 3, 1 / 3, 0], [0, 1 / 3, 2 / 3]], rtol=1e-6)
+def test_area_weights_rows_average_and_columns_add_up_to_the_scale():
+    resampling = weights(280, 20, 20 / 280)
+    np.testing.assert_allclose(resampling.sum(axis=1), 1, rtol=1e-6)
+    np.testing.assert_allclose(resampling.sum(axis=0), 20 / 280, rtol=1e-6)
+    assert resampling[0, :14].tolist() == pytest.approx([1 / 14] * 14) and resampling[0, 14:].max() == 0
+
+
+def test_area_weights_split_a_straddling_input_pixel_by_overlap():
+    resampling = weights(3, 2, 2 / 3)  # output pixels span inputs [0, 1.5) and [1.5, 3)
+    np.testing.assert_allclose(resampling, [[2 / 3, 1 / 3, 0], [0, 1 / 3, 2 / 3]], rtol=1e-6)
+
+
+def dense_area_matrix(n_in: int, n_out: int, scale: float) -> np.ndarray:
+    """The resampler's former implementation, kept here as the oracle: one dense (n_out, n_in) matrix per axis."""
+    edges = np.arange(n_out + 1) / scale
+    starts = np.maximum(edges[:-1, None], np.arange(n_in))
+    ends = np.minimum(edges[1:, None], np.arange(1, n_in + 1))
+    return (np.clip(ends - starts, 0, None) * scale).astype(np.float32)
+
+
+def dense_area_resample(image: np.ndarray, shape: tuple[int, int], scale: tuple[float, float] | None = None):
+    """The former area_resample: Ry @ image @ Rx.T."""
+    (h, w), (out_h, out_w) = image.shape, shape
+    scale_y, scale_x = scale if scale is not None else (out_h / h, out_w / w)
+    return dense_area_matrix(h, out_h, scale_y) @ image @ dense_area_matrix(w, out_w, scale_x).T
+
+
+def test_area_resample_equals_the_dense_matrices_on_random_canvases(rng):
+    for _ in range(200):
+        h, w = rng.integers(1, 300, 2)
+        image = rng.uniform(0, 1, (h, w)).astype(np.float32) * (rng.uniform(0, 1, (h, w)) < rng.uniform(0, 1))
+        out_h, out_w = rng.integers(1, 40, 2)
+        np.testing.assert_allclose(
+            area_resample(image, (out_h, out_w)), dense_area_resample(image, (out_h, out_w)), rtol=1e-5, atol=1e-6
+        )
+        longer = max(h, w)  # fit_box's call: the longer side to 20, aspect kept, the shorter ending part-covered
+        shape, scale = (-(-h * 20 // longer), -(-w * 20 // longer)), (20 / longer, 20 / longer)
+        np.testing.assert_allclose(
+            area_resample(image, shape, scale), dense_area_resample(image, shape, scale), rtol=1e-5, atol=1e-6
+        )
+
+
+def test_preprocessing_equals_the_dense_resampler_on_drawn_digits(rng, monkeypatch):
+    drawings = [seven(width) for width in (6, 12, 24)] + [
+        pen((CANVAS, CANVAS), [tuple(map(tuple, rng.uniform(10, 270, (2, 2))))], rng.uniform(3, 30)) for _ in range(30)
+    ]
+    ours = [(preprocess_drawing(canvas).image, raw_downscale(canvas)) for canvas in drawings]
+    monkeypatch.setattr("app.data.drawing.area_resample", dense_area_resample)
+    for canvas, (image, raw) in zip(drawings, ours, strict=True):
+        np.testing.assert_allclose(image, preprocess_drawing(canvas).image, atol=1e-5)
+        np.testing.assert_allclose(raw, raw_downscale(canvas), atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(1, 400_000), (1_048_576, 1), (2, 300_000), (4096, 256)])
+def test_an_extreme_aspect_ratio_costs_memory_in_proportion_to_its_pixels(shape):
+    canvas = np.zeros(shape, dtype=np.uint8)
+    canvas[: max(1, shape[0] // 2), : max(1, shape[1] // 2)] = 255  # ink in a corner, so the crop is big too
+    canvas[-1, -1] = 0
+    tracemalloc.start()
+    try:
+        result = preprocess_drawing(canvas)
+        raw = raw_downscale(canvas)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.image.shape == raw.shape == (28, 28) and result.image.max() == pytest.approx(1)
+    assert peak < 40 * canvas.size, f"{peak / 2**20:.1f} MB for {canvas.size / 2**20:.1f} M pixels"
 
 
 # Centring
