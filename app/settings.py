@@ -139,6 +139,14 @@ class Settings(BaseSettings):
         description="Largest description of the teacher's screen a room broadcasts (the drawing's strokes included).",
     )
     shutdown_timeout_s: float = Field(5.0, gt=0, description="Seconds a shutdown waits for open connections.")
+    max_queued_requests: int = Field(
+        16,
+        ge=1,
+        description=(
+            "Uploads to POST /api/predict admitted at once (body being read, waiting for or on a compute thread);"
+            " more get 503 busy at once, before their bodies are read."
+        ),
+    )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

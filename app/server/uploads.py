@@ -1,11 +1,14 @@
 """Request bodies of REST endpoints, read with a size limit: the whole body, or the file of a multipart/form-data
-upload (parsed by Starlette with python-multipart)."""
+upload (parsed by Starlette with python-multipart); and the bounded queue that admits such uploads at all."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import Message
 
 
@@ -37,7 +40,10 @@ def limited(request: Request, limit: int) -> Request:
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, refused (code too_large) as soon as it is longer than limit bytes."""
-    return await limited(request, limit).body()
+    try:
+        return await limited(request, limit).body()
+    except ClientDisconnect:
+        raise UploadError("disconnected", "the client left before sending the whole body") from None
 
 
 async def form_file(request: Request, limit: int) -> bytes:
@@ -53,8 +59,40 @@ async def form_file(request: Request, limit: int) -> bytes:
             return await files[0].read()
     except HTTPException as exc:  # Starlette's answer to a malformed multipart body
         raise UploadError("bad_upload", f"the multipart body cannot be read: {exc.detail}") from None
+    except ClientDisconnect:
+        raise UploadError("disconnected", "the client left before sending the whole body") from None
 
 
 def media_type(request: Request) -> str:
     """The Content-Type without its parameters, lower case ("" when missing)."""
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+class Busy(Exception):
+    """A request refused because the server's queue of heavy requests is full (answered 503 busy at once)."""
+
+
+class Admission:
+    """A bounded queue of heavy requests (uploads that wait for the compute threads): at most `limit` are admitted
+    at once, from the first byte of their body read to their answer; one more is refused at once, before its body
+    is read, so the memory held by waiting uploads is at most `limit` bodies.
+
+    Used from the event loop only, so a plain counter suffices.
+    """
+
+    def __init__(self, limit: int, setting: str) -> None:
+        self.limit, self.setting, self.admitted = limit, setting, 0
+
+    @contextmanager
+    def admit(self) -> Iterator[None]:
+        """Hold one place in the queue for the block, or raise Busy with a sentence when every place is taken."""
+        if self.admitted >= self.limit:
+            raise Busy(
+                f"the server is busy: {self.limit} requests like this one are already waiting or being computed "
+                f"({self.setting}); try again in a moment"
+            )
+        self.admitted += 1
+        try:
+            yield
+        finally:
+            self.admitted -= 1

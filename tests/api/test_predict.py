@@ -1,17 +1,26 @@
 """POST /api/predict: JSON images, PNG, JPEG and WebP drawings (raw body, multipart upload), typed errors, limits,
 and the /docs page."""
 
+import asyncio
 import io
+import logging
+import socket
 import struct
+import threading
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from app.cli import uvicorn_options
 from app.data.mnist import Mnist
 from app.models.lenet import load_lenet5
 from app.server.app import create_app
@@ -287,6 +296,90 @@ def test_an_extreme_aspect_ratio_gets_413_before_its_pixels_are_decoded(
     assert time.perf_counter() - started < 2  # generous for a loaded machine: the junk IDAT shows nothing was decoded
     assert response.status_code == 413 and response.json()["code"] == "too_large"
     assert f"{width}×{height}: a side is over the limit of 4096 pixels" in response.json()["message"]
+
+
+def test_uploads_beyond_the_queue_get_503_busy_at_once_and_the_admitted_ones_their_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings.from_env({"BACKPROP_LAB_MAX_QUEUED_REQUESTS": "2", "BACKPROP_LAB_COMPUTE_THREADS": "1"})
+    computing, release = threading.Semaphore(0), threading.Event()
+
+    def held_read(*args):  # the first upload holds the only compute thread until released
+        computing.release()
+        release.wait(30)
+        return read(*args)
+
+    monkeypatch.setattr("app.server.routes.lenet.read", held_read)
+    body = png(drawn_one())
+    with TestClient(create_app(settings)) as client, ThreadPoolExecutor(2) as pool:
+
+        def post() -> httpx.Response:
+            return client.post("/api/predict", content=body, headers={"content-type": "image/png"})
+
+        admitted = [pool.submit(post) for _ in range(2)]
+        try:
+            assert computing.acquire(timeout=30)
+            deadline = time.monotonic() + 30
+            while client.app.state.predict_admission.admitted < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)  # the second upload is admitted and waits for the compute thread
+            refused = client.post("/api/predict", content=body, headers={"content-type": "image/png"})
+            assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+            assert refused.json()["code"] == "busy"
+            assert "BACKPROP_LAB_MAX_QUEUED_REQUESTS" in refused.json()["message"]
+            refused = client.post("/api/predict", json={"image": [[0.5] * 28] * 28})  # JSON waits in the same queue
+            assert refused.status_code == 503 and refused.json()["code"] == "busy"
+        finally:
+            release.set()
+        assert [future.result(timeout=30).status_code for future in admitted] == [200, 200]
+        assert client.app.state.predict_admission.admitted == 0
+        assert post().status_code == 200
+
+
+def admitted(app: FastAPI) -> int:
+    """Uploads the app's queue holds now (0 before the first)."""
+    gate = getattr(app.state, "predict_admission", None)
+    return 0 if gate is None else gate.admitted
+
+
+def test_on_a_real_server_a_full_queue_answers_503_before_the_body_is_sent(caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings.from_env({"BACKPROP_LAB_MAX_QUEUED_REQUESTS": "1"})
+    app = create_app(settings)
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    config = uvicorn.Config(app, **{**uvicorn_options(settings), "port": port, "log_config": None})
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[listening])), daemon=True)
+    thread.start()
+    head = (
+        b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\nContent-Length: 4000000\r\n\r\n"
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:
+            slow.sendall(head + b"\0" * 1000)  # admitted; its body trickles in
+            while admitted(app) < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as second:
+                second.sendall(head)  # announces 4 MB and sends none of it
+                answer = b""
+                while b"}" not in answer and (chunk := second.recv(65_536)):
+                    answer += chunk
+            assert answer.startswith(b"HTTP/1.1 503") and b'"code":"busy"' in answer
+        deadline = time.monotonic() + 30
+        while admitted(app) and time.monotonic() < deadline:
+            time.sleep(0.01)  # the trickling client left: its place is free again
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/api/predict", content=png(drawn_one()), headers={"content-type": "image/png"}
+        )
+        assert response.status_code == 200
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        listening.close()
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
 
 
 def test_missing_weights_answer_503_with_the_reason(tmp_path: Path) -> None:

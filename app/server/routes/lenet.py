@@ -17,7 +17,7 @@ from app.data.drawing import NOISE_LEVEL
 from app.models.lenet import CLASSES
 from app.models.shared import SharedModel
 from app.server.responses import problem
-from app.server.uploads import UploadError, form_file, media_type, read_body
+from app.server.uploads import Admission, Busy, UploadError, form_file, media_type, read_body
 from app.server.ws import run_socket
 from app.services.images import ImageError, ImageTooLarge, decode_image
 from app.services.lenet import prepare, read, weight_sharing_copy
@@ -103,7 +103,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ApiError, "description": "the body, the image's pixel count or a side is over the server's limit"},
     415: {"model": ApiError, "description": "a Content-Type other than JSON, an image or multipart/form-data"},
     422: {"model": ApiError, "description": "wrong shape or values, an empty drawing, or a bad query parameter"},
-    503: {"model": ApiError, "description": "LeNet-5's weights did not load (the message says how to fix it)"},
+    503: {
+        "model": ApiError,
+        "description": "LeNet-5's weights did not load (code unavailable, the message says how to fix it), or too many "
+        "uploads are waiting for the compute threads (code busy: try again in a moment)",
+    },
 }
 
 
@@ -132,14 +136,18 @@ async def predict(
     if shared.model is None:
         return problem(503, "unavailable", shared.error or "LeNet-5 is not loaded")
     try:
-        kind, limit = media_type(request), settings.lenet_max_upload_bytes
-        body = await (form_file(request, limit) if kind == MULTIPART else read_body(request, limit))
-        image, asked = await anyio.to_thread.run_sync(
-            input_image, kind, body, preprocess, settings, limiter=request.app.state.compute
-        )
-        reading = await anyio.to_thread.run_sync(
-            read, weight_sharing_copy(shared.model), image, limiter=request.app.state.compute
-        )
+        with admission(request).admit():  # before the body is read: a full queue holds no more bodies
+            kind, limit = media_type(request), settings.lenet_max_upload_bytes
+            body = await (form_file(request, limit) if kind == MULTIPART else read_body(request, limit))
+            image, asked = await anyio.to_thread.run_sync(
+                input_image, kind, body, preprocess, settings, limiter=request.app.state.compute
+            )
+            del body
+            reading = await anyio.to_thread.run_sync(
+                read, weight_sharing_copy(shared.model), image, limiter=request.app.state.compute
+            )
+    except Busy as exc:
+        return busy(str(exc))
     except UploadError as exc:
         return problem(413 if exc.code == "too_large" else 400, exc.code, str(exc))
     except ApiProblem as exc:
@@ -150,6 +158,24 @@ async def predict(
     return PredictResponse(
         prediction=reading.prediction, probabilities=reading.probabilities.tolist(), activations=maps
     )
+
+
+def admission(request: Request) -> Admission:
+    """The queue that admits uploads to POST /api/predict, made on first use from the app's settings."""
+    gate = getattr(request.app.state, "predict_admission", None)
+    if gate is None:
+        settings: Settings = request.app.state.settings
+        gate = Admission(settings.max_queued_requests, Settings.env_var("max_queued_requests"))
+        request.app.state.predict_admission = gate
+    return gate
+
+
+def busy(message: str) -> JSONResponse:
+    """503 busy, asking the client to retry after a second; the connection is closed, as the body was not read."""
+    response = problem(503, "busy", message)
+    response.headers["Retry-After"] = "1"
+    response.headers["Connection"] = "close"
+    return response
 
 
 def input_image(kind: str, body: bytes, mode: Preprocessing, settings: Settings) -> tuple[np.ndarray, bool]:
