@@ -147,6 +147,11 @@ class Settings(BaseSettings):
             " more get 503 busy at once, before their bodies are read."
         ),
     )
+    max_queued_per_address: int = Field(
+        4,
+        ge=1,
+        description="Of those, uploads one client address may have admitted at once; one more gets 503 busy.",
+    )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -74,25 +74,38 @@ class Busy(Exception):
 
 class Admission:
     """A bounded queue of heavy requests (uploads that wait for the compute threads): at most `limit` are admitted
-    at once, from the first byte of their body read to their answer; one more is refused at once, before its body
-    is read, so the memory held by waiting uploads is at most `limit` bodies.
+    at once, from the first byte of their body read to their answer, and at most `per_client` of them from one
+    client address, so one script cannot take every place; one more is refused at once, before its body is read,
+    so the memory held by waiting uploads is at most `limit` bodies.
 
-    Used from the event loop only, so a plain counter suffices.
+    Used from the event loop only, so plain counters suffice.
     """
 
-    def __init__(self, limit: int, setting: str) -> None:
+    def __init__(self, limit: int, setting: str, per_client: int, per_client_setting: str) -> None:
         self.limit, self.setting, self.admitted = limit, setting, 0
+        self.per_client, self.per_client_setting = per_client, per_client_setting
+        self.holding: dict[str, int] = {}  # client address -> its requests admitted now
 
     @contextmanager
-    def admit(self) -> Iterator[None]:
-        """Hold one place in the queue for the block, or raise Busy with a sentence when every place is taken."""
+    def admit(self, client: str) -> Iterator[None]:
+        """Hold one place in the queue for the block, or raise Busy with a sentence when every place is taken or
+        `client` holds its share already."""
         if self.admitted >= self.limit:
             raise Busy(
                 f"the server is busy: {self.limit} requests like this one are already waiting or being computed "
                 f"({self.setting}); try again in a moment"
             )
+        if self.holding.get(client, 0) >= self.per_client:
+            raise Busy(
+                f"the server is busy with {self.per_client} requests like this one from your address "
+                f"({self.per_client_setting}); send the next once one is answered"
+            )
         self.admitted += 1
+        self.holding[client] = self.holding.get(client, 0) + 1
         try:
             yield
         finally:
             self.admitted -= 1
+            self.holding[client] -= 1
+            if not self.holding[client]:
+                del self.holding[client]

@@ -24,6 +24,7 @@ from app.cli import uvicorn_options
 from app.data.mnist import Mnist
 from app.models.lenet import load_lenet5
 from app.server.app import create_app
+from app.server.uploads import Admission, Busy
 from app.services.lenet import prepare, read
 from app.settings import Settings
 
@@ -333,6 +334,44 @@ def test_uploads_beyond_the_queue_get_503_busy_at_once_and_the_admitted_ones_the
         assert [future.result(timeout=30).status_code for future in admitted] == [200, 200]
         assert client.app.state.predict_admission.admitted == 0
         assert post().status_code == 200
+
+
+def test_one_address_gets_its_share_of_the_queue_and_no_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    environ = {"MAX_QUEUED_REQUESTS": "8", "MAX_QUEUED_PER_ADDRESS": "1", "COMPUTE_THREADS": "1"}
+    settings = Settings.from_env({f"BACKPROP_LAB_{name}": value for name, value in environ.items()})
+    computing, release = threading.Semaphore(0), threading.Event()
+
+    def held_read(*args):
+        computing.release()
+        release.wait(30)
+        return read(*args)
+
+    monkeypatch.setattr("app.server.routes.lenet.read", held_read)
+    body = png(drawn_one())
+    with TestClient(create_app(settings)) as client, ThreadPoolExecutor(1) as pool:
+        first = pool.submit(client.post, "/api/predict", content=body, headers={"content-type": "image/png"})
+        try:
+            assert computing.acquire(timeout=30)
+            second = client.post("/api/predict", content=body, headers={"content-type": "image/png"})
+            assert second.status_code == 503 and second.json()["code"] == "busy"
+            assert "from your address (BACKPROP_LAB_MAX_QUEUED_PER_ADDRESS)" in second.json()["message"]
+        finally:
+            release.set()
+        assert first.result(timeout=30).status_code == 200
+
+
+def test_the_queue_counts_every_address_apart_and_all_together() -> None:
+    gate = Admission(3, "ALL", 2, "EACH")
+    with gate.admit("10.0.0.1"), gate.admit("10.0.0.1"):
+        with pytest.raises(Busy, match=r"2 requests like this one from your address \(EACH\)"):
+            gate.admit("10.0.0.1").__enter__()
+        with gate.admit("10.0.0.2"):
+            with pytest.raises(Busy, match=r"3 requests like this one are already waiting .*\(ALL\)"):
+                gate.admit("10.0.0.3").__enter__()
+            assert gate.holding == {"10.0.0.1": 2, "10.0.0.2": 1}
+        with gate.admit("10.0.0.3"):
+            assert gate.admitted == 3
+    assert gate.admitted == 0 and gate.holding == {}
 
 
 def admitted(app: FastAPI) -> int:

@@ -136,7 +136,8 @@ async def predict(
     if shared.model is None:
         return problem(503, "unavailable", shared.error or "LeNet-5 is not loaded")
     try:
-        with admission(request).admit():  # before the body is read: a full queue holds no more bodies
+        client = request.client.host if request.client else ""
+        with admission(request).admit(client):  # before the body is read: a full queue holds no more bodies
             kind, limit = media_type(request), settings.lenet_max_upload_bytes
             body = await (form_file(request, limit) if kind == MULTIPART else read_body(request, limit))
             image, asked = await anyio.to_thread.run_sync(
@@ -165,7 +166,12 @@ def admission(request: Request) -> Admission:
     gate = getattr(request.app.state, "predict_admission", None)
     if gate is None:
         settings: Settings = request.app.state.settings
-        gate = Admission(settings.max_queued_requests, Settings.env_var("max_queued_requests"))
+        gate = Admission(
+            settings.max_queued_requests,
+            Settings.env_var("max_queued_requests"),
+            settings.max_queued_per_address,
+            Settings.env_var("max_queued_per_address"),
+        )
         request.app.state.predict_admission = gate
     return gate
 
