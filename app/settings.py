@@ -152,11 +152,18 @@ class Settings(BaseSettings):
         ge=1,
         description="Of those, uploads one client address may have admitted at once; one more gets 503 busy.",
     )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(  # comma-separated in the environment, not JSON
+        default_factory=list,
+        description=(
+            "Host names, besides IP addresses, localhost, names without a dot, .local names and the public URL's host,"
+            " that requests may be sent to (others get 400, against DNS rebinding); * allows any."
+        ),
+    )
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "allowed_hosts", mode="before")
     @classmethod
     def comma_separated(cls, value: object) -> object:
-        """An environment variable lists origins separated by commas."""
+        """An environment variable lists origins (or hosts) separated by commas."""
         return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
 
     @classmethod

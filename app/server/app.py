@@ -14,7 +14,7 @@ from app import __version__
 from app.models.shared import load_shared_lenet
 from app.rooms.backends import open_store
 from app.server.routes import api_docs, conv, health, lenet, pages, rooms, xor
-from app.server.security import SecurityHeaders
+from app.server.security import RequestGuard, SecurityHeaders
 from app.server.templating import make_templates
 from app.settings import Settings
 
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clients = set()
     app.state.room_openers = {}  # client address -> RateLimit of the rooms it opens
     app.state.templates = make_templates(settings.templates_dir)
+    app.add_middleware(RequestGuard, settings=settings)  # Host and Origin checks, inside the security headers
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     app.include_router(health.router)

@@ -8,7 +8,7 @@ import time
 
 import anyio
 import segno
-from fastapi import APIRouter, Header, Request, WebSocket
+from fastapi import APIRouter, Header, HTTPException, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.rooms.codes import digest, is_code, new_code, new_secret, normal_code, secret_matches
@@ -18,6 +18,7 @@ from app.rooms.session import RoomServices, RoomSession
 from app.rooms.store import RoomStore
 from app.server.pages import PAGES
 from app.server.responses import problem
+from app.server.security import host_allowed
 from app.server.ws import RateLimit, run_socket
 from app.settings import Settings
 from app.wire.protocol import ApiError
@@ -30,9 +31,14 @@ PAGE_PATHS = frozenset(page.path for page in PAGES if page.ready)  # the pages a
 
 
 def base_url(request: Request) -> str:
-    """Where students reach this server: the configured public URL, else the address the request came to."""
-    configured: str = request.app.state.settings.public_url
-    return configured.rstrip("/") if configured else str(request.base_url).rstrip("/")
+    """Where students reach this server: the configured public URL, else the address the request came to, its Host
+    validated (security.RequestGuard refuses every other; here it is checked again, as links are built from it)."""
+    settings: Settings = request.app.state.settings
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    if not host_allowed(request.headers.get("host"), settings):
+        raise HTTPException(400, "this server does not answer to that host name")
+    return str(request.base_url).rstrip("/")
 
 
 async def find(request: Request, text: str) -> tuple[str, dict | JSONResponse]:
@@ -127,9 +133,11 @@ async def room_qr(request: Request, code: str) -> Response:
     if isinstance(room, JSONResponse):
         return room
     svg = io.BytesIO()  # a standalone SVG document: with its namespace, so an <img> can show it
-    segno.make(f"{base_url(request)}/join/{code}", error="m").save(
-        svg, kind="svg", xmldecl=False, scale=8, border=2, dark="#000", light="#fff"
-    )
+    try:
+        qr = segno.make(f"{base_url(request)}/join/{code}", error="m")
+    except segno.DataOverflowError:  # only a public URL of thousands of characters is too long for a QR code
+        return problem(500, "internal", "the join link is too long for a QR code; shorten BACKPROP_LAB_PUBLIC_URL")
+    qr.save(svg, kind="svg", xmldecl=False, scale=8, border=2, dark="#000", light="#fff")
     return Response(svg.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
