@@ -27,6 +27,17 @@ COLUMNS = [
 ]
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula (OWASP)
+
+
+def cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: a string starting like a formula gets a leading single quote, as
+    OWASP's "CSV injection" advises, so a name such as =HYPERLINK(...) is never evaluated; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def drawing(submission: dict) -> np.ndarray:
     """The submission's 28×28 image as uint8 ink levels."""
     return np.frombuffer(base64.b64decode(submission["pixels"]), np.uint8).reshape(SIDE, SIDE)
@@ -37,7 +48,8 @@ def file_name(submission: dict) -> str:
 
 
 def gallery_zip(code: str, gallery: list[dict]) -> bytes:
-    """The zip of a room's gallery; authors are the names students gave (empty when none)."""
+    """The zip of a room's gallery; authors are the names students gave (empty when none), every text cell
+    neutralised for spreadsheets (`cell`)."""
     table = io.StringIO()
     writer = csv.writer(table)
     writer.writerow(COLUMNS)
@@ -47,18 +59,17 @@ def gallery_zip(code: str, gallery: list[dict]) -> bytes:
             archive.writestr(file_name(item), encode_png(drawing(item)))
             when = datetime.fromtimestamp(item["at"], UTC).isoformat(timespec="seconds")
             tag = "" if item.get("tag") is None else item["tag"]
-            writer.writerow(
-                [
-                    item["id"],
-                    file_name(item),
-                    when,
-                    item.get("name", ""),
-                    tag,
-                    item["prediction"],
-                    item["confidence"],
-                    *item["probabilities"],
-                ]
-            )
+            row = [
+                item["id"],
+                file_name(item),
+                when,
+                item.get("name", ""),
+                tag,
+                item["prediction"],
+                item["confidence"],
+                *item["probabilities"],
+            ]
+            writer.writerow([cell(value) for value in row])
         archive.writestr("submissions.csv", table.getvalue())
         archive.writestr(
             "README.txt",

@@ -30,6 +30,7 @@ from app.wire.lenet import Preprocessing
 from app.wire.limits import check_canvas
 from app.wire.protocol import Problem, Sender
 from app.wire.room import (
+    MAX_NAME,
     TEACHER_ONLY,
     Answer,
     Ask,
@@ -43,10 +44,15 @@ from app.wire.room import (
     Submit,
     Tag,
     View,
+    name_key,
 )
 
 OUTBOX_CAPACITY = 256
 HEARTBEAT_S = 30.0  # how often a connection tells the store it is still here (below store.ONLINE_S)
+# The names members took are kept as the "answers" to question 0 (questions are numbered from 1): the store's one
+# record of a value per member that it writes and reads back at once, on every backend.
+NAMES = 0
+MAX_NAME_TRIES = 100
 
 
 def envelope(message: dict, key: str, to: str = "all") -> dict:
@@ -178,8 +184,9 @@ class RoomSession:
             raise Problem(missing.code, str(missing)) from None
         if message.key is not None and not secret_matches(message.key, room["teacher"]):
             raise Problem("forbidden", f"this is not the teacher link of room {code}; join with the code instead")
+        self.member = message.member or new_member()
+        self.name = await self.claim_name(code, message.name or "")
         self.code, self.role = code, "teacher" if message.key is not None else "student"
-        self.member, self.name = message.member or new_member(), message.name or ""
         self.rejoined = message.member is not None
         self.stop = await self.store.listen(code, self.deliver)
         await self.store.touch(code)
@@ -189,6 +196,22 @@ class RoomSession:
         self.joined.set()
         return []
 
+    async def claim_name(self, code: str, wanted: str) -> str:
+        """The name this member goes by in the room: the one it asked for, or, when another member of the room
+        took that name (case aside), the first free of "Ana (2)", "Ana (3)"... A member keeps its name when it
+        rejoins, and a name stays taken while the room lives, so nobody can pass for a student who left."""
+        if not wanted:
+            return ""
+        taken = await self.store.answers(code, NAMES)
+        for _ in range(MAX_NAME_TRIES):
+            name = free_name(wanted, {name_key(other) for member, other in taken.items() if member != self.member})
+            # Writing and reading back is one step of the store, so of two members claiming a name at once the
+            # one that wrote second sees the other, and takes the next free one.
+            taken = await self.store.answer(code, NAMES, self.member, name)
+            if not any(member != self.member and name_key(other) == name_key(name) for member, other in taken.items()):
+                return name
+        raise Problem("impossible", f"too many members of room {code} are called {wanted!r}; add an initial")
+
     async def welcome(self, room: dict) -> dict:
         """The `joined` message: the room's state now, as this member may see it."""
         question = room.get("question")
@@ -197,6 +220,7 @@ class RoomSession:
             "role": self.role,
             "code": self.code,
             "member": self.member,
+            "name": self.name,
             "idle_minutes": self.settings.room_idle_minutes,
             "view": room.get("view"),
             "question": question,
@@ -361,6 +385,17 @@ class RoomSession:
             self.room_code, envelope({"type": "ended", "message": f"the teacher ended room {self.code}"}, "ended")
         )
         return []
+
+
+def free_name(wanted: str, taken: set[str]) -> str:
+    """`wanted`, or when its key is taken the first of "wanted (2)", "wanted (3)"... that is not (within MAX_NAME
+    characters: a long name is shortened before its number)."""
+    name, number = wanted, 1
+    while name_key(name) in taken:
+        number += 1
+        suffix = f" ({number})"
+        name = wanted[: MAX_NAME - len(suffix)].rstrip() + suffix
+    return name
 
 
 def answer_value(question: dict, value: str) -> str:

@@ -7,16 +7,49 @@ names in static/js/lib/protocol.js (ROOM).
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints, TypeAdapter
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt, StringConstraints, TypeAdapter
+from pydantic_core import PydanticCustomError
 
 from app.wire.lenet import Digit, DrawingMessage
 from app.wire.protocol import Message
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=24, pattern=r"^[^\x00-\x1f\x7f<>]*$")]
+MAX_NAME = 24  # characters of a name, after normalising
+# Characters that show as nothing though Unicode calls them letters or symbols: Hangul fillers, the braille blank.
+INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Control (Cc), format (Cf: bidi overrides and isolates, zero-width spaces and joiners, soft hyphen...),
+# surrogate, private-use and unassigned characters, and line and paragraph separators.
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def clean_name(value: str) -> str:
+    """A student's name in one form (NFKC, runs of spaces as one, no spaces around), so "Ａｎａ" is "Ana";
+    control, invisible and text-direction characters, with which one name can pass for another, are refused."""
+    normal = unicodedata.normalize("NFKC", value)
+    for char in normal:
+        if unicodedata.category(char) in REFUSED_CATEGORIES or char in INVISIBLE or char in "<>":
+            raise PydanticCustomError(
+                "bad_value",
+                "a name cannot contain control, invisible or text-direction characters, nor < or > ({char}); "
+                "type it with letters, digits and spaces",
+                {"char": f"U+{ord(char):04X}"},
+            )
+    name = " ".join(normal.split())
+    if len(name) > MAX_NAME:
+        raise PydanticCustomError("bad_value", "a name has at most {limit} characters", {"limit": MAX_NAME})
+    return name
+
+
+def name_key(name: str) -> str:
+    """What two names must differ in to be told apart: case does not count ("ana" is "Ana")."""
+    return name.casefold()
+
+
+Name = Annotated[str, StringConstraints(max_length=4 * MAX_NAME), AfterValidator(clean_name)]
 QuestionKind = Literal["digit", "number", "choice"]
 SubmissionId = Annotated[StrictInt, Field(ge=1, le=2**31)]
 

@@ -368,3 +368,40 @@ def test_one_address_cannot_open_rooms_without_end(room_backend: str) -> None:
         answers = [client.post("/api/rooms") for _ in range(4)]
         assert [answer.status_code for answer in answers] == [201, 201, 201, 429]
         assert answers[-1].json()["code"] == "too_many_rooms" and "hour" in answers[-1].json()["message"]
+
+
+def test_names_are_normalised_unique_and_never_invisible(client: TestClient, connect: Callable[..., tuple]) -> None:
+    room = open_room(client)
+    code = room["code"]
+    teacher, _ = connect(client, code, key=room["key"])
+    first, joined = connect(client, code, name="  Ａｎａ  ")  # full-width letters are the same name
+    assert joined["name"] == "Ana"
+    member = joined["member"]
+    second, joined = connect(client, code, name="ana")
+    assert joined["name"] == "ana (2)"
+    third, joined = connect(client, code, name="Ana")
+    assert joined["name"] == "Ana (3)"
+    first.close()
+    _, joined = connect(client, code, name="Ana", member=member)
+    assert joined["name"] == "Ana"  # a member keeps its name when it rejoins (and nobody takes it meanwhile)
+    for hidden in ("An\u202ea", "A\u200bna", "Ana\u2066", "\u3164", "Ana\u0007", "<b>Ana</b>"):
+        _, error = connect(client, code, name=hidden)
+        assert error["type"] == "error" and error["code"] == "bad_value", error
+        assert "name" in error["message"] and "character" in error["message"]
+    third.send_json({"type": "submit", "canvas": digit_canvas("one")})
+    assert receive(teacher, "submission")["submission"]["author"] == "Ana (3)"
+
+
+def test_the_csv_shows_formula_like_names_as_text(client: TestClient, connect: Callable[..., tuple]) -> None:
+    room = open_room(client)
+    names = ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)", "Ada"]
+    for name in names:
+        student, _ = connect(client, room["code"], name=name)
+        student.send_json({"type": "submit", "canvas": digit_canvas("one")})
+        receive(student, "submitted")
+    archive = zipfile.ZipFile(
+        io.BytesIO(client.get(f"/api/rooms/{room['code']}/export.zip", headers={"X-Teacher-Key": room["key"]}).content)
+    )
+    rows = list(csv.DictReader(io.StringIO(archive.read("submissions.csv").decode())))
+    assert [row["author"] for row in rows] == ["'" + name for name in names[:4]] + ["Ada"]
+    assert all(float(row["p1"]) >= 0 for row in rows)  # numbers stay numbers
