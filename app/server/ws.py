@@ -21,11 +21,9 @@ import asyncio
 import contextlib
 import functools
 import inspect
-import json
 import logging
-import math
-import struct
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, NoReturn, Protocol, TypeVar
 from urllib.parse import urlsplit
@@ -35,7 +33,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.settings import Settings
-from app.wire.frames import unpack_frame
+from app.wire.frames import read_frame
 from app.wire.latest import LatestWins
 from app.wire.protocol import (
     PROTOCOL_VERSION,
@@ -47,6 +45,7 @@ from app.wire.protocol import (
     Request,
     Welcome,
     is_error_code,
+    strict_json,
 )
 
 HELLO = TypeAdapter(Hello)
@@ -57,6 +56,7 @@ CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
+CLOSE_INTERNAL = 1011
 CLOSE_TRY_LATER = 1013
 
 
@@ -92,47 +92,82 @@ def human(error: ValidationError) -> tuple[ErrorCode, str]:
     return code, f"{where}: {text}" if where else text
 
 
-def reject_constant(name: str) -> None:
-    """json.loads hook: NaN and Infinity are not JSON, and never valid input here."""
-    raise Problem("bad_value", f"{name} is not a number this server accepts")
-
-
-def finite_float(text: str) -> float:
-    """json.loads hook: a number too large for a float (1e999) is refused instead of becoming infinity."""
-    value = float(text)
-    if not math.isfinite(value):
-        raise Problem("bad_value", f"{text} is too large for a number")
-    return value
-
-
 def parse(frame: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
-    """The JSON object (text frame) or header-plus-arrays (binary frame) a client sent."""
+    """The JSON object (text frame) or header-plus-arrays (binary frame) a client sent, both read as strictly
+    (app/wire/protocol.py: strict_json; app/wire/frames.py: read_frame)."""
     text: str | None = frame.get("text")
     data: bytes | None = frame.get("bytes")
     size = len(text.encode()) if text is not None else len(data or b"")
     if size > settings.max_message_bytes:
         raise Problem("too_large", f"message of {size} bytes is over the limit of {settings.max_message_bytes}")
     if data is not None:
-        try:
-            header, arrays = unpack_frame(data)
-        except (ValueError, KeyError, TypeError, IndexError, RecursionError, struct.error) as exc:
-            raise Problem("bad_message", f"unreadable binary frame ({type(exc).__name__})") from None
-        if not isinstance(header, dict):
-            raise Problem("bad_message", "a binary frame's header must be a JSON object")
+        header, arrays = read_frame(data)
         return {**{k: v for k, v in header.items() if k != "arrays"}, **arrays}
     if text is None:
         raise Problem("bad_message", "a frame must carry text or bytes")
-    try:
-        obj = json.loads(text, parse_constant=reject_constant, parse_float=finite_float)
-    except json.JSONDecodeError as exc:
-        raise Problem("bad_json", f"not JSON: {exc.msg} at character {exc.pos}") from None
-    except RecursionError:
-        raise Problem("bad_json", "JSON nested too deeply") from None
-    except ValueError as exc:
-        raise Problem("bad_json", f"not usable JSON: {exc}") from None
+    obj = strict_json(text)
     if not isinstance(obj, dict):
         raise Problem("bad_json", f"a message must be a JSON object with a type, got {type(obj).__name__}")
     return obj
+
+
+class Failures:
+    """The log of unexpected exceptions, by kind (where, request type, exception class): the first of a kind is
+    logged with its traceback, then at most one line a minute says how many more there were, so a client
+    repeating a crashing request cannot fill the disk. Kinds come from the code, never from the client."""
+
+    INTERVAL_S = 60.0
+    MAX_KINDS = 512
+
+    def __init__(self) -> None:
+        self.last: dict[str, float] = {}
+        self.unlogged: Counter[str] = Counter()
+
+    def record(self, where: str, request: str | None, exc: BaseException) -> None:
+        kind = f"where={where} request={request or 'none'} exception={type(exc).__name__}"
+        now = time.monotonic()
+        last = self.last.get(kind)
+        if last is None and len(self.last) < self.MAX_KINDS:
+            self.last[kind] = now
+            logger.error("ws_internal %s", kind, exc_info=exc)
+        elif last is not None and now - last >= self.INTERVAL_S:
+            self.last[kind] = now
+            logger.error("ws_internal %s repeated=%d", kind, self.unlogged.pop(kind, 0) + 1)
+        else:
+            self.unlogged[kind] += 1
+
+
+FAILURES = Failures()
+INTERNAL = "the server failed to answer this message; the failure is logged"
+
+
+class Seats:
+    """The websockets of one app: the greeted ones (app.state.clients, what max_connections counts) and every
+    open one per client address (what max_connections_per_address counts, greeted or not)."""
+
+    def __init__(self) -> None:
+        self.by_address: Counter[str] = Counter()
+
+    @staticmethod
+    def of(websocket: WebSocket) -> Seats:
+        """The app's Seats, made on first use."""
+        state = websocket.app.state
+        seats: Seats | None = getattr(state, "ws_seats", None)
+        if seats is None:
+            seats = state.ws_seats = Seats()
+        return seats
+
+    def take(self, host: str, limit: int) -> bool:
+        """One more socket from host; False (nothing taken) when host has `limit` already."""
+        if self.by_address[host] >= limit:
+            return False
+        self.by_address[host] += 1
+        return True
+
+    def give_back(self, host: str) -> None:
+        self.by_address[host] -= 1
+        if self.by_address[host] <= 0:
+            del self.by_address[host]
 
 
 class RateLimit:
@@ -244,19 +279,29 @@ async def run_socket(
         await websocket.close(code=CLOSE_POLICY)
         return
     await websocket.accept()
-    if len(clients) >= settings.max_connections:
-        logger.warning("ws_refused reason=full connections=%d %s", len(clients), where)
-        await websocket.close(code=CLOSE_TRY_LATER, reason="the server is full; try again in a minute")
+    seats, host = Seats.of(websocket), websocket.client.host if websocket.client else "unknown"
+    if not seats.take(host, settings.max_connections_per_address):
+        logger.warning("ws_refused reason=address_full limit=%d %s", settings.max_connections_per_address, where)
+        await websocket.close(code=CLOSE_TRY_LATER, reason="too many connections from your address; try again later")
         return
-    clients.add(websocket)
-    logger.info("ws_open %s connections=%d", where, len(clients))
     link, inbox = Link(websocket, settings), Inbox[M](settings.max_pending, latest_wins)
     welcome = Welcome(limits=limits or {})
     ending = "left"
 
-    async def until_done(job: Callable[[], Awaitable[str]]) -> None:
-        """Run the reading or the answering; whichever ends first (the client left or was closed, a send timed
-        out) ends the other, so a dropped client never leaves a task behind."""
+    def admit() -> bool:
+        """At the hello: a seat for this socket, unless every one of max_connections is taken by greeted ones."""
+        if websocket in clients:
+            return True
+        if len(clients) >= settings.max_connections:
+            logger.warning("ws_refused reason=full connections=%d %s", len(clients), where)
+            return False
+        clients.add(websocket)
+        logger.info("ws_open %s connections=%d", where, len(clients))
+        return True
+
+    async def until_done(job: Callable[[], Awaitable[str]], name: str) -> None:
+        """Run the reading, the answering or the feed; whichever ends first (the client left or was closed, a send
+        timed out, a failure) ends the others, so a dropped client never leaves a task behind."""
         nonlocal ending
         try:
             ending = await job()
@@ -264,19 +309,27 @@ async def run_socket(
             pass
         except TimeoutError:
             ending = "send timed out"
+        except Exception as exc:  # a bug below: logged (rate-limited), the socket closed as a server error
+            FAILURES.record(name, None, exc)
+            ending = "internal"
+            await link.close(CLOSE_INTERNAL, "server error")
         group.cancel_scope.cancel()
 
     try:
-        reading = functools.partial(receive, websocket, link, inbox, messages, settings, welcome)
+        reading = functools.partial(receive, websocket, link, inbox, messages, settings, welcome, admit)
         answering = functools.partial(work, link, inbox, conversation, websocket.app.state.compute)
         async with anyio.create_task_group() as group:
-            group.start_soon(until_done, reading)
-            group.start_soon(until_done, answering)
+            group.start_soon(until_done, reading, "receive")
+            group.start_soon(until_done, answering, "work")
             if feed is not None:
-                group.start_soon(until_done, functools.partial(feed, link))
+                group.start_soon(until_done, functools.partial(feed, link), "feed")
     finally:
-        clients.discard(websocket)
-        logger.info("ws_close %s reason=%s", where, ending.replace(" ", "_"))
+        seats.give_back(host)
+        if websocket in clients:
+            clients.discard(websocket)
+            logger.info("ws_close %s reason=%s", where, ending.replace(" ", "_"))
+        else:
+            logger.debug("ws_close_ungreeted %s reason=%s", where, ending.replace(" ", "_"))
 
 
 def address(websocket: WebSocket) -> str:
@@ -292,15 +345,22 @@ async def receive(
     messages: TypeAdapter[M],
     settings: Settings,
     welcome: Welcome,
+    admit: Callable[[], bool],
 ) -> str:
     """Read frames until the client leaves or is closed: answer problems at once, hand valid requests to the
-    worker. Returns why the loop ended."""
+    worker. A socket that has not said hello within hello_timeout_s is closed; the hello takes a seat (admit), or
+    the server is full. Returns why the loop ended."""
     greeted = False
     limit = RateLimit(settings.rate_per_s, settings.rate_burst)
+    hello_deadline = time.monotonic() + settings.hello_timeout_s
     while True:
-        with anyio.move_on_after(settings.idle_timeout_s) as idle:
+        wait = settings.idle_timeout_s if greeted else max(hello_deadline - time.monotonic(), 0)
+        with anyio.move_on_after(wait) as idle:
             frame = await websocket.receive()
         if idle.cancelled_caught:
+            if not greeted:
+                await link.close(CLOSE_POLICY, f"no hello within {settings.hello_timeout_s:g} s")
+                return "no hello"
             await link.close(CLOSE_NORMAL, f"idle for {settings.idle_timeout_s:g} s")
             return "idle"
         if frame["type"] == "websocket.disconnect":
@@ -320,6 +380,9 @@ async def receive(
                     raise Problem(
                         "unsupported_version", f"this server speaks protocol {PROTOCOL_VERSION}, not {hello.version}"
                     )
+                if not admit():
+                    await link.close(CLOSE_TRY_LATER, "the server is full; try again in a minute")
+                    return "full"
                 greeted = True
                 await link.send(welcome)
                 continue
@@ -335,6 +398,12 @@ async def receive(
             if problem.code == "too_large":
                 await link.close(CLOSE_TOO_BIG, "message too large")
                 return "too large"
+        except (WebSocketDisconnect, TimeoutError):
+            raise
+        except Exception as exc:  # a bug in reading or validating: answered, logged (rate-limited), socket kept
+            known = kind if kind is None or kind == "hello" or kind in request_types(messages) else "unknown"
+            FAILURES.record("receive", known, exc)
+            await link.error("internal", INTERNAL, known)
 
 
 @functools.cache
@@ -395,8 +464,6 @@ async def work(link: Link, inbox: Inbox[M], conversation: Conversation[M], limit
             await link.error(problem.code, str(problem), message.type)
         except (WebSocketDisconnect, TimeoutError):
             raise
-        except Exception:
-            logger.exception("failed to answer a %s message", message.type)
-            await link.error(
-                "internal", "the server failed to answer this message; the failure is logged", message.type
-            )
+        except Exception as exc:
+            FAILURES.record("work", message.type, exc)
+            await link.error("internal", INTERNAL, message.type)

@@ -10,11 +10,18 @@ against about 150 KB as JSON numbers.
 from __future__ import annotations
 
 import json
+import math
 import struct
+from typing import Any
 
 import numpy as np
 
+from app.wire.protocol import Problem, strict_json
+
 U8_LEVELS = 255
+MAX_DIMENSIONS = 8  # most axes of an array a client may send
+ENTRY_KEYS = {"f32": {"name", "shape", "offset", "dtype"}, "u8": {"name", "shape", "offset", "dtype", "lo", "hi"}}
+ITEM_BYTES = {"f32": 4, "u8": 1}
 
 
 def quantize(array: np.ndarray) -> tuple[bytes, list[float], list[float]]:
@@ -52,8 +59,99 @@ def pack_frame(header: dict, arrays: dict[str, np.ndarray], u8: frozenset[str] =
     return struct.pack("<I", len(text)) + text + b"".join(chunks)
 
 
+def read_frame(frame: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The header and the arrays of a binary frame a client sent, checked as strictly as a JSON message: the
+    header is strict JSON (no NaN, no overflowing numbers), every array entry has exactly its fields with the
+    right types, its shape fits inside the payload (sizes computed in Python integers, so no shape overflows),
+    and every value is finite. Anything else is a Problem: `bad_message`, `bad_shape` or `bad_value`."""
+    if len(frame) < 4:
+        raise Problem("bad_message", f"a binary frame starts with a 4-byte header length; got {len(frame)} bytes")
+    (length,) = struct.unpack_from("<I", frame)
+    if length > len(frame) - 4:
+        raise Problem("bad_message", f"header length {length} is past the end of the {len(frame)}-byte frame")
+    try:
+        header = strict_json(bytes(frame[4 : 4 + length]))
+    except Problem as problem:  # an unreadable header makes an unreadable frame; NaN stays bad_value
+        raise Problem("bad_message" if problem.code == "bad_json" else problem.code, f"header: {problem}") from None
+    if not isinstance(header, dict):
+        raise Problem("bad_message", "a binary frame's header must be a JSON object")
+    entries = header.get("arrays")
+    if not isinstance(entries, list):
+        raise Problem("bad_message", "a binary frame's header must list its arrays in `arrays`")
+    payload = memoryview(frame)[4 + length :]
+    arrays: dict[str, np.ndarray] = {}
+    for index, entry in enumerate(entries):
+        name, array = read_array(entry, index, payload)
+        if name in arrays or name in header:
+            raise Problem("bad_message", f"arrays[{index}]: the name {name!r} is used twice")
+        arrays[name] = array
+    return header, arrays
+
+
+def read_array(entry: object, index: int, payload: memoryview) -> tuple[str, np.ndarray]:
+    """One entry of a client's `arrays` list and the array it describes, or a Problem saying what is wrong."""
+    where = f"arrays[{index}]"
+    if not isinstance(entry, dict):
+        raise Problem("bad_message", f"{where} must be an object with name, shape, offset and dtype")
+    dtype = entry.get("dtype")
+    if dtype not in ENTRY_KEYS:
+        raise Problem("bad_message", f"{where}.dtype must be 'f32' or 'u8'")
+    if set(entry) != ENTRY_KEYS[dtype]:
+        raise Problem("bad_message", f"{where} of dtype {dtype} has exactly the fields {sorted(ENTRY_KEYS[dtype])}")
+    name, shape, offset = entry["name"], entry["shape"], entry["offset"]
+    if not isinstance(name, str) or not name or len(name) > 64:
+        raise Problem("bad_message", f"{where}.name must be a short non-empty string")
+    if not isinstance(shape, list) or not all(is_int(side) for side in shape):
+        raise Problem("bad_message", f"{where}.shape must be a list of whole numbers")
+    if len(shape) > MAX_DIMENSIONS or any(side < 0 for side in shape):
+        raise Problem("bad_shape", f"{where}.shape must have at most {MAX_DIMENSIONS} sides, none negative")
+    if not is_int(offset) or offset < 0 or offset % 4:
+        raise Problem("bad_message", f"{where}.offset must be a non-negative multiple of 4")
+    size = math.prod(shape)  # Python integers: an absurd shape is just a large number, checked next
+    end = offset + size * ITEM_BYTES[dtype]
+    if end > len(payload):
+        raise Problem("bad_shape", f"{where} of shape {shape} needs {end} payload bytes; the frame has {len(payload)}")
+    if dtype == "u8":
+        maps = shape[0] if len(shape) >= 2 else 1
+        lo, hi = numbers(entry["lo"], f"{where}.lo", maps), numbers(entry["hi"], f"{where}.hi", maps)
+    if size == 0:
+        return name, np.zeros(shape, np.float32)
+    if dtype == "f32":
+        array = np.frombuffer(payload, "<f4", size, offset).reshape(shape)
+        if not np.isfinite(array).all():
+            raise Problem("bad_value", f"{where} holds NaN or infinite values, which this server does not accept")
+        return name, array
+    codes = np.frombuffer(payload, np.uint8, size, offset).astype(np.float32).reshape(maps, -1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = (lo[:, None] + codes / U8_LEVELS * (hi - lo)[:, None]).astype(np.float32)
+    if not np.isfinite(values).all():
+        raise Problem("bad_value", f"{where}: lo and hi give values too large for a float32")
+    return name, values.reshape(shape)
+
+
+def is_int(value: object) -> bool:
+    """A JSON whole number (a bool is an int to Python, not to JSON)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def numbers(value: object, where: str, count: int) -> np.ndarray:
+    """A list of count finite numbers, as float64."""
+    if not isinstance(value, list) or len(value) != count:
+        raise Problem("bad_shape", f"{where} must list {count} numbers, one per map")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        raise Problem("bad_message", f"{where} must hold numbers only")
+    try:
+        result = np.array([float(v) for v in value], dtype=np.float64)
+    except OverflowError:
+        raise Problem("bad_value", f"{where} holds a number too large for a float") from None
+    if not np.isfinite(result).all():
+        raise Problem("bad_value", f"{where} holds a number too large for a float")
+    return result
+
+
 def unpack_frame(frame: bytes) -> tuple[dict, dict[str, np.ndarray]]:
-    """The header and the arrays of a binary frame (what the browser does, for tests and scripts)."""
+    """The header and the arrays of a binary frame the server made (what the browser does, for tests and
+    scripts); a client's frames are read by read_frame."""
     (length,) = struct.unpack_from("<I", frame)
     header = json.loads(frame[4 : 4 + length])
     payload = frame[4 + length :]

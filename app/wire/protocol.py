@@ -8,7 +8,9 @@ docs/protocol.md.
 
 from __future__ import annotations
 
-from typing import Literal, Protocol, TypeGuard, get_args
+import json
+import math
+from typing import Any, Literal, Protocol, TypeGuard, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -108,3 +110,30 @@ class Sender(Protocol):
 
     async def close(self, code: int, reason: str) -> None:
         """Close the connection with a websocket close code and a reason."""
+
+
+def reject_constant(name: str) -> None:
+    """json.loads hook: NaN and Infinity are not JSON, and never valid input here."""
+    raise Problem("bad_value", f"{name} is not a number this server accepts")
+
+
+def finite_float(text: str) -> float:
+    """json.loads hook: a number too large for a float (1e999) is refused instead of becoming infinity."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise Problem("bad_value", f"{text} is too large for a number")
+    return value
+
+
+def strict_json(text: str | bytes) -> Any:
+    """A client's JSON, read the one strict way every message is (text frames and binary frames' headers alike):
+    NaN, Infinity and overflowing numbers are `bad_value`; anything unreadable (bad syntax, bad UTF-8, an integer
+    of thousands of digits, nesting too deep) is `bad_json`."""
+    try:
+        return json.loads(text, parse_constant=reject_constant, parse_float=finite_float)
+    except json.JSONDecodeError as exc:
+        raise Problem("bad_json", f"not JSON: {exc.msg} at character {exc.pos}") from None
+    except RecursionError:
+        raise Problem("bad_json", "JSON nested too deeply") from None
+    except ValueError as exc:  # bad UTF-8, an integer over Python's digit limit
+        raise Problem("bad_json", f"not usable JSON: {exc}") from None

@@ -1,6 +1,8 @@
 """The websocket loop every page shares, driven by a toy conversation: hello, validation, errors, latest wins."""
 
 import json
+import logging
+import struct
 import time
 
 import numpy as np
@@ -8,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+import app.server.ws as ws_loop
 from app.wire.frames import pack_frame, unpack_frame
 from app.wire.protocol import PROTOCOL_VERSION
 
@@ -174,6 +177,7 @@ def test_connections_beyond_the_cap_are_closed_1013_while_others_work(toy_app) -
             greeted(first)
             greeted(second)
             with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect("/ws/toy") as third:
+                greeted(third)  # the cap is checked at the hello: only greeted sockets hold a seat
                 third.receive_json()
             assert refused.value.code == 1013
             first.send_json({"type": "add", "a": 2, "b": 3})
@@ -197,3 +201,171 @@ def test_an_idle_socket_is_closed_normally(toy_app) -> None:
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
         assert closed.value.code == 1000
+
+
+def test_sockets_that_never_greet_hold_no_seat_and_are_closed_after_the_hello_timeout(toy_app) -> None:
+    with (
+        TestClient(toy_app(max_connections=2, hello_timeout_s=0.5)) as client,
+        client.websocket_connect("/ws/toy") as silent1,
+        client.websocket_connect("/ws/toy") as silent2,
+        client.websocket_connect("/ws/toy") as first,
+        client.websocket_connect("/ws/toy") as second,
+    ):
+        assert greeted(first)["type"] == greeted(second)["type"] == "welcome"  # the silent ones took none
+        for silent in (silent1, silent2):
+            with pytest.raises(WebSocketDisconnect) as closed:
+                silent.receive_json()
+            assert closed.value.code == 1008
+        time.sleep(0.3)  # past the hello timeout: greeted sockets are not affected by it
+        first.send_json({"type": "add", "a": 1, "b": 1})
+        assert first.receive_json()["value"] == 2
+
+
+def test_a_request_before_the_hello_does_not_extend_the_hello_timeout(toy_app) -> None:
+    with TestClient(toy_app(hello_timeout_s=0.4)) as client, client.websocket_connect("/ws/toy") as ws:
+        codes = []
+        with pytest.raises(WebSocketDisconnect) as closed:
+            for _ in range(50):
+                ws.send_json({"type": "add", "a": 1, "b": 2})
+                codes.append(ws.receive_json()["code"])
+                time.sleep(0.05)
+        assert closed.value.code == 1008 and set(codes) == {"hello_first"} and len(codes) < 20
+
+
+def test_sockets_per_client_address_are_capped_greeted_or_not(toy_app) -> None:
+    with TestClient(toy_app(max_connections_per_address=2)) as client:
+        with client.websocket_connect("/ws/toy") as first, client.websocket_connect("/ws/toy") as silent:
+            assert greeted(first)["type"] == "welcome"
+            with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect("/ws/toy") as third:
+                third.receive_json()
+            assert refused.value.code == 1013
+            silent.close()
+            assert eventually(lambda: sum(client.app.state.ws_seats.by_address.values()) == 1)
+            with client.websocket_connect("/ws/toy") as again:  # a seat freed is a seat again
+                assert greeted(again)["type"] == "welcome"
+        assert eventually(lambda: not client.app.state.ws_seats.by_address)
+
+
+def frame(header: dict | str, payload: bytes = b"") -> bytes:
+    """A binary frame with exactly this header (a dict as JSON, or raw text) and payload."""
+    text = (header if isinstance(header, str) else json.dumps(header)).encode()
+    return struct.pack("<I", len(text)) + text + payload
+
+
+F32 = {"name": "v", "dtype": "f32", "offset": 0}
+U8 = {"name": "v", "dtype": "u8", "offset": 0}
+
+
+@pytest.mark.parametrize(
+    "data, code",
+    [
+        (frame({"type": "add", "a": 1, "b": 1, "arrays": [{**F32, "shape": [2**64, 2**64]}]}, b"\0" * 8), "bad_shape"),
+        (frame({"type": "add", "a": 1, "b": 1, "arrays": [{**F32, "shape": [10**400]}]}), "bad_shape"),
+        (frame({"type": "add", "a": 1, "b": 1, "arrays": [{**F32, "shape": [-2, -2]}]}, b"\0" * 16), "bad_shape"),
+        (frame({"type": "add", "a": 1, "b": 1, "arrays": [{**F32, "shape": [0] * 100}]}), "bad_shape"),
+        (frame({"type": "add", "a": 1, "b": 1, "arrays": [{**F32, "shape": [3]}]}, b"\0" * 8), "bad_shape"),
+        (frame('{"type": "add", "a": NaN, "b": 1, "arrays": []}'), "bad_value"),
+        (frame('{"type": "add", "a": 1e999, "b": 1, "arrays": []}'), "bad_value"),
+        (frame('{"type": "add", "a": -Infinity, "b": 1, "arrays": []}'), "bad_value"),
+        (
+            frame({"type": "add", "a": 1, "b": 1, "arrays": [{**F32, "shape": [1]}]}, struct.pack("<f", float("nan"))),
+            "bad_value",
+        ),
+        (frame({"type": "add", "a": 1, "b": 1, "arrays": [{**F32, "shape": [True]}]}, b"\0" * 4), "bad_message"),
+        (
+            frame({"type": "add", "a": 1, "b": 1, "arrays": [{**F32, "shape": [1], "offset": 2}]}, b"\0" * 8),
+            "bad_message",
+        ),
+        (
+            frame({"type": "add", "a": 1, "b": 1, "arrays": [{**F32, "shape": [1], "extra": 1}]}, b"\0" * 4),
+            "bad_message",
+        ),
+        (
+            frame({"type": "add", "a": 1, "b": 1, "arrays": [{**F32, "dtype": "f64", "shape": [1]}]}, b"\0" * 8),
+            "bad_message",
+        ),
+        (
+            frame({"type": "add", "a": 1, "b": 1, "arrays": [{**F32, "name": "a", "shape": [1]}]}, b"\0" * 4),
+            "bad_message",
+        ),
+        (
+            frame(
+                {"type": "add", "a": 1, "b": 1, "arrays": [{**U8, "shape": [2, 2], "lo": [0], "hi": [1]}]}, b"\0" * 4
+            ),
+            "bad_shape",
+        ),
+        (
+            frame(
+                {"type": "add", "a": 1, "b": 1, "arrays": [{**U8, "shape": [1], "lo": [0], "hi": [10**400]}]}, b"\0" * 4
+            ),
+            "bad_value",
+        ),
+        (
+            frame(
+                {"type": "add", "a": 1, "b": 1, "arrays": [{**U8, "shape": [1], "lo": [0], "hi": [1e39]}]},
+                b"\xff" * 4,
+            ),
+            "bad_value",
+        ),
+        (frame({"type": "add", "a": 1, "b": 1, "arrays": "none"}), "bad_message"),
+        (frame({"type": "add", "a": 1, "b": 1}), "bad_message"),
+        (frame({"type": "add", "a": 1, "b": 1, "arrays": []})[:-2], "bad_message"),
+    ],
+    ids=[
+        "shape-overflowing-int64",
+        "shape-of-400-digits",
+        "negative-shape",
+        "100-dimensions",
+        "shape-past-the-payload",
+        "nan-in-header",
+        "overflowing-float-in-header",
+        "infinity-in-header",
+        "nan-in-array",
+        "bool-side",
+        "unaligned-offset",
+        "extra-entry-field",
+        "unknown-dtype",
+        "array-named-like-a-field",
+        "u8-lo-per-map-count",
+        "u8-huge-hi",
+        "u8-values-over-float32",
+        "arrays-not-a-list",
+        "arrays-missing",
+        "header-past-the-end",
+    ],
+)
+def test_binary_headers_are_validated_as_strictly_as_json(toy: TestClient, data: bytes, code: str) -> None:
+    with toy.websocket_connect("/ws/toy") as ws:
+        greeted(ws)
+        ws.send_bytes(data)
+        error = ws.receive_json()
+        assert error["type"] == "error" and error["code"] == code, error
+        ws.send_bytes(frame({"type": "add", "a": 1, "b": 2, "arrays": []}))  # a valid binary request still works
+        assert ws.receive_json()["value"] == 3
+
+
+def test_an_exception_anywhere_in_a_handler_is_answered_internal_and_logged_once_per_kind(
+    toy: TestClient, monkeypatch, caplog
+) -> None:
+    monkeypatch.setattr(ws_loop, "FAILURES", ws_loop.Failures())
+
+    def explode(data: bytes) -> tuple[dict, dict]:
+        raise OverflowError("as an unforeseen bug would")
+
+    monkeypatch.setattr(ws_loop, "read_frame", explode)
+    with caplog.at_level(logging.INFO, logger="app.server.ws"), toy.websocket_connect("/ws/toy") as ws:
+        greeted(ws)
+        for _ in range(5):
+            ws.send_json({"type": "fail", "how": "crash"})
+            assert ws.receive_json()["code"] == "internal"
+            ws.send_bytes(b"\0\0\0\0")
+            error = ws.receive_json()
+            assert error["code"] == "internal" and "logged" in error["message"]
+        ws.send_json({"type": "add", "a": 2, "b": 2})
+        assert ws.receive_json()["value"] == 4
+    internal = [record for record in caplog.records if record.getMessage().startswith("ws_internal")]
+    assert [record.getMessage() for record in internal] == [
+        "ws_internal where=work request=fail exception=RuntimeError",
+        "ws_internal where=receive request=none exception=OverflowError",
+    ]
+    assert all(record.exc_info for record in internal)

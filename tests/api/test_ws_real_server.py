@@ -502,6 +502,7 @@ def test_connections_beyond_the_cap_are_closed_1013_while_a_round_trip_completes
     async def scenario() -> None:
         first, second, third = [await greeted(server) for _ in range(3)]
         extra = await connect(server.url + "/ws/toy", proxy=None, compression=None)
+        await extra.send(json.dumps({"type": "hello", "version": PROTOCOL_VERSION}))  # the cap counts greeted ones
         with pytest.raises(ConnectionClosed):
             await extra.recv()
         assert extra.close_code == 1013
@@ -515,6 +516,44 @@ def test_connections_beyond_the_cap_are_closed_1013_while_a_round_trip_completes
 
     run(scenario())
     assert len(server.log.lines("ws_refused reason=full")) == 1
+
+
+def test_a_socket_that_never_says_hello_is_closed_within_the_limit_and_holds_no_seat(serve) -> None:
+    server = serve(max_connections=2, hello_timeout_s=1.0)
+
+    async def scenario() -> None:
+        silent = [await connect(server.url + "/ws/toy", proxy=None, compression=None) for _ in range(5)]
+        started = time.monotonic()
+        first, second = await greeted(server), await greeted(server)  # five silent sockets took no seat
+        assert await add(first, 1, 2) == 3
+        codes = await asyncio.gather(*(closed_code(ws) for ws in silent))
+        assert codes == [1008] * 5 and time.monotonic() - started < 1.0 + 2.0
+        assert await add(second, 2, 2) == 4  # greeted sockets outlive the hello timeout
+        for ws in (first, second):
+            await ws.close()
+
+    run(scenario())
+    assert endings(server, 2) == ["left", "left"]
+
+
+def test_sockets_from_one_address_are_capped_while_other_sockets_work(serve) -> None:
+    server = serve(max_connections_per_address=3)
+
+    async def scenario() -> None:
+        held = [await greeted(server) for _ in range(2)]
+        silent = await connect(server.url + "/ws/toy", proxy=None, compression=None)  # counts, greeted or not
+        extra = await connect(server.url + "/ws/toy", proxy=None, compression=None)
+        assert await closed_code(extra) == 1013
+        assert await add(held[0], 1, 1) == 2
+        await silent.close()
+        assert await eventually(lambda: not server.app.state.ws_seats.by_address.get("127.0.0.1", 0) > 2)
+        again = await greeted(server)  # a seat given back is a seat again
+        assert await add(again, 2, 3) == 5
+        for ws in (*held, again):
+            await ws.close()
+
+    run(scenario())
+    assert len(server.log.lines("ws_refused reason=address_full")) == 1
 
 
 # ---- the log ----
