@@ -139,6 +139,14 @@ class Settings(BaseSettings):
         description="Largest description of the teacher's screen a room broadcasts (the drawing's strokes included).",
     )
     shutdown_timeout_s: float = Field(5.0, gt=0, description="Seconds a shutdown waits for open connections.")
+    hello_timeout_s: float = Field(
+        5.0, gt=0, description="Seconds a new websocket has to send its hello before it is closed (1008)."
+    )
+    max_connections_per_address: int = Field(
+        400,
+        ge=1,
+        description="Open websockets from one client address, greeted or not (a class behind one NAT address fits).",
+    )
     max_queued_requests: int = Field(
         16,
         ge=1,
