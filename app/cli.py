@@ -64,6 +64,10 @@ def _serve(args: argparse.Namespace) -> int:
             Settings.env_var("redis_url"),
         )
         return 2
+    problem = file_budget(settings)
+    if problem:
+        logger.error("%s", problem)
+        return 2
     logger.info("serving backprop-lab on http://%s:%d", settings.host, settings.port)
     if args.workers == 1:
         uvicorn.run(create_app(settings), **uvicorn_options(settings))
@@ -75,16 +79,52 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def file_budget(settings: Settings) -> str:
+    """Make sure this process may open enough files for the connections it accepts (each is a file descriptor):
+    the larger of max_connections and http_max_concurrency, plus file_reserve. The soft RLIMIT_NOFILE is raised
+    toward the hard limit when it is lower (1024 is common); returns a sentence saying what to change when even
+    the hard limit cannot hold them, else "" (also where there are no such limits)."""
+    try:
+        import resource
+    except ImportError:  # Windows: no RLIMIT_NOFILE
+        return ""
+    connections = max(settings.max_connections, settings.http_max_concurrency)
+    needed = connections + settings.file_reserve
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return ""
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):
+        target = soft
+    if target >= needed:
+        logger.info("raised the open-file limit from %d to %d for %d connections", soft, target, connections)
+        return ""
+    return (
+        f"the open-file limit is {target} (hard limit {hard}), but {connections} connections plus "
+        f"{settings.file_reserve} other files need {needed}: raise it (`ulimit -n {needed}`, or LimitNOFILE= in a "
+        f"systemd unit, --ulimit nofile= for Docker) or lower {Settings.env_var('max_connections')} and "
+        f"{Settings.env_var('http_max_concurrency')}"
+    )
+
+
 def uvicorn_options(settings: Settings) -> dict:
     """uvicorn's own limits, set from the app's settings: its defaults (16 MiB messages, compression on, shutdown
-    waiting forever on open websockets) are wrong for a server a whole class hammers; its websocket protocol is
-    its default one, changed so a client that stops reading can be dropped (app/server/uvicorn_ws.py)."""
-    from app.server.uvicorn_ws import WebSocketProtocol
+    waiting forever on open websockets, headers of any size with httptools, connections that never send a request
+    kept for ever, no concurrency limit) are wrong for a server a whole class hammers. Its HTTP protocol is h11
+    with a deadline on each request head, its websocket protocol its default one changed so a client that stops
+    reading can be dropped (both in app/server/uvicorn_ws.py)."""
+    from app.server.uvicorn_ws import HeadDeadlineProtocol, WebSocketProtocol
 
     return {
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,
+        "http": HeadDeadlineProtocol,
+        "h11_max_incomplete_event_size": settings.http_max_header_bytes,
+        "timeout_keep_alive": settings.http_keepalive_s,
+        "limit_concurrency": settings.http_max_concurrency,
         "ws": WebSocketProtocol,
         "ws_max_size": settings.max_message_bytes,
         "ws_per_message_deflate": False,

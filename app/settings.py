@@ -147,6 +147,21 @@ class Settings(BaseSettings):
         ge=1,
         description="Open websockets from one client address, greeted or not (a class behind one NAT address fits).",
     )
+    http_max_header_bytes: int = Field(
+        16_384, ge=1024, description="Largest HTTP request line plus headers; a larger one is refused with 400."
+    )
+    http_header_timeout_s: float = Field(
+        10.0, gt=0, description="Seconds a client has to send a whole HTTP request head once the connection is idle."
+    )
+    http_keepalive_s: int = Field(5, ge=1, description="Seconds an idle keep-alive HTTP connection is kept open.")
+    http_max_concurrency: int = Field(
+        1500,
+        ge=1,
+        description="Open connections (websockets included) and requests above which new HTTP requests get 503.",
+    )
+    file_reserve: int = Field(
+        64, ge=16, description="Open files kept beside the connections (logs, weights, Redis, the listening socket)."
+    )
     max_queued_requests: int = Field(
         16,
         ge=1,

@@ -22,9 +22,15 @@ import asyncio
 import importlib
 import inspect
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import h11
 import uvicorn
+from uvicorn.config import Config
+from uvicorn.protocols.http.h11_impl import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE, H11Protocol
+from uvicorn.server import ServerState
+
+from app.settings import Settings
 
 if TYPE_CHECKING:
     from uvicorn._types import ASGISendEvent
@@ -88,3 +94,93 @@ else:
                 self.transport.abort()
 
     WebSocketProtocol = AbortingProtocol
+
+
+def app_settings(app: object) -> Settings:
+    """The Settings of the app uvicorn serves, found through the middlewares uvicorn wraps it in; a worker of
+    `serve --workers` builds its app from the environment, so without one found, the environment's."""
+    for _ in range(16):
+        settings = getattr(getattr(app, "state", None), "settings", None)
+        if isinstance(settings, Settings):
+            return settings
+        app = getattr(app, "app", None)
+        if app is None:
+            break
+    return Settings.from_env()
+
+
+class HeadDeadlineProtocol(H11Protocol):
+    """uvicorn's h11 HTTP protocol with a deadline on each request head and a size limit on it.
+
+    h11, not httptools (what uvicorn's "auto" picks when installed): httptools accepts headers of any size. h11
+    checks a head's size only while it is incomplete, so a large head arriving in one read passed: here a head over
+    `h11_max_incomplete_event_size` (uvicorn_options sets it from http_max_header_bytes) is answered 431 and the
+    connection closed, however it arrives. uvicorn times out only a keep-alive connection that is idle after a
+    response, and any byte resets that; a connection that sends nothing, or trickles its head a byte at a time,
+    was held for ever. Here a connection has the app's http_header_timeout_s, from when it opens or finishes a
+    response, to deliver a whole request head; then it is closed. A module-level class, so `serve --workers` can
+    hand it to its worker processes."""
+
+    head_deadline: asyncio.TimerHandle | None = None
+    head = b""  # the start of the request head being received, up to max_header_bytes + 4 bytes
+
+    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(config, server_state, app_state, **kwargs)
+        self.header_timeout_s = app_settings(config.loaded_app).http_header_timeout_s
+        self.max_header_bytes = config.h11_max_incomplete_event_size or DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.arm_head_deadline()
+
+    def arm_head_deadline(self) -> None:
+        self.disarm_head_deadline()
+        self.head_deadline = self.loop.call_later(self.header_timeout_s, self.head_too_slow)
+
+    def disarm_head_deadline(self) -> None:
+        if self.head_deadline is not None:
+            self.head_deadline.cancel()
+            self.head_deadline = None
+
+    def head_too_slow(self) -> None:
+        """No whole request head in time: close, as uvicorn's keep-alive timeout does."""
+        self.head_deadline = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.head = (self.head + data)[: self.max_header_bytes + 4]
+            end = self.head.find(b"\r\n\r\n")
+            if end > self.max_header_bytes or (end == -1 and len(self.head) > self.max_header_bytes):
+                self.refuse_head()
+                return
+            if end != -1:
+                self.head = b""
+        super().data_received(data)
+        # a head has arrived (the client's state moved on) or the connection became a websocket
+        if self.conn.their_state is not h11.IDLE or self.transport.get_protocol() is not self:
+            self.disarm_head_deadline()
+
+    def refuse_head(self) -> None:
+        """431 and close: the request head is over max_header_bytes."""
+        self.disarm_head_deadline()
+        self.head = b""
+        self.logger.warning("HTTP request head over %d bytes refused", self.max_header_bytes)
+        message = f"request line and headers over {self.max_header_bytes} bytes\n".encode()
+        headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")]
+        length = [(b"content-length", str(len(message)).encode())]
+        reason = b"Request Header Fields Too Large"
+        response = h11.Response(status_code=431, headers=headers + length, reason=reason)
+        self.transport.write(self.conn.send(response) + self.conn.send(h11.Data(data=message)))
+        self.transport.write(self.conn.send(h11.EndOfMessage()))
+        self.transport.close()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+            self.arm_head_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.disarm_head_deadline()
+        super().connection_lost(exc)

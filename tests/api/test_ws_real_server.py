@@ -23,7 +23,8 @@ from starlette.websockets import WebSocketDisconnect
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from app.cli import uvicorn_options
+from app.cli import file_budget, uvicorn_options
+from app.settings import Settings
 from app.wire.frames import unpack_frame
 from app.wire.protocol import PROTOCOL_VERSION
 
@@ -554,6 +555,83 @@ def test_sockets_from_one_address_are_capped_while_other_sockets_work(serve) -> 
 
     run(scenario())
     assert len(server.log.lines("ws_refused reason=address_full")) == 1
+
+
+# ---- HTTP connections: header size, idle and trickling connections, the open-file budget ----
+
+
+def port_of(server: LiveServer) -> int:
+    return int(server.url.rsplit(":", 1)[1])
+
+
+def http_exchange(server: LiveServer, request: bytes, seconds: float = DEADLINE_S) -> bytes:
+    """Send raw bytes on a fresh TCP connection; everything the server answers until it closes."""
+    with socket.create_connection(("127.0.0.1", port_of(server)), timeout=seconds) as sock:
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            sock.sendall(request)
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65_536):
+                answer += chunk
+        return answer
+
+
+def test_a_100_kb_header_is_refused_and_a_normal_request_served(serve) -> None:
+    server = serve()
+    huge = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + b"a" * 100_000 + b"\r\n\r\n"
+    assert http_exchange(server, huge).startswith(b"HTTP/1.1 431 ")
+    ok = http_exchange(server, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    assert ok.startswith(b"HTTP/1.1 200 ")
+
+
+def test_idle_and_trickling_tcp_connections_are_closed_after_the_header_timeout(serve) -> None:
+    server = serve(http_header_timeout_s=1.0)
+    started = time.monotonic()
+    assert http_exchange(server, b"") == b""  # connects, says nothing: closed by the server
+    assert 1.0 <= time.monotonic() - started < 1.0 + 2.0
+    with socket.create_connection(("127.0.0.1", port_of(server)), timeout=DEADLINE_S) as sock:
+        started = time.monotonic()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            for byte in b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"z" * 100:
+                sock.sendall(bytes([byte]))  # a byte every 0.1 s: uvicorn's own timer would restart each time
+                time.sleep(0.1)
+                if time.monotonic() - started > 4:
+                    break
+        assert sock.recv(1024) == b"" and time.monotonic() - started < 1.0 + 2.0
+    # after a response, the next head has the same deadline (the keep-alive timeout is longer here)
+    with socket.create_connection(("127.0.0.1", port_of(server)), timeout=DEADLINE_S) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert sock.recv(65_536).startswith(b"HTTP/1.1 200 ")
+        started = time.monotonic()
+        assert sock.recv(1024) == b"" and time.monotonic() - started < 5 + 2.0
+    assert wait_until(lambda: server.connections() == 0)
+
+
+def test_a_websocket_outlives_the_header_timeout(serve) -> None:
+    server = serve(http_header_timeout_s=0.5)
+
+    async def scenario() -> None:
+        ws = await greeted(server)
+        await asyncio.sleep(1.5)
+        assert await add(ws, 1, 1) == 2
+        await ws.close()
+
+    run(scenario())
+
+
+def test_the_open_file_limit_is_raised_for_the_connection_cap_or_the_start_refused(monkeypatch) -> None:
+    import resource
+
+    limits = {"now": (1024, 4096)}
+    monkeypatch.setattr(resource, "getrlimit", lambda _: limits["now"])
+    monkeypatch.setattr(resource, "setrlimit", lambda _, value: limits.update(now=value))
+    assert file_budget(Settings()) == ""  # 1500 connections + 64: raised within the hard limit
+    assert limits["now"] == (1564, 4096)
+    limits["now"] = (1024, 1024)
+    problem = file_budget(Settings(max_connections=5000))
+    assert "1024" in problem and "5064" in problem and "BACKPROP_LAB_MAX_CONNECTIONS" in problem
+    limits["now"] = (1024, 1024)
+    assert file_budget(Settings(max_connections=100, http_max_concurrency=900)) == ""  # fits as it is
 
 
 # ---- the log ----
