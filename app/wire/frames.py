@@ -111,8 +111,9 @@ def read_array(entry: object, index: int, payload: memoryview) -> tuple[str, np.
     end = offset + size * ITEM_BYTES[dtype]
     if end > len(payload):
         raise Problem("bad_shape", f"{where} of shape {shape} needs {end} payload bytes; the frame has {len(payload)}")
-    if dtype == "u8":
-        maps = shape[0] if len(shape) >= 2 else 1
+    if dtype == "u8":  # one lo/hi for the whole array (as the browser sends a canvas), or one per map
+        per_map = shape[0] if len(shape) >= 2 else 1
+        maps = 1 if isinstance(entry["lo"], list) and len(entry["lo"]) == 1 else per_map
         lo, hi = numbers(entry["lo"], f"{where}.lo", maps), numbers(entry["hi"], f"{where}.hi", maps)
     if size == 0:
         return name, np.zeros(shape, np.float32)
@@ -137,7 +138,7 @@ def is_int(value: object) -> bool:
 def numbers(value: object, where: str, count: int) -> np.ndarray:
     """A list of count finite numbers, as float64."""
     if not isinstance(value, list) or len(value) != count:
-        raise Problem("bad_shape", f"{where} must list {count} numbers, one per map")
+        raise Problem("bad_shape", f"{where} must list one number, or {count}: one per map")
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
         raise Problem("bad_message", f"{where} must hold numbers only")
     try:

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 import app.server.ws as ws_loop
-from app.wire.frames import pack_frame, unpack_frame
+from app.wire.frames import pack_frame, read_frame, unpack_frame
 from app.wire.protocol import PROTOCOL_VERSION
 
 
@@ -119,6 +119,19 @@ def test_binary_frames_round_trip_floats_exactly_and_maps_to_a_byte() -> None:
     np.testing.assert_array_equal(arrays["v"], vector)
     span = maps.reshape(3, -1).max(axis=1) - maps.reshape(3, -1).min(axis=1)
     assert np.all(np.abs(arrays["maps"] - maps).reshape(3, -1).max(axis=1) <= span / 255 / 2 + 1e-6)
+
+
+def test_a_canvas_with_one_range_for_the_whole_array_reads_as_the_browser_sends_it() -> None:
+    """The browser's encodeFrame sends a 2-D canvas as u8 with one lo/hi ([0], [255]), not one per row."""
+    canvas = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20
+    text = json.dumps(
+        {
+            "type": "x",
+            "arrays": [{"name": "canvas", "shape": [3, 4], "dtype": "u8", "offset": 0, "lo": [0], "hi": [255]}],
+        }
+    ).encode()
+    _, arrays = read_frame(struct.pack("<I", len(text)) + text + canvas.tobytes())
+    np.testing.assert_array_equal(arrays["canvas"], canvas.astype(np.float32))
 
 
 @pytest.mark.parametrize(
@@ -290,7 +303,8 @@ U8 = {"name": "v", "dtype": "u8", "offset": 0}
         ),
         (
             frame(
-                {"type": "add", "a": 1, "b": 1, "arrays": [{**U8, "shape": [2, 2], "lo": [0], "hi": [1]}]}, b"\0" * 4
+                {"type": "add", "a": 1, "b": 1, "arrays": [{**U8, "shape": [2, 2], "lo": [0] * 3, "hi": [1] * 3}]},
+                b"\0" * 4,
             ),
             "bad_shape",
         ),
