@@ -112,6 +112,8 @@ function place(part) {
 }
 
 function showCounts(counts) {
+  // The server stops a timing stream for any newer request, this one included: an unfinished measurement starts again.
+  if (!measured) measure();
   currentWeights = counts.weights;
   showTimings();
   testid("why-weights").textContent = String(counts.weights);
