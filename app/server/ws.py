@@ -26,12 +26,12 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, NoReturn, Protocol, TypeVar
-from urllib.parse import urlsplit
 
 import anyio
 from pydantic import TypeAdapter, ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from app.server.security import origin_allowed
 from app.settings import Settings
 from app.wire.frames import read_frame
 from app.wire.latest import LatestWins
@@ -71,14 +71,6 @@ class Conversation(Protocol[M_contra]):
     store) is awaited in the event loop and returns a list."""
 
     def handle(self, message: M_contra) -> Iterable[Reply] | Awaitable[Sequence[Reply]]: ...
-
-
-def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
-    """Browsers always send Origin: it must be this server itself or a configured origin. Scripts send none."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True
-    return urlsplit(origin).netloc == websocket.headers.get("host") or origin in settings.allowed_origins
 
 
 def human(error: ValidationError) -> tuple[ErrorCode, str]:
@@ -274,7 +266,7 @@ async def run_socket(
     settings: Settings = websocket.app.state.settings
     clients: set[WebSocket] = websocket.app.state.clients
     where = f"path={websocket.url.path} client={address(websocket)}"
-    if not origin_allowed(websocket, settings):
+    if not origin_allowed(websocket.headers, settings):
         logger.warning("ws_refused reason=origin origin=%s %s", websocket.headers.get("origin"), where)
         await websocket.close(code=CLOSE_POLICY)
         return
