@@ -9,8 +9,9 @@
 - Latest wins: for message types that describe "the current state" (a drawing in progress, slider positions)
   only the newest waiting one is kept; other requests wait in a small bounded inbox.
 - The page's Conversation answers each message with replies, computed in a worker thread so one connection's
-  NumPy never holds up another's socket. A streaming answer (a generator) is abandoned as soon as a new
-  request arrives.
+  NumPy never holds up another's socket; the threads are shared fairly by client address, then by connection
+  (app/server/fair.py), so one client's many sockets cannot make another's answers wait. A streaming answer (a
+  generator) is abandoned as soon as a new request arrives.
 - Nothing is queued for a client that does not read: a stream makes its next frame only once the previous one
   is sent, and a send the client does not take within the send timeout closes the socket and ends both loops.
 """
@@ -31,6 +32,7 @@ import anyio
 from pydantic import TypeAdapter, ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from app.server.fair import FairShare
 from app.server.security import origin_allowed
 from app.settings import Settings
 from app.wire.frames import read_frame
@@ -309,7 +311,7 @@ async def run_socket(
 
     try:
         reading = functools.partial(receive, websocket, link, inbox, messages, settings, welcome, admit)
-        answering = functools.partial(work, link, inbox, conversation, websocket.app.state.compute)
+        answering = functools.partial(work, link, inbox, conversation, FairShare.of(websocket.app.state), host)
         async with anyio.create_task_group() as group:
             group.start_soon(until_done, reading, "receive")
             group.start_soon(until_done, answering, "work")
@@ -423,21 +425,22 @@ def validate(adapter: TypeAdapter[M], obj: dict[str, Any]) -> M:
         raise Problem(*human(exc)) from None
 
 
-async def work(link: Link, inbox: Inbox[M], conversation: Conversation[M], limiter: anyio.CapacityLimiter) -> NoReturn:
+async def work(link: Link, inbox: Inbox[M], conversation: Conversation[M], share: FairShare, address: str) -> NoReturn:
     """Answer requests one at a time, until the client leaves (WebSocketDisconnect) or is dropped (TimeoutError);
     a streamed answer (a generator) stops when a newer request is waiting.
 
-    A NumPy request is taken from the inbox only once a compute thread is free for it: while all threads are busy
-    (more drawings than the server can answer), a newer request still replaces a waiting one, so what is computed
-    is never older than the wait for the inbox, however long the queue for the threads."""
+    A NumPy request, and each frame of a stream, waits for this connection's turn in the app's FairShare
+    (app/server/fair.py: by client address, then by connection) and is taken from the inbox only once its slot is
+    granted: while all threads are busy, a newer request still replaces a waiting one, so what is computed is never
+    older than the wait for the inbox, however long the queue for the threads."""
     threaded = not inspect.iscoroutinefunction(conversation.handle)
     while True:
         await inbox.wait()
         try:
             if threaded:
-                async with limiter:  # a compute slot first; the thread itself comes from anyio's pool
+                async with share.slot(address, link):
                     _, message = inbox.take_now()
-                    result = await anyio.to_thread.run_sync(conversation.handle, message)
+                    result = await anyio.to_thread.run_sync(conversation.handle, message, limiter=share.limiter)
             else:
                 _, message = inbox.take_now()
                 result = conversation.handle(message)
@@ -447,7 +450,7 @@ async def work(link: Link, inbox: Inbox[M], conversation: Conversation[M], limit
                     await link.send(reply)
                 continue
             replies = iter(answer)
-            while (reply := await anyio.to_thread.run_sync(next, replies, None, limiter=limiter)) is not None:
+            while (reply := await share.run(address, link, next, replies, None)) is not None:
                 await link.send(reply)
                 if inbox.waiting:
                     break

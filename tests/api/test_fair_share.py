@@ -1,0 +1,161 @@
+"""FairShare (app/server/fair.py): compute slots by client address, then by connection; one job per connection;
+nothing lost when jobs are cancelled. Driven in asyncio with a one- or two-slot limiter and jobs that only record
+their turn, so every order is deterministic."""
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+
+import anyio
+import pytest
+
+from app.server.fair import FairShare
+
+
+def run(scenario: Callable[[], Awaitable[object]]) -> object:
+    """Run an async scenario with a generous bound."""
+    return asyncio.run(asyncio.wait_for(scenario(), 20))
+
+
+def share(slots: int = 1) -> FairShare:
+    return FairShare(anyio.CapacityLimiter(slots))
+
+
+def settled(fair: FairShare) -> bool:
+    """Nothing held, nothing waiting, nothing remembered."""
+    return not (fair.busy or fair.waiting or fair.running or fair.holders or fair.served)
+
+
+def test_waiting_jobs_go_round_robin_by_address_then_by_connection() -> None:
+    order: list[str] = []
+
+    async def scenario() -> None:
+        fair = share(1)
+        await fair.acquire("blocker", "b")  # holds the only slot while the others queue up
+
+        async def job(address: str, connection: str) -> None:
+            async with fair.slot(address, connection):
+                order.append(connection)
+
+        arrivals = [("A", "a1"), ("A", "a2"), ("A", "a3"), ("B", "b1"), ("C", "c1"), ("B", "b2")]
+        tasks = [asyncio.create_task(job(*arrival)) for arrival in arrivals]
+        await asyncio.sleep(0)  # every job is waiting now
+        fair.release("blocker", "b")
+        await asyncio.gather(*tasks)
+        assert settled(fair)
+
+    run(scenario)
+    assert order == ["a1", "b1", "c1", "a2", "b2", "a3"]
+
+
+def test_connections_that_keep_asking_take_turns_and_a_light_address_waits_for_one_job_at_most() -> None:
+    order: list[str] = []
+
+    async def scenario() -> None:
+        fair = share(1)
+
+        async def connection(address: str, name: str, jobs: int) -> None:
+            for _ in range(jobs):  # one job at a time, each asked again as soon as the last is done
+                async with fair.slot(address, name):
+                    order.append(name)
+                    await asyncio.sleep(0)
+
+        flood = [asyncio.create_task(connection("attacker", f"x{i}", 6)) for i in range(4)]
+        await asyncio.sleep(0)
+        student = asyncio.create_task(connection("student", "s", 5))
+        await asyncio.gather(*flood, student)
+        assert settled(fair)
+
+    run(scenario)
+    attacker = [name for name in order if name != "s"]
+    assert attacker[:8] == ["x0", "x1", "x2", "x3"] * 2  # within the address: round robin by connection
+    assert sorted(attacker) == sorted([f"x{i}" for i in range(4)] * 6) and order.count("s") == 5
+    first = order.index("s")
+    assert first <= 2  # the student's first job waited for at most one of the attacker's
+    between = [len(gap) for gap in "".join("s" if n == "s" else "x" for n in order[first:]).split("s")[1:-1]]
+    assert all(gap <= 1 for gap in between)  # then alternates with the attacker's address
+
+
+def test_an_address_idle_since_its_last_job_goes_before_one_that_keeps_the_pool_busy() -> None:
+    order: list[str] = []
+
+    async def scenario() -> None:
+        fair = share(1)
+        await fair.acquire("busy", "b0")
+
+        async def job(address: str, connection: str) -> None:
+            async with fair.slot(address, connection):
+                order.append(connection)
+
+        queued = [asyncio.create_task(job("busy", f"b{i}")) for i in (1, 2)]
+        await asyncio.sleep(0)
+        late = asyncio.create_task(job("quiet", "q"))  # arrives last, was never served
+        await asyncio.sleep(0)
+        fair.release("busy", "b0")
+        await asyncio.gather(*queued, late)
+
+    run(scenario)
+    assert order == ["q", "b1", "b2"]
+
+
+def test_a_connection_has_one_job_in_the_pool_at_a_time() -> None:
+    async def scenario() -> None:
+        fair = share(2)
+        await fair.acquire("A", "a")
+        with pytest.raises(RuntimeError, match="one job"):
+            await fair.acquire("A", "a")  # a free slot is left, still refused
+        await fair.acquire("A", "other")
+        waiter = asyncio.create_task(fair.acquire("A", "third"))
+        await asyncio.sleep(0)
+        with pytest.raises(RuntimeError, match="one job"):
+            await fair.acquire("A", "third")  # waiting counts as in the pool
+        fair.release("A", "a")
+        await waiter
+        for name in ("other", "third"):
+            fair.release("A", name)
+        assert settled(fair)
+
+    run(scenario)
+
+
+def test_cancelled_jobs_give_up_their_place_or_their_slot_and_nothing_is_lost() -> None:
+    async def scenario() -> tuple[int, int]:
+        fair = share(2)
+        rng = random.Random(0)
+        done: list[str] = []
+        most = 0
+
+        async def job(address: str, connection: str) -> None:
+            nonlocal most
+            async with fair.slot(address, connection):
+                most = max(most, fair.busy)
+                await asyncio.sleep(0)
+                done.append(connection)
+
+        tasks: dict[str, asyncio.Task[None]] = {}
+        for i in range(300):
+            name = f"c{i}"
+            tasks[name] = asyncio.create_task(job(f"addr{rng.randrange(5)}", name))
+            if rng.random() < 0.5:
+                await asyncio.sleep(0)
+            if rng.random() < 0.3:
+                tasks[rng.choice(list(tasks))].cancel()  # waiting, granted-but-not-resumed, running or finished
+        results = await asyncio.gather(*tasks.values(), return_exceptions=True)
+        cancelled = sum(isinstance(result, asyncio.CancelledError) for result in results)
+        assert len(done) + cancelled == 300 and len(set(done)) == len(done)
+        assert settled(fair)
+        return most, cancelled
+
+    most, cancelled = run(scenario)
+    assert most <= 2 and cancelled > 0
+
+
+def test_run_computes_in_a_worker_thread_and_passes_exceptions_back() -> None:
+    async def scenario() -> None:
+        fair = share(1)
+        assert await fair.run("A", "a", sum, [1, 2, 3]) == 6
+        with pytest.raises(ZeroDivisionError):
+            await fair.run("A", "a", divmod, 1, 0)
+        assert settled(fair)
+
+    run(scenario)
