@@ -7,15 +7,18 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from app import __version__
 from app.models.shared import load_shared_lenet
 from app.rooms.backends import open_store
+from app.server.responses import ApiProblem, answer_bad_parameters, answer_problem
 from app.server.routes import api_docs, conv, health, lenet, pages, rooms, xor
 from app.server.security import RequestGuard, SecurityHeaders
 from app.server.templating import make_templates
+from app.server.uploads import Admission
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -53,6 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.compute = anyio.CapacityLimiter(settings.compute_threads)
     app.state.clients = set()
     app.state.room_openers = {}  # client address -> RateLimit of the rooms it opens
+    app.state.uploads = Admission(
+        settings.max_queued_requests,
+        Settings.env_var("max_queued_requests"),
+        settings.max_queued_per_address,
+        Settings.env_var("max_queued_per_address"),
+    )
     app.state.templates = make_templates(settings.templates_dir)
     app.add_middleware(RequestGuard, settings=settings)  # Host and Origin checks, inside the security headers
     app.add_middleware(SecurityHeaders)
@@ -64,7 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(conv.router)
     app.include_router(xor.router)
     app.include_router(rooms.router)
-    # a browser's mistyped address gets a page. Starlette types every handler as taking any Exception, though it
-    # calls this one with HTTPException only:
-    app.add_exception_handler(HTTPException, pages.not_found)  # type: ignore[arg-type]
+    # Starlette types every handler as taking any Exception, though it calls each with its own kind only.
+    app.add_exception_handler(ApiProblem, answer_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, answer_bad_parameters)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, pages.not_found)  # type: ignore[arg-type]  # a browser gets a page
     return app

@@ -321,7 +321,7 @@ def test_uploads_beyond_the_queue_get_503_busy_at_once_and_the_admitted_ones_the
         try:
             assert computing.acquire(timeout=30)
             deadline = time.monotonic() + 30
-            while client.app.state.predict_admission.admitted < 2 and time.monotonic() < deadline:
+            while client.app.state.uploads.admitted < 2 and time.monotonic() < deadline:
                 time.sleep(0.01)  # the second upload is admitted and waits for the compute thread
             refused = client.post("/api/predict", content=body, headers={"content-type": "image/png"})
             assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
@@ -332,7 +332,7 @@ def test_uploads_beyond_the_queue_get_503_busy_at_once_and_the_admitted_ones_the
         finally:
             release.set()
         assert [future.result(timeout=30).status_code for future in admitted] == [200, 200]
-        assert client.app.state.predict_admission.admitted == 0
+        assert client.app.state.uploads.admitted == 0
         assert post().status_code == 200
 
 
@@ -375,9 +375,8 @@ def test_the_queue_counts_every_address_apart_and_all_together() -> None:
 
 
 def admitted(app: FastAPI) -> int:
-    """Uploads the app's queue holds now (0 before the first)."""
-    gate = getattr(app.state, "predict_admission", None)
-    return 0 if gate is None else gate.admitted
+    """Uploads the app's queue holds now."""
+    return app.state.uploads.admitted
 
 
 def test_on_a_real_server_a_full_queue_answers_503_before_the_body_is_sent(caplog: pytest.LogCaptureFixture) -> None:

@@ -15,6 +15,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 
+from app.server.deps import Templates
+
 router = APIRouter()
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -71,9 +73,9 @@ def operations(spec: dict) -> list[dict]:
 
 
 @router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
-def api_docs(request: Request) -> HTMLResponse:
+def api_docs(request: Request, templates: Templates) -> HTMLResponse:
     """The REST API reference as a server-rendered page (no JavaScript, nothing from a CDN)."""
     spec = request.app.openapi()
     schemas = {name: as_json(schema) for name, schema in spec.get("components", {}).get("schemas", {}).items()}
     context = {"info": spec.get("info", {}), "operations": operations(spec), "schemas": schemas}
-    return request.app.state.templates.TemplateResponse(request, "api_docs.html", context)
+    return templates.TemplateResponse(request, "api_docs.html", context)

@@ -2,10 +2,11 @@
 
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from app import __version__
+from app.server.deps import SharedLenet
 
 router = APIRouter()
 
@@ -19,7 +20,6 @@ class Health(BaseModel):
 
 
 @router.get("/healthz")
-def healthz(request: Request) -> Health:
+def healthz(lenet: SharedLenet) -> Health:
     """Report that the server answers, with its version and the state of the LeNet-5 weights."""
-    lenet = request.app.state.lenet
     return Health(version=__version__, lenet=lenet.error or "loaded")

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import anyio
 import numpy as np
 from fastapi import APIRouter, Query, Request, WebSocket
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
 
 from app.data.drawing import NOISE_LEVEL
 from app.models.lenet import CLASSES
-from app.models.shared import SharedModel
-from app.server.responses import problem
-from app.server.uploads import Admission, Busy, UploadError, form_file, media_type, read_body
+from app.server.deps import AppSettings, ClientAddress, Compute, SharedLenet, Uploads
+from app.server.responses import ApiProblem
+from app.server.uploads import Busy, UploadError, form_file, media_type, read_body
 from app.server.ws import run_socket
 from app.services.images import ImageError, ImageTooLarge, decode_image
 from app.services.lenet import prepare, read, weight_sharing_copy
@@ -29,45 +25,19 @@ from app.wire.protocol import ApiError
 MESSAGES: TypeAdapter[LenetMessage] = TypeAdapter(LenetRequest)
 
 
-class TypedErrors(APIRoute):
-    """A route whose parameter errors (FastAPI's own validation) are answered as ApiError JSON like the others."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def answer(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(part) for part in first["loc"])
-                return problem(422, "bad_query", f"{where}: {first['msg']}")
-
-        return answer
-
-
-router = APIRouter(route_class=TypedErrors)
+router = APIRouter()
 
 
 @router.websocket("/ws/lenet")
-async def lenet_socket(websocket: WebSocket) -> None:
+async def lenet_socket(websocket: WebSocket, settings: AppSettings, shared: SharedLenet) -> None:
     """The /lenet page's websocket: drawings in; predictions, activations, gradients and lessons out."""
-    settings: Settings = websocket.app.state.settings
-    conversation = LeNetConversation(websocket.app.state.lenet, settings)
+    conversation = LeNetConversation(shared, settings)
     limits = {
         "max_canvas": settings.lenet_max_canvas,
         "teach_max_steps": settings.lenet_teach_max_steps,
         "classes": CLASSES,
     }
     await run_socket(websocket, MESSAGES, conversation, latest_wins=frozenset({"draw"}), limits=limits)
-
-
-class ApiProblem(Exception):
-    """A request /api/predict cannot answer: the HTTP status, a code and a sentence."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code = status, code
 
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "application/octet-stream"}
@@ -121,6 +91,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 )
 async def predict(
     request: Request,
+    settings: AppSettings,
+    shared: SharedLenet,
+    compute: Compute,
+    uploads: Uploads,
+    client: ClientAddress,
     activations: Annotated[bool, Query(description="also return every layer's activations")] = False,
     preprocess: Annotated[
         Preprocessing,
@@ -129,59 +104,30 @@ async def predict(
             "as MNIST was made) or `raw` (the canvas shrunk to 28×28)"
         ),
     ] = "mnist",
-) -> PredictResponse | JSONResponse:
+) -> PredictResponse:
     """The same prediction as the /lenet page, for scripts: one forward pass of the shared LeNet-5."""
-    shared: SharedModel = request.app.state.lenet
-    settings: Settings = request.app.state.settings
     if shared.model is None:
-        return problem(503, "unavailable", shared.error or "LeNet-5 is not loaded")
+        raise ApiProblem(503, "unavailable", shared.error or "LeNet-5 is not loaded")
     try:
-        client = request.client.host if request.client else ""
-        with admission(request).admit(client):  # before the body is read: a full queue holds no more bodies
+        with uploads.admit(client):  # before the body is read: a full queue holds no more bodies
             kind, limit = media_type(request), settings.lenet_max_upload_bytes
             body = await (form_file(request, limit) if kind == MULTIPART else read_body(request, limit))
             image, asked = await anyio.to_thread.run_sync(
-                input_image, kind, body, preprocess, settings, limiter=request.app.state.compute
+                input_image, kind, body, preprocess, settings, limiter=compute
             )
             del body
-            reading = await anyio.to_thread.run_sync(
-                read, weight_sharing_copy(shared.model), image, limiter=request.app.state.compute
-            )
+            reading = await anyio.to_thread.run_sync(read, weight_sharing_copy(shared.model), image, limiter=compute)
     except Busy as exc:
-        return busy(str(exc))
+        # the body was not read, so the connection is closed; the client may retry after a second
+        raise ApiProblem(503, "busy", str(exc), {"Retry-After": "1", "Connection": "close"}) from None
     except UploadError as exc:
-        return problem(413 if exc.code == "too_large" else 400, exc.code, str(exc))
-    except ApiProblem as exc:
-        return problem(exc.status, exc.code, str(exc))
+        raise ApiProblem(413 if exc.code == "too_large" else 400, exc.code, str(exc)) from None
     maps = None
     if activations or asked:
         maps = Activations(**{name: values.tolist() for name, values in reading.activations.items()})
     return PredictResponse(
         prediction=reading.prediction, probabilities=reading.probabilities.tolist(), activations=maps
     )
-
-
-def admission(request: Request) -> Admission:
-    """The queue that admits uploads to POST /api/predict, made on first use from the app's settings."""
-    gate = getattr(request.app.state, "predict_admission", None)
-    if gate is None:
-        settings: Settings = request.app.state.settings
-        gate = Admission(
-            settings.max_queued_requests,
-            Settings.env_var("max_queued_requests"),
-            settings.max_queued_per_address,
-            Settings.env_var("max_queued_per_address"),
-        )
-        request.app.state.predict_admission = gate
-    return gate
-
-
-def busy(message: str) -> JSONResponse:
-    """503 busy, asking the client to retry after a second; the connection is closed, as the body was not read."""
-    response = problem(503, "busy", message)
-    response.headers["Retry-After"] = "1"
-    response.headers["Connection"] = "close"
-    return response
 
 
 def input_image(kind: str, body: bytes, mode: Preprocessing, settings: Settings) -> tuple[np.ndarray, bool]:

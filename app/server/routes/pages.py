@@ -6,26 +6,28 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
+from app.server.deps import Templates
 from app.server.pages import PAGES, Page
 
 router = APIRouter(default_response_class=HTMLResponse)
 
 
 @router.get("/")
-def home(request: Request) -> HTMLResponse:
+def home(request: Request, templates: Templates) -> HTMLResponse:
     """The home page: what the app is, and a card for every page."""
-    return request.app.state.templates.TemplateResponse(request, "home.html")
+    return templates.TemplateResponse(request, "home.html")
 
 
-def _page_handler(page: Page) -> Callable[[Request], HTMLResponse]:
+def _page_handler(page: Page) -> Callable[[Request, Jinja2Templates], HTMLResponse]:
     """A handler rendering `page`, or the coming-soon page naming what it will show."""
 
-    def show_page(request: Request) -> HTMLResponse:
+    def show_page(request: Request, templates: Templates) -> HTMLResponse:
         """Render the page's own template once it is ready, else the coming-soon template."""
         template = page.template if page.ready else "coming_soon.html"
-        return request.app.state.templates.TemplateResponse(request, template, {"page": page})
+        return templates.TemplateResponse(request, template, {"page": page})
 
     return show_page
 

@@ -8,16 +8,17 @@ import time
 
 import anyio
 import segno
-from fastapi import APIRouter, Header, HTTPException, Request, WebSocket
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import APIRouter, Header, Request, WebSocket
+from fastapi.responses import HTMLResponse, Response
 
 from app.rooms.codes import digest, is_code, new_code, new_secret, normal_code, secret_matches
 from app.rooms.export import gallery_zip
 from app.rooms.lookup import RoomMissing, find_room
 from app.rooms.session import RoomServices, RoomSession
 from app.rooms.store import RoomStore
+from app.server.deps import AppSettings, ClientAddress, Compute, Rooms, SharedLenet, Templates
 from app.server.pages import PAGES
-from app.server.responses import problem
+from app.server.responses import ApiProblem
 from app.server.security import host_allowed
 from app.server.ws import RateLimit, run_socket
 from app.settings import Settings
@@ -30,31 +31,29 @@ CLASSROOM = next(page for page in PAGES if page.slug == "classroom")
 PAGE_PATHS = frozenset(page.path for page in PAGES if page.ready)  # the pages a teacher's view may show
 
 
-def base_url(request: Request) -> str:
+def base_url(request: Request, settings: Settings) -> str:
     """Where students reach this server: the configured public URL, else the address the request came to, its Host
     validated (security.RequestGuard refuses every other; here it is checked again, as links are built from it)."""
-    settings: Settings = request.app.state.settings
     if settings.public_url:
         return settings.public_url.rstrip("/")
     if not host_allowed(request.headers.get("host"), settings):
-        raise HTTPException(400, "this server does not answer to that host name")
+        raise ApiProblem(400, "forbidden_host", "this server does not answer to that host name")
     return str(request.base_url).rstrip("/")
 
 
-async def find(request: Request, text: str) -> tuple[str, dict | JSONResponse]:
-    """The code and the room's fields, or a 404 saying whether the code is wrong or the room is gone."""
+async def find(store: RoomStore, text: str) -> tuple[str, dict]:
+    """The code and the room's fields; a 404 saying whether the code is wrong or the room is gone."""
     try:
-        return await find_room(request.app.state.rooms, text)
+        return await find_room(store, text)
     except RoomMissing as missing:
-        return normal_code(text), problem(404, missing.code, str(missing))
+        raise ApiProblem(404, missing.code, str(missing)) from None
 
 
-def may_open(request: Request, settings: Settings) -> bool:
+def may_open(request: Request, address: str, settings: Settings) -> bool:
     """Whether this client address may open another room now: a token bucket per address (per process)."""
     buckets: dict[str, RateLimit] = request.app.state.room_openers
     if len(buckets) > MAX_TRACKED_ADDRESSES:
         buckets.clear()
-    address = request.client.host if request.client else "unknown"
     hourly = settings.room_opens_per_hour
     bucket = buckets.setdefault(address, RateLimit(hourly / 3600, hourly))
     return bucket.allow()
@@ -70,19 +69,17 @@ def may_open(request: Request, settings: Settings) -> bool:
         503: {"model": ApiError, "description": "the server holds as many rooms as it allows"},
     },
 )
-async def open_room(request: Request) -> OpenedRoom | JSONResponse:
+async def open_room(request: Request, store: Rooms, settings: AppSettings, client: ClientAddress) -> OpenedRoom:
     """A new room with a fresh join code and teacher key."""
-    store: RoomStore = request.app.state.rooms
-    settings: Settings = request.app.state.settings
-    if not may_open(request, settings):
-        return problem(
+    if not may_open(request, client, settings):
+        raise ApiProblem(
             429,
             "too_many_rooms",
             f"this address opened {settings.room_opens_per_hour} rooms in the last "
             "hour, the limit; use one of them or try again later",
         )
     if await store.count() >= settings.max_rooms:
-        return problem(503, "too_many_rooms", f"{settings.max_rooms} rooms are open, the limit; try again later")
+        raise ApiProblem(503, "too_many_rooms", f"{settings.max_rooms} rooms are open, the limit; try again later")
     key = new_secret()
     fields = {
         "teacher": digest(key),
@@ -96,7 +93,7 @@ async def open_room(request: Request) -> OpenedRoom | JSONResponse:
     code = new_code()
     while not await store.create(code, fields):
         code = new_code()
-    base = base_url(request)
+    base = base_url(request, settings)
     return OpenedRoom(
         code=code,
         key=key,
@@ -113,13 +110,11 @@ async def open_room(request: Request) -> OpenedRoom | JSONResponse:
     summary="Look up a room by its join code",
     responses={404: {"model": ApiError, "description": "no such room (room_not_found) or gone (room_expired)"}},
 )
-async def room_info(request: Request, code: str) -> RoomInfo | JSONResponse:
+async def room_info(request: Request, code: str, store: Rooms, settings: AppSettings) -> RoomInfo:
     """Whether a code opens a room, and how many students are in it."""
-    code, room = await find(request, code)
-    if isinstance(room, JSONResponse):
-        return room
-    students = await request.app.state.rooms.students(code)
-    return RoomInfo(code=code, join_url=f"{base_url(request)}/join/{code}", students=students)
+    code, _ = await find(store, code)
+    students = await store.students(code)
+    return RoomInfo(code=code, join_url=f"{base_url(request, settings)}/join/{code}", students=students)
 
 
 @router.get(
@@ -127,16 +122,15 @@ async def room_info(request: Request, code: str) -> RoomInfo | JSONResponse:
     summary="QR code of a room's join link",
     responses={200: {"content": {"image/svg+xml": {}}}, 404: {"model": ApiError}},
 )
-async def room_qr(request: Request, code: str) -> Response:
+async def room_qr(request: Request, code: str, store: Rooms, settings: AppSettings) -> Response:
     """An SVG QR code of the join link, drawn on the server (no online service), dark on white for projectors."""
-    code, room = await find(request, code)
-    if isinstance(room, JSONResponse):
-        return room
+    code, _ = await find(store, code)
     svg = io.BytesIO()  # a standalone SVG document: with its namespace, so an <img> can show it
     try:
-        qr = segno.make(f"{base_url(request)}/join/{code}", error="m")
+        qr = segno.make(f"{base_url(request, settings)}/join/{code}", error="m")
     except segno.DataOverflowError:  # only a public URL of thousands of characters is too long for a QR code
-        return problem(500, "internal", "the join link is too long for a QR code; shorten BACKPROP_LAB_PUBLIC_URL")
+        message = "the join link is too long for a QR code; shorten BACKPROP_LAB_PUBLIC_URL"
+        raise ApiProblem(500, "internal", message) from None
     qr.save(svg, kind="svg", xmldecl=False, scale=8, border=2, dark="#000", light="#fff")
     return Response(svg.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
@@ -147,15 +141,13 @@ async def room_qr(request: Request, code: str) -> Response:
     responses={200: {"content": {"application/zip": {}}}, 403: {"model": ApiError}, 404: {"model": ApiError}},
 )
 async def export_gallery(
-    request: Request, code: str, x_teacher_key: str = Header("", description="the room's teacher key")
+    code: str, store: Rooms, x_teacher_key: str = Header("", description="the room's teacher key")
 ) -> Response:
     """Every drawing sent to the room, for the teacher only (the key goes in a header, never in a URL)."""
-    code, room = await find(request, code)
-    if isinstance(room, JSONResponse):
-        return room
+    code, room = await find(store, code)
     if not secret_matches(x_teacher_key, room["teacher"]):
-        return problem(403, "forbidden", f"only the teacher of room {code} can export its gallery")
-    gallery = await request.app.state.rooms.submissions(code)
+        raise ApiProblem(403, "forbidden", f"only the teacher of room {code} can export its gallery")
+    gallery = await store.submissions(code)
     data = await anyio.to_thread.run_sync(gallery_zip, code, gallery)
     return Response(
         data,
@@ -165,19 +157,20 @@ async def export_gallery(
 
 
 @router.get("/join/{code}", response_class=HTMLResponse, include_in_schema=False)
-def join_page(request: Request, code: str) -> HTMLResponse:
+def join_page(request: Request, code: str, templates: Templates) -> HTMLResponse:
     """The link in the QR code: the classroom page with the code filled in, joining at once."""
     code = normal_code(code)
     context = {"page": CLASSROOM, "join_code": code if is_code(code) else ""}
-    return request.app.state.templates.TemplateResponse(request, CLASSROOM.template, context)
+    return templates.TemplateResponse(request, CLASSROOM.template, context)
 
 
 @router.websocket("/ws/room")
-async def room_socket(websocket: WebSocket) -> None:
+async def room_socket(
+    websocket: WebSocket, store: Rooms, settings: AppSettings, shared: SharedLenet, compute: Compute
+) -> None:
     """A classroom room: join by code (or teacher key), then follow, answer, send drawings; broadcasts out."""
-    state = websocket.app.state
-    session = RoomSession(RoomServices(state.rooms, state.settings, state.lenet, state.compute, PAGE_PATHS))
-    limits = {"max_view_bytes": state.settings.room_max_view_bytes, "max_canvas": state.settings.lenet_max_canvas}
+    session = RoomSession(RoomServices(store, settings, shared, compute, PAGE_PATHS))
+    limits = {"max_view_bytes": settings.room_max_view_bytes, "max_canvas": settings.lenet_max_canvas}
     try:
         await run_socket(websocket, ROOM_REQUESTS, session, ROOM_LATEST_WINS, limits, feed=session.feed)
     finally:

@@ -1,0 +1,58 @@
+"""What the routes share, as FastAPI dependencies: `settings: AppSettings` in a route's signature instead of a
+read of app.state. create_app and its lifespan (app.py) put each of these on app.state once."""
+
+from typing import Annotated
+
+import anyio
+from fastapi import Depends
+from fastapi.requests import HTTPConnection
+from fastapi.templating import Jinja2Templates
+
+from app.models.shared import SharedModel
+from app.rooms.store import RoomStore
+from app.server.uploads import Admission
+from app.settings import Settings
+
+
+def _settings(connection: HTTPConnection) -> Settings:
+    """The app's settings."""
+    return connection.app.state.settings
+
+
+def _lenet(connection: HTTPConnection) -> SharedModel:
+    """The LeNet-5 every connection shares (or why it did not load)."""
+    return connection.app.state.lenet
+
+
+def _rooms(connection: HTTPConnection) -> RoomStore:
+    """Where rooms live (in this process, or in Redis)."""
+    return connection.app.state.rooms
+
+
+def _compute(connection: HTTPConnection) -> anyio.CapacityLimiter:
+    """The limiter of the worker threads that run NumPy for every request."""
+    return connection.app.state.compute
+
+
+def _uploads(connection: HTTPConnection) -> Admission:
+    """The bounded queue that admits uploads to the compute threads."""
+    return connection.app.state.uploads
+
+
+def _templates(connection: HTTPConnection) -> Jinja2Templates:
+    """The page templates."""
+    return connection.app.state.templates
+
+
+def client_address(connection: HTTPConnection) -> str:
+    """The client's IP address ("unknown" when the server was not told)."""
+    return connection.client.host if connection.client else "unknown"
+
+
+AppSettings = Annotated[Settings, Depends(_settings)]
+SharedLenet = Annotated[SharedModel, Depends(_lenet)]
+Rooms = Annotated[RoomStore, Depends(_rooms)]
+Compute = Annotated[anyio.CapacityLimiter, Depends(_compute)]
+Uploads = Annotated[Admission, Depends(_uploads)]
+Templates = Annotated[Jinja2Templates, Depends(_templates)]
+ClientAddress = Annotated[str, Depends(client_address)]
