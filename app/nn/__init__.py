@@ -19,7 +19,13 @@ from app.nn.gradcheck import check_gradients, numerical_gradient, relative_error
 from app.nn.layers import AvgPool2D, Conv2D, Dense, Flatten, Layer, MaxPool2D, ReLU, Sigmoid, Tanh
 from app.nn.losses import LOSSES, softmax, softmax_cross_entropy, squared_error
 from app.nn.optim import OPTIMIZERS, SGD, Adam
-from app.nn.pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
+from app.nn.pool import (
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
+    max_pool2d_winners,
+)
 from app.nn.sequential import LayerTrace, Sequential
 
 __all__ = [
@@ -61,6 +67,7 @@ __all__ = [
     "avg_pool2d_forward",
     "max_pool2d_backward",
     "max_pool2d_forward",
+    "max_pool2d_winners",
     "LayerTrace",
     "Sequential",
 ]

@@ -14,7 +14,13 @@ import numpy as np
 from app.nn.activations import ACTIVATIONS
 from app.nn.arithmetic import LayerGeometry
 from app.nn.conv import conv2d_backward, conv2d_forward
-from app.nn.pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
+from app.nn.pool import (
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
+    max_pool2d_winners,
+)
 
 
 class Layer:
@@ -112,6 +118,12 @@ class MaxPool2D(Pool2D):
 
     def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0, *, name: str = "maxpool") -> None:
         super().__init__(kernel_size, stride, padding, name=name)
+
+    def winners(self) -> np.ndarray:
+        """(N, C, OH, OW, 2): row and column in the last forward pass's input of each window's winner."""
+        if self.cache is None:
+            raise RuntimeError(f"{self.name}: no forward pass to read the winners of")
+        return max_pool2d_winners(self.cache)
 
 
 class AvgPool2D(Pool2D):

@@ -48,6 +48,19 @@ def max_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     return scatter_windows(lambda i, j: dout * (winner == i * k + j), k, dxp, pad, s, 1)
 
 
+def max_pool2d_winners(cache: tuple) -> np.ndarray:
+    """Where each window's winner sits in the (unpadded) input: (N, C, OH, OW, 2) rows and columns.
+
+    These are the only cells max_pool2d_backward sends a gradient to; a winner is never a padding cell,
+    since padding holds −∞ and every window holds at least one real cell.
+    """
+    winner, (_, k, s, pad) = cache
+    oh, ow = winner.shape[2:]
+    rows = np.arange(oh)[:, None] * s - pad + winner // k
+    cols = np.arange(ow)[None, :] * s - pad + winner % k
+    return np.stack([rows, cols], axis=-1)
+
+
 def avg_pool2d_forward(x: np.ndarray, k: int, stride: int | None = None, pad: int = 0) -> tuple[np.ndarray, tuple]:
     """Each output is the mean of its k×k window; padding cells count as zeros."""
     view, geometry = pool_windows(x, k, stride, pad, 0.0, "average pool")
