@@ -90,6 +90,24 @@ class Settings(BaseSettings):
     why_max_listed_terms: int = Field(
         600, ge=1, description="Most derivative terms the why-backprop page lists one by one (beyond it: counts only)."
     )
+    kernels_max_points: int = Field(200, ge=4, le=2000, description="Most points on the kernels page.")
+    kernels_max_degree: int = Field(
+        6, ge=1, le=10, description="Largest degree of the kernels page's polynomial feature map and kernel."
+    )
+    kernels_max_c: int = Field(1000, ge=1, description="Largest soft margin C on the kernels page.")
+    kernels_max_gamma: int = Field(100, ge=1, description="Largest γ of the kernels page's poly and rbf kernels.")
+    kernels_max_coef0: int = Field(
+        10, ge=0, description="Largest magnitude of the poly kernel's coef0 on the kernels page."
+    )
+    kernels_max_iterations: int = Field(
+        20_000, ge=100, description="Most SMO pair updates of one SVM fit on the kernels page (then the best found)."
+    )
+    kernels_grid: int = Field(
+        61, ge=5, le=201, description="Cells along each side of the decision grids the kernels page paints."
+    )
+    kernels_net_steps: int = Field(
+        4000, ge=1, description="SGD steps the kernels page's 2-2-1 network takes on each new set of points."
+    )
     lenet_max_canvas: int = Field(
         400, ge=28, description="Largest height and width of a drawing sent to /ws/lenet, in pixels."
     )

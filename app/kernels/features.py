@@ -20,7 +20,7 @@ from typing import Literal, get_args
 import numpy as np
 
 from app.kernels.kernels import Kernel
-from app.kernels.svm import SVM, fit
+from app.kernels.svm import MAX_ITER, SVM, fit
 
 FeatureName = Literal["identity", "product", "radius", "poly"]
 FEATURES: tuple[FeatureName, ...] = get_args(FeatureName)
@@ -85,10 +85,13 @@ class Separator:
         return lift(self.name, points, self.degree) @ self.w + self.b
 
 
-def fit_lifted(name: FeatureName, points: np.ndarray, labels: np.ndarray, C: float, degree: int = 2) -> Separator:
-    """The linear SVM on the lifted points (n, 2) with labels (n,) in {0, 1}: the plane w·φ + b = 0 in φ-space."""
+def fit_lifted(
+    name: FeatureName, points: np.ndarray, labels: np.ndarray, C: float, degree: int = 2, max_iter: int = MAX_ITER
+) -> Separator:
+    """The linear SVM on the lifted points (n, 2) with labels (n,) in {0, 1}: the plane w·φ + b = 0 in φ-space
+    (after at most max_iter of the solver's pair updates)."""
     lifted = lift(name, points, degree)
-    svm = fit(lifted, labels, Kernel("linear"), C)
+    svm = fit(lifted, labels, Kernel("linear"), C, max_iter=max_iter)
     w = (svm.alpha * svm.y) @ lifted
     return Separator(name, degree, w, float(svm.b), svm)
 
