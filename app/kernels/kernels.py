@@ -43,9 +43,17 @@ class Kernel:
         """The Gram matrix K[i, j] = K(a[i], b[j]), shape (n, m), of a (n, d) and b (m, d), in float64."""
         a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
         if self.name == "rbf":
-            squared = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2.0 * (a @ b.T)
-            return np.exp(-self.gamma * np.maximum(squared, 0.0))  # rounding can make a distance slightly negative
+            return np.exp(-self.gamma * squared_distances(a, b))
         inner = a @ b.T
         if self.name == "poly":
             return (self.gamma * inner + self.coef0) ** self.degree
         return inner
+
+
+def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """‖a[i] − b[j]‖², shape (n, m), summed one coordinate at a time: exact 0 for equal points and accurate for close
+    ones (where ‖a‖² + ‖b‖² − 2⟨a, b⟩ cancels), with no (n, m, d) temporary."""
+    squared = np.zeros((a.shape[0], b.shape[0]))
+    for column in range(a.shape[1]):
+        squared += (a[:, column, None] - b[None, :, column]) ** 2
+    return squared

@@ -30,6 +30,7 @@ __all__ = ["MAX_DEGREE", "MAX_ITER", "MAX_POINTS", "SVM", "SVMError", "fit"]
 MAX_POINTS = 2000  # the Gram matrix is kept whole: 2000² float64 is 32 MB
 MAX_DEGREE = 10
 MAX_ITER = 100_000
+DECISION_BLOCK = 1 << 20  # kernel entries (8 MB) computed at once by SVM.decision
 TAU = 1e-12  # libsvm's stand-in for a curvature ≤ 0 along a pair (a kernel that is not positive definite there)
 
 
@@ -50,9 +51,14 @@ class SVM:
     converged: bool
 
     def decision(self, x: np.ndarray) -> np.ndarray:
-        """f(x) = Σᵢ αᵢ yᵢ K(xᵢ, x) + b for each row of x (m, d), shape (m,); only the support vectors contribute."""
+        """f(x) = Σᵢ αᵢ yᵢ K(xᵢ, x) + b for each row of x (m, d), shape (m,); only the support vectors contribute,
+        and the rows go through in blocks so a large grid never builds a kernel matrix over DECISION_BLOCK entries."""
+        x = np.asarray(x, dtype=np.float64)
+        vectors = self.points[self.support]
         weights = self.alpha[self.support] * self.y[self.support]
-        return self.kernel(np.asarray(x, dtype=np.float64), self.points[self.support]) @ weights + self.b
+        rows = max(1, DECISION_BLOCK // max(1, vectors.shape[0]))
+        blocks = [self.kernel(x[start : start + rows], vectors) @ weights for start in range(0, x.shape[0], rows)]
+        return np.concatenate(blocks) + self.b if blocks else np.zeros(0)
 
 
 def fit(
@@ -74,7 +80,7 @@ def fit(
     """
     x, y = checked(points, labels, kernel, C, tol, max_iter, max_points, max_degree)
     gram = kernel(x, x)
-    alpha, gradient, iterations, converged = smo(gram, y, C, tol, max_iter)
+    alpha, residual, iterations, converged = smo(gram, y, C, tol, max_iter)
     support = np.flatnonzero(alpha > 0)
     weights = alpha * y
     return SVM(
@@ -83,7 +89,7 @@ def fit(
         points=x,
         y=y,
         alpha=alpha,
-        b=bias(alpha, y, gradient, C),
+        b=bias(alpha, y, residual, C),
         support=support,
         dual_objective=float(alpha.sum() - 0.5 * weights @ gram @ weights),
         iterations=iterations,
@@ -132,30 +138,26 @@ def checked(
 def smo(
     gram: np.ndarray, y: np.ndarray, C: float, tol: float, max_iter: int
 ) -> tuple[np.ndarray, np.ndarray, int, bool]:
-    """Minimise ½ αᵀQα − Σα (the dual, negated) with Q = yyᵀ∘K by pair updates; returns α (n,), the gradient
-    Qα − 1 (n,), the iterations done and whether the stopping condition was met.
+    """Minimise ½ αᵀQα − Σα (the dual, negated) with Qₛₜ = yₛyₜKₛₜ by pair updates, from gram (n, n) and y (n,);
+    returns α (n,), the residuals r (n,), the iterations done and whether the stopping condition was met.
 
-    Moving along u (uᵢ = yᵢ, uⱼ = −yⱼ, so Σ αy stays put) by t changes the objective by −b t + ½ a t², with
-    b = −yᵢGᵢ + yⱼGⱼ > 0 (how much the pair violates optimality) and a = Kᵢᵢ + Kⱼⱼ − 2Kᵢⱼ (the curvature), so the
-    best step is t = b / a, clipped so that both α stay in [0, C].
+    The residual rₜ = yₜ − Σₛ αₛ yₛ Kₛₜ = yₜ − (f(xₜ) − b) is −yₜ times the objective's gradient Gₜ = (Qα)ₜ − 1.
+    Moving along u (uᵢ = yᵢ, uⱼ = −yⱼ, so Σ αy stays put) by t changes the objective by −v t + ½ a t², with
+    v = rᵢ − rⱼ > 0 (how much the pair violates optimality) and a = Kᵢᵢ + Kⱼⱼ − 2Kᵢⱼ (the curvature), so the
+    best step is t = v / a, clipped so that both α stay in [0, C].
     """
-    n = y.size
-    alpha = np.zeros(n)
-    gradient = -np.ones(n)  # G = Qα − 1 at α = 0
+    alpha = np.zeros(y.size)
+    residual = y.copy()  # rₜ = yₜ at α = 0
     diagonal = np.diag(gram).copy()
+    up, low = movable(alpha, y, C)
     for iteration in range(max_iter):
-        score = -y * gradient  # −yG: increasing αₜ along yₜ improves the objective where this is large
-        up = ((y > 0) & (alpha < C)) | ((y < 0) & (alpha > 0))  # αₜ can move in the direction yₜ
-        low = ((y > 0) & (alpha > 0)) | ((y < 0) & (alpha < C))  # αₜ can move in the direction −yₜ
-        i = int(np.argmax(np.where(up, score, -np.inf)))
-        lowest = np.min(np.where(low, score, np.inf))
-        if score[i] - lowest < tol:  # the KKT conditions hold to tol: m(α) − M(α) < tol
-            return alpha, gradient, iteration, True
-        violation = score[i] - score  # b for each candidate j
-        curvature = diagonal[i] + diagonal - 2.0 * gram[i]
-        curvature = np.where(curvature > 0, curvature, TAU)
+        i = int(np.argmax(np.where(up, residual, -np.inf)))  # the point most in need of a larger αᵢyᵢ
+        if residual[i] - np.min(np.where(low, residual, np.inf)) < tol:  # optimal to tol: m(α) − M(α) < tol
+            return alpha, residual, iteration, True
+        violation = residual[i] - residual  # v for each candidate j
+        curvature = np.maximum(diagonal[i] + diagonal - 2.0 * gram[i], TAU)
         gain = np.where(low & (violation > 0), violation * violation / curvature, -np.inf)
-        j = int(np.argmax(gain))  # the largest decrease of the objective's second-order model
+        j = int(np.argmax(gain))  # the partner with the largest decrease of the objective's second-order model
         room_i = C - alpha[i] if y[i] > 0 else alpha[i]  # how far αᵢ may move along yᵢ
         room_j = alpha[j] if y[j] > 0 else C - alpha[j]  # how far αⱼ may move along −yⱼ
         step = min(violation[j] / curvature[j], room_i, room_j)
@@ -163,17 +165,24 @@ def smo(
         # a step that reaches a bound puts α exactly on it, so rounding does not blur the support set
         alpha[i] = (C if y[i] > 0 else 0.0) if step == room_i else old_i + y[i] * step
         alpha[j] = (0.0 if y[j] > 0 else C) if step == room_j else old_j - y[j] * step
-        gradient += y * (gram[i] * (y[i] * (alpha[i] - old_i)) + gram[j] * (y[j] * (alpha[j] - old_j)))
-    return alpha, gradient, max_iter, False
+        residual -= gram[i] * (y[i] * (alpha[i] - old_i)) + gram[j] * (y[j] * (alpha[j] - old_j))
+        pair = [i, j]
+        up[pair], low[pair] = movable(alpha[pair], y[pair], C)
+    return alpha, residual, max_iter, False
 
 
-def bias(alpha: np.ndarray, y: np.ndarray, gradient: np.ndarray, C: float) -> float:
-    """b, as libsvm computes it (−ρ): the mean of −yᵢGᵢ over free αᵢ (0 < αᵢ < C), where f(xᵢ) = yᵢ exactly;
-    with none free, the middle of the interval the bounded α allow."""
-    minus_yg = -y * gradient
+def movable(alpha: np.ndarray, y: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray]:
+    """Which αₜ (n,) can still grow αₜyₜ (libsvm's I_up) and which can shrink it (I_low), within [0, C]."""
+    up = np.where(y > 0, alpha < C, alpha > 0)
+    low = np.where(y > 0, alpha > 0, alpha < C)
+    return up, low
+
+
+def bias(alpha: np.ndarray, y: np.ndarray, residual: np.ndarray, C: float) -> float:
+    """b, as libsvm computes it (−ρ): the mean residual over free αᵢ (0 < αᵢ < C), where f(xᵢ) = yᵢ exactly;
+    with none free, the middle of the interval the bounded α leave for it."""
     free = (alpha > 0) & (alpha < C)
     if free.any():
-        return float(minus_yg[free].mean())
-    up = ((y > 0) & (alpha < C)) | ((y < 0) & (alpha > 0))
-    low = ((y > 0) & (alpha > 0)) | ((y < 0) & (alpha < C))
-    return float((minus_yg[up].max() + minus_yg[low].min()) / 2)
+        return float(residual[free].mean())
+    up, low = movable(alpha, y, C)
+    return float((residual[up].max() + residual[low].min()) / 2)
