@@ -44,9 +44,17 @@ def clean_name(value: str) -> str:
     return name
 
 
+# Cyrillic and Greek letters drawn like Latin ones (Unicode's confusables.txt for the scripts a class types), so
+# "Аna" with a Cyrillic А is the same name as "Ana" and gets "Аna (2)" instead of passing for her.
+LOOK_ALIKES = str.maketrans(
+    "аеорсхуіјѕһԁԛԝӏкАВЕКМНОРСТХУІЈЅԜαεικνουχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcxyijshdqwlkABEKMHOPCTXYIJSWaeikvouxABEZHIKMNOPTYX",
+)
+
+
 def name_key(name: str) -> str:
-    """What two names must differ in to be told apart: case does not count ("ana" is "Ana")."""
-    return name.casefold()
+    """What two names must differ in to be told apart: neither case ("ana" is "Ana") nor a look-alike letter."""
+    return name.translate(LOOK_ALIKES).casefold()
 
 
 Name = Annotated[str, StringConstraints(max_length=4 * MAX_NAME), AfterValidator(clean_name)]
