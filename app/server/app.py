@@ -15,7 +15,7 @@ from app import __version__
 from app.models.shared import load_shared_lenet
 from app.rooms.backends import open_store
 from app.server.responses import ApiProblem, answer_bad_parameters, answer_problem
-from app.server.routes import api_docs, conv, health, lenet, pages, rooms, xor
+from app.server.routes import api_docs, backprop, conv, health, lenet, pages, rooms, xor
 from app.server.security import RequestGuard, SecurityHeaders
 from app.server.templating import make_templates
 from app.server.uploads import Admission
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(pages.router)
     app.include_router(lenet.router)
+    app.include_router(backprop.router)
     app.include_router(api_docs.router)
     app.include_router(conv.router)
     app.include_router(xor.router)

@@ -18,6 +18,7 @@ import numpy as np
 from app.nn import Conv2D, Dense, MaxPool2D, ReLU, Sequential, numerical_gradient, softmax, softmax_cross_entropy
 from app.nn.conv import pad2d, window_view
 from app.services.lenet import PARAMETER_LAYERS, STAGES, Stage, weight_sharing_copy
+from app.wire.backprop import BackpropResponse, ParameterGradients, StageDeltas
 
 BACKWARD_STAGES = tuple(stage.name for stage in reversed(STAGES))  # fc3 → fc2 → … → input, as δ flows
 PARAMETERS = tuple(f"{layer}.{key}" for layer in PARAMETER_LAYERS for key in ("w", "b"))
@@ -296,3 +297,18 @@ def multiply_adds(model: Sequential) -> list[Work]:
             count = int(layer.params["w"].size) * uses
             work.append(Work(layer.name, count, count, count))
     return work
+
+
+def backprop_answer(model: Sequential, image: np.ndarray, label: int) -> BackpropResponse:
+    """POST /api/backprop's answer for image (28, 28) and label on model: loss, ∂l/∂scores, every parameter's
+    gradient and every stage's δ, as nested lists."""
+    result = backward(weight_sharing_copy(model), image, label)
+    gradients = {name.replace(".", "_"): values.tolist() for name, values in result.gradients.items()}
+    return BackpropResponse(
+        loss=result.loss,
+        prediction=result.prediction,
+        probabilities=result.probabilities.tolist(),
+        grad_scores=result.grad_scores.tolist(),
+        gradients=ParameterGradients(**gradients),
+        deltas=StageDeltas(**{name: values.tolist() for name, values in result.deltas.items()}),
+    )
