@@ -57,9 +57,9 @@ def _serve(args: argparse.Namespace) -> int:
     if args.workers < 1:
         logger.error("--workers must be at least 1")
         return 2
-    if args.workers > 1 and not settings.redis_url:
+    if args.workers > 1 and settings.rooms != "redis":
         logger.error(
-            "--workers %d needs shared rooms: set %s (e.g. redis://127.0.0.1:6379/0)",
+            "--workers %d needs rooms every process shares, in Redis: set %s (e.g. redis://127.0.0.1:6379/0)",
             args.workers,
             Settings.env_var("redis_url"),
         )

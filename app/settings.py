@@ -5,15 +5,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from app.models.lenet import SHIPPED_WEIGHTS
-from app.paths import resource_dir
+from app.paths import data_home, resource_dir
 
 ENV_PREFIX = "BACKPROP_LAB_"
 
 LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+RoomBackend = Literal["sqlite", "memory", "redis"]
 
 
 class Settings(BaseSettings):
@@ -133,8 +134,17 @@ class Settings(BaseSettings):
     ping_timeout_s: float = Field(20.0, gt=0, description="Seconds a pong may take before the websocket is dropped.")
     redis_url: str = Field(
         "",
-        description="Redis server holding the classroom rooms, e.g. redis://127.0.0.1:6379/0 (empty: in this process; "
-        "needed for `serve --workers` above 1 and for several machines).",
+        description="Redis server holding the classroom rooms, e.g. redis://127.0.0.1:6379/0 (then ROOMS is redis"
+        " unless set otherwise; needed for `serve --workers` above 1 and for several machines).",
+    )
+    rooms: RoomBackend = Field(
+        "sqlite",
+        description="Where classroom rooms live: sqlite (a file that outlives restarts), memory (this process only) or"
+        " redis (REDIS_URL; chosen by default when REDIS_URL is set).",
+    )
+    rooms_db: Path = Field(
+        default_factory=lambda: data_home() / "rooms.sqlite3",
+        description="SQLite file of the classroom rooms when ROOMS is sqlite (its folder is created).",
     )
     public_url: str = Field(
         "",
@@ -200,6 +210,21 @@ class Settings(BaseSettings):
             " that requests may be sent to (others get 400, against DNS rebinding); * allows any."
         ),
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def redis_when_its_url_is_set(cls, values: object) -> object:
+        """A Redis URL with no backend named keeps the rooms in Redis, as it did before ROOMS existed."""
+        if isinstance(values, dict) and values.get("redis_url") and "rooms" not in values:
+            return {**values, "rooms": "redis"}
+        return values
+
+    @model_validator(mode="after")
+    def redis_has_a_url(self) -> Self:
+        """Rooms in Redis need its address."""
+        if self.rooms == "redis" and not self.redis_url:
+            raise ValueError(f"rooms in redis need {self.env_var('redis_url')}, e.g. redis://127.0.0.1:6379/0")
+        return self
 
     @field_validator("allowed_origins", "allowed_hosts", mode="before")
     @classmethod

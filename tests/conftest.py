@@ -21,6 +21,21 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVER_START_TIMEOUT_S = 20.0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_data_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Servers the session starts keep their rooms' SQLite file in a temporary folder, never the user's data folder
+    (the default file is under $XDG_DATA_HOME, see app/paths.py)."""
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(autouse=True)
+def data_home(
+    session_data_home: None, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test's apps and servers get a rooms' SQLite file of their own, so no test sees another's rooms."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     """The repository's root folder."""
@@ -145,7 +160,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["sqlite", "redis"])
 def room_backend(request: pytest.FixtureRequest) -> str:
-    """Each room test runs on both backends: "" (this process's memory) and a real Redis URL."""
+    """Each room test runs on both backends: "" (the default, a SQLite file of the test's own) and a real Redis URL."""
     return request.getfixturevalue("redis_url") if request.param == "redis" else ""

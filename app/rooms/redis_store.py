@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from app.rooms.store import ONLINE_S, REMEMBER_S, Listener, Stop, deliver
+from app.rooms.store import ONLINE_S, REMEMBER_S, Listener, Outage, Stop, deliver
 
 logger = logging.getLogger(__name__)
 PREFIX = "backprop-lab:room:"
@@ -33,6 +38,29 @@ def key(code: str, part: str = "") -> str:
     return f"{PREFIX}{code}{':' + part if part else ''}"
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+# What redis-py raises when the server cannot be reached or does not answer in time (a stopped server, a cut link).
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def guarded(
+    method: Callable[Concatenate[RedisStore, P], Awaitable[T]],
+) -> Callable[Concatenate[RedisStore, P], Coroutine[Any, Any, T]]:
+    """A store method whose failures to reach Redis are StoreUnavailable (the outage logged once, its end once)."""
+
+    @functools.wraps(method)
+    async def run(store: RedisStore, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            result = await method(store, *args, **kwargs)
+        except UNREACHABLE as exc:
+            raise store.outage.failed(exc) from exc
+        store.outage.answered()
+        return result
+
+    return run
+
+
 class RedisStore:
     """Rooms in Redis: the backend when BACKPROP_LAB_REDIS_URL is set."""
 
@@ -46,6 +74,7 @@ class RedisStore:
         self.listeners: dict[str, set[Listener]] = {}
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         self.reader: asyncio.Task | None = None
+        self.outage = Outage("redis")
 
     async def start(self) -> None:
         """Check the server answers, and start reading this process's subscriptions."""
@@ -54,16 +83,22 @@ class RedisStore:
         self.reader = asyncio.create_task(self.read_events())
 
     async def read_events(self) -> None:
-        """Hand each published event to the listeners of its room in this process."""
+        """Hand each published event to the listeners of its room in this process. While Redis is away, the
+        subscriber tries again each second (redis-py subscribes it again to every channel when it reconnects)."""
         while True:
             try:
                 message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             except asyncio.CancelledError:
                 raise
+            except UNREACHABLE as exc:
+                self.outage.failed(exc)
+                await asyncio.sleep(1)
+                continue
             except Exception:
                 logger.exception("redis_subscriber_failed")
                 await asyncio.sleep(1)
                 continue
+            self.outage.answered()
             if message is None or message.get("type") != "message":
                 continue
             code = message["channel"].removeprefix(PREFIX).removesuffix(":events")
@@ -78,6 +113,7 @@ class RedisStore:
             pipe.zadd(ROOMS, {code: time.time()})
             await pipe.execute()
 
+    @guarded
     async def create(self, code: str, room: dict) -> bool:
         if not await self.redis.set(key(code, "known"), "1", nx=True, ex=self.ttl + int(REMEMBER_S)):
             return False
@@ -85,32 +121,39 @@ class RedisStore:
         await self.keep(code)
         return True
 
+    @guarded
     async def room(self, code: str) -> dict | None:
         fields = await self.redis.hgetall(key(code))
         return {name: json.loads(value) for name, value in fields.items()} or None
 
+    @guarded
     async def known(self, code: str) -> bool:
         return bool(await self.redis.exists(key(code, "known")))
 
+    @guarded
     async def count(self) -> int:
         await self.redis.zremrangebyscore(ROOMS, "-inf", time.time() - self.idle_s)
         return await self.redis.zcard(ROOMS)
 
+    @guarded
     async def update(self, code: str, fields: dict) -> None:
         if await self.redis.exists(key(code)):
             await self.redis.hset(key(code), mapping={name: json.dumps(value) for name, value in fields.items()})
             await self.keep(code)
 
+    @guarded
     async def touch(self, code: str) -> None:
         if await self.redis.exists(key(code)):
             await self.keep(code)
 
+    @guarded
     async def delete(self, code: str) -> None:
         names = [key(code, part) for part in ("", "gallery", "online", "counter")]
         names += [name async for name in self.redis.scan_iter(match=key(code, "answers:*"))]
         await self.redis.delete(*names)
         await self.redis.zrem(ROOMS, code)
 
+    @guarded
     async def add_submission(self, code: str, submission: dict) -> int:
         if not await self.redis.exists(key(code)):
             raise KeyError(code)
@@ -119,17 +162,21 @@ class RedisStore:
         await self.keep(code, "counter")
         return sid
 
+    @guarded
     async def submissions(self, code: str) -> list[dict]:
         items = await self.redis.hgetall(key(code, "gallery"))
         return [json.loads(items[sid]) for sid in sorted(items, key=int)]
 
+    @guarded
     async def submission(self, code: str, sid: int) -> dict | None:
         raw = await self.redis.hget(key(code, "gallery"), str(sid))
         return None if raw is None else json.loads(raw)
 
+    @guarded
     async def gallery_size(self, code: str) -> int:
         return await self.redis.hlen(key(code, "gallery"))
 
+    @guarded
     async def update_submission(self, code: str, sid: int, fields: dict) -> dict | None:
         raw = await self.redis.hget(key(code, "gallery"), str(sid))
         if raw is None:
@@ -138,6 +185,7 @@ class RedisStore:
         await self.redis.hset(key(code, "gallery"), str(sid), json.dumps(submission))
         return submission
 
+    @guarded
     async def answer(self, code: str, question: int, member: str, value: str) -> dict[str, str]:
         name = key(code, f"answers:{question}")
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -147,10 +195,12 @@ class RedisStore:
             *_, answers = await pipe.execute()
         return answers
 
+    @guarded
     async def answers(self, code: str, question: int) -> dict[str, str]:
         # redis-py types replies as bytes | str; this client decodes them (decode_responses=True)
         return await self.redis.hgetall(key(code, f"answers:{question}"))  # type: ignore[return-value]
 
+    @guarded
     async def online(self, code: str, connection: str, here: bool) -> int:
         name = key(code, "online")
         if here:
@@ -160,6 +210,7 @@ class RedisStore:
             await self.redis.hdel(name, connection)
         return await self.students(code)
 
+    @guarded
     async def students(self, code: str) -> int:
         """Connections whose last heartbeat is recent; older ones (a process that died) are dropped."""
         name, now = key(code, "online"), time.time()
@@ -169,9 +220,11 @@ class RedisStore:
             await self.redis.hdel(name, *stale)
         return len(beats) - len(stale)
 
+    @guarded
     async def publish(self, code: str, event: dict) -> None:
         await self.redis.publish(key(code, "events"), json.dumps(event))
 
+    @guarded
     async def listen(self, code: str, listener: Listener) -> Stop:
         group = self.listeners.setdefault(code, set())
         if not group:
@@ -186,6 +239,15 @@ class RedisStore:
                     await self.pubsub.unsubscribe(key(code, "events"))
 
         return stop
+
+    async def reachable(self) -> bool:
+        try:
+            await self.redis.ping()
+        except UNREACHABLE as exc:
+            self.outage.failed(exc)
+            return False
+        self.outage.answered()
+        return True
 
     async def close(self) -> None:
         if self.reader is not None:

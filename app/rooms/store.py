@@ -4,24 +4,54 @@ A room is a JSON-able dict (its code, the digest of the teacher's secret, what t
 question, ...) plus its gallery of submissions and the answers to each question. Every change a member should
 see is published as an event; each connection listens to its room's events and queues them in its own outbox.
 
-MemoryStore keeps all of it in this process (the default, for one laptop); RedisStore (redis_store.py) keeps it
-in Redis so several processes and machines share rooms. Both forget a room `idle_s` seconds after its last
-touch, and remember for a day that the code existed, so a late student hears "expired", not "wrong code".
+SqliteStore (sqlite_store.py, the default) keeps rooms in a SQLite file, so a restart of the server keeps them;
+MemoryStore keeps them in this process's memory only (tests, or by choice); RedisStore (redis_store.py) keeps them
+in Redis so several processes and machines share rooms. Each forgets a room `idle_s` seconds after its last touch,
+and remembers for a day that the code existed, so a late student hears "expired", not "wrong code". A store whose
+server or file does not answer raises StoreUnavailable, which members hear as `unavailable` (REST: 503).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+logger = logging.getLogger(__name__)
 Listener = Callable[[dict, str], None]  # gets each event of a room and its message as JSON text; must not block
 Stop = Callable[[], Awaitable[None]]
 REMEMBER_S = 86_400.0  # how long an expired room's code is still known as "expired"
 ONLINE_S = 90.0  # a connection not heard of for this long no longer counts as online (see heartbeat_s)
+
+
+class StoreUnavailable(Exception):
+    """The room store does not answer (Redis stopped, the SQLite file unwritable): try again in a moment."""
+
+
+class Outage:
+    """Whether a store answers: the first failure of an outage is logged once, and its end once."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend, self.down = backend, False
+
+    def failed(self, exc: BaseException) -> StoreUnavailable:
+        """The exception to raise for a failure to reach the store; logs the start of an outage."""
+        if not self.down:
+            self.down = True
+            logger.error("rooms_store_unavailable backend=%s error=%s", self.backend, exc)
+        return StoreUnavailable(
+            f"the classroom rooms cannot be reached right now ({self.backend} does not answer); try again in a moment"
+        )
+
+    def answered(self) -> None:
+        """The store answered: logs the end of an outage."""
+        if self.down:
+            self.down = False
+            logger.warning("rooms_store_recovered backend=%s", self.backend)
 
 
 class RoomStore(Protocol):
@@ -81,6 +111,9 @@ class RoomStore(Protocol):
     async def listen(self, code: str, listener: Listener) -> Stop:
         """Call listener with each event of the room from now on, until the returned coroutine is awaited."""
 
+    async def reachable(self) -> bool:
+        """Whether the store answers now (for /healthz); never raises."""
+
     async def close(self) -> None:
         """Release connections and tasks."""
 
@@ -90,6 +123,30 @@ def deliver(listeners: Iterable[Listener], event: dict) -> None:
     text = json.dumps(event["message"])
     for listener in list(listeners):
         listener(event, text)
+
+
+class LocalEvents:
+    """The listeners of each room in this process, for the stores whose rooms one process serves (memory, SQLite)."""
+
+    def __init__(self) -> None:
+        self.listeners: dict[str, set[Listener]] = {}
+
+    async def publish(self, code: str, event: dict) -> None:
+        """Hand the event to the room's listeners now."""
+        deliver(self.listeners.get(code, ()), event)
+        await asyncio.sleep(0)
+
+    async def listen(self, code: str, listener: Listener) -> Stop:
+        """Add a listener to the room; the returned coroutine removes it."""
+        self.listeners.setdefault(code, set()).add(listener)
+
+        async def stop() -> None:
+            group = self.listeners.get(code, set())
+            group.discard(listener)
+            if not group:
+                self.listeners.pop(code, None)
+
+        return stop
 
 
 @dataclass
@@ -104,13 +161,13 @@ class MemoryRoom:
 
 
 class MemoryStore:
-    """Rooms in this process's memory: the default when no Redis URL is set."""
+    """Rooms in this process's memory only (BACKPROP_LAB_ROOMS=memory): a restart forgets them."""
 
     def __init__(self, idle_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.idle_s, self.clock = idle_s, clock
         self.rooms: dict[str, MemoryRoom] = {}
         self.gone: dict[str, float] = {}  # code -> when it expired
-        self.listeners: dict[str, set[Listener]] = {}
+        self.events = LocalEvents()
 
     def open_room(self, code: str) -> MemoryRoom | None:
         """The room if it is open; an expired one is dropped (and its code remembered) on the way."""
@@ -219,19 +276,13 @@ class MemoryStore:
         return 0 if room is None else len(room.online)
 
     async def publish(self, code: str, event: dict) -> None:
-        deliver(self.listeners.get(code, ()), event)
-        await asyncio.sleep(0)
+        await self.events.publish(code, event)
 
     async def listen(self, code: str, listener: Listener) -> Stop:
-        self.listeners.setdefault(code, set()).add(listener)
+        return await self.events.listen(code, listener)
 
-        async def stop() -> None:
-            group = self.listeners.get(code, set())
-            group.discard(listener)
-            if not group:
-                self.listeners.pop(code, None)
-
-        return stop
+    async def reachable(self) -> bool:
+        return True
 
     async def close(self) -> None:
-        self.listeners.clear()
+        self.events.listeners.clear()

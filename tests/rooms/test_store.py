@@ -1,6 +1,6 @@
-"""Both room stores, the in-process one and Redis, pass the same tests: state, gallery, answers, who is online,
-expiry after the idle time, and events that reach listeners (on Redis, across two store instances, as two
-server processes would be)."""
+"""Every room store, in this process's memory, in a SQLite file and in Redis, passes the same tests: state, gallery,
+answers, who is online, expiry after the idle time, and events that reach listeners (on Redis, across two store
+instances, as two server processes would be)."""
 
 from __future__ import annotations
 
@@ -8,25 +8,50 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
 
 from app.rooms.codes import new_code
 from app.rooms.redis_store import RedisStore
+from app.rooms.sqlite_store import SqliteStore
 from app.rooms.store import MemoryStore, RoomStore
 from tests.rooms.conftest import in_own_loop
 
 
-async def make_store(url: str, idle_s: float = 60.0) -> RoomStore:
-    if not url:
-        return MemoryStore(idle_s)
-    store = RedisStore(url, idle_s)
-    await store.start()
-    return store
+@dataclass(frozen=True)
+class Backend:
+    """A kind of store and where it keeps rooms: memory, a SQLite file of the test's own, or the test run's Redis."""
+
+    name: str
+    redis_url: str = ""
+    database: Path = Path()
+
+    async def open(self, idle_s: float = 60.0) -> RoomStore:
+        """A started store."""
+        if self.name == "memory":
+            return MemoryStore(idle_s)
+        store = RedisStore(self.redis_url, idle_s) if self.name == "redis" else SqliteStore(self.database, idle_s)
+        await store.start()
+        return store
+
+    @property
+    def one_process(self) -> bool:
+        """Whether events reach only this process's listeners (two stores are then one server's)."""
+        return self.name != "redis"
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    url = request.getfixturevalue("redis_url") if request.param == "redis" else ""
+    return Backend(request.param, url, tmp_path / "rooms.sqlite3")
 
 
 @asynccontextmanager
-async def opened(url: str) -> AsyncIterator[RoomStore]:
+async def opened(backend: Backend) -> AsyncIterator[RoomStore]:
     """A started store of the backend, closed at the end of the block."""
-    store = await make_store(url)
+    store = await backend.open()
     try:
         yield store
     finally:
@@ -39,8 +64,8 @@ def fresh_code() -> str:
 
 
 @in_own_loop
-async def test_a_room_is_created_once_read_and_updated(room_backend: str) -> None:
-    async with opened(room_backend) as store:
+async def test_a_room_is_created_once_read_and_updated(backend: Backend) -> None:
+    async with opened(backend) as store:
         code = fresh_code()
         assert await store.create(code, {"teacher": "abc", "view": None, "asked": 0})
         assert not await store.create(code, {"teacher": "other"})
@@ -56,8 +81,8 @@ async def test_a_room_is_created_once_read_and_updated(room_backend: str) -> Non
 
 
 @in_own_loop
-async def test_the_gallery_keeps_submissions_in_order_with_ids(room_backend: str) -> None:
-    async with opened(room_backend) as store:
+async def test_the_gallery_keeps_submissions_in_order_with_ids(backend: Backend) -> None:
+    async with opened(backend) as store:
         code = fresh_code()
         await store.create(code, {"teacher": "t"})
         ids = [await store.add_submission(code, {"member": f"m{n}", "tag": n}) for n in range(3)]
@@ -71,8 +96,8 @@ async def test_the_gallery_keeps_submissions_in_order_with_ids(room_backend: str
 
 
 @in_own_loop
-async def test_answers_are_one_per_member_and_the_latest_counts(room_backend: str) -> None:
-    async with opened(room_backend) as store:
+async def test_answers_are_one_per_member_and_the_latest_counts(backend: Backend) -> None:
+    async with opened(backend) as store:
         code = fresh_code()
         await store.create(code, {"teacher": "t"})
         await store.answer(code, 1, "ma", "3")
@@ -82,8 +107,8 @@ async def test_answers_are_one_per_member_and_the_latest_counts(room_backend: st
 
 
 @in_own_loop
-async def test_students_online_are_counted_per_connection(room_backend: str) -> None:
-    async with opened(room_backend) as store:
+async def test_students_online_are_counted_per_connection(backend: Backend) -> None:
+    async with opened(backend) as store:
         code = fresh_code()
         await store.create(code, {"teacher": "t"})
         assert await store.online(code, "c1", True) == 1
@@ -93,8 +118,8 @@ async def test_students_online_are_counted_per_connection(room_backend: str) -> 
 
 
 @in_own_loop
-async def test_a_deleted_room_is_gone_but_its_code_is_still_known(room_backend: str) -> None:
-    async with opened(room_backend) as store:
+async def test_a_deleted_room_is_gone_but_its_code_is_still_known(backend: Backend) -> None:
+    async with opened(backend) as store:
         code = fresh_code()
         await store.create(code, {"teacher": "t"})
         await store.add_submission(code, {"member": "m"})
@@ -105,8 +130,8 @@ async def test_a_deleted_room_is_gone_but_its_code_is_still_known(room_backend: 
 
 
 @in_own_loop
-async def test_rooms_expire_after_the_idle_time_and_touching_keeps_them(room_backend: str) -> None:
-    store = await make_store(room_backend, idle_s=1.0)
+async def test_rooms_expire_after_the_idle_time_and_touching_keeps_them(backend: Backend) -> None:
+    store = await backend.open(idle_s=1.0)
     try:
         kept, left = fresh_code(), fresh_code()
         await store.create(kept, {"teacher": "t"})
@@ -122,10 +147,9 @@ async def test_rooms_expire_after_the_idle_time_and_touching_keeps_them(room_bac
 
 
 @in_own_loop
-async def test_events_reach_every_listener_of_the_room_only(room_backend: str) -> None:
-    first, second = await make_store(room_backend), await make_store(room_backend)
-    if not room_backend:
-        second = first  # one process: one memory
+async def test_events_reach_every_listener_of_the_room_only(backend: Backend) -> None:
+    first = await backend.open()
+    second = first if backend.one_process else await backend.open()
     try:
         code, other = fresh_code(), fresh_code()
         await first.create(code, {"teacher": "t"})
