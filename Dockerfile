@@ -12,7 +12,11 @@ RUN python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))
 COPY . .
 RUN pip install --no-deps -c constraints.txt .
 
-RUN useradd --system --no-create-home --uid 10001 backprop-lab
+# The classroom rooms' SQLite file lives in a volume the server's user owns, so a new container keeps the rooms.
+RUN useradd --system --no-create-home --uid 10001 backprop-lab \
+    && mkdir -p /var/lib/backprop-lab && chown backprop-lab /var/lib/backprop-lab
+ENV BACKPROP_LAB_ROOMS_DB=/var/lib/backprop-lab/rooms.sqlite3
+VOLUME /var/lib/backprop-lab
 USER backprop-lab
 
 EXPOSE 8000
