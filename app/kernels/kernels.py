@@ -44,10 +44,9 @@ class Kernel:
         a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
         if self.name == "rbf":
             return np.exp(-self.gamma * squared_distances(a, b))
-        inner = a @ b.T
-        if self.name == "poly":
-            return (self.gamma * inner + self.coef0) ** self.degree
-        return inner
+        with np.errstate(over="ignore", invalid="ignore"):  # huge points overflow to inf: fit refuses that matrix
+            inner = a @ b.T
+            return (self.gamma * inner + self.coef0) ** self.degree if self.name == "poly" else inner
 
 
 def squared_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -80,6 +80,11 @@ def fit(
     """
     x, y = checked(points, labels, kernel, C, tol, max_iter, max_points, max_degree)
     gram = kernel(x, x)
+    if not np.isfinite(gram).all():
+        raise SVMError(
+            f"the {kernel.name} kernel overflows on these points (largest |coordinate| {np.abs(x).max():.3g}): "
+            "scale the points down or lower γ or the degree"
+        )
     alpha, residual, iterations, converged = smo(gram, y, C, tol, max_iter)
     support = np.flatnonzero(alpha > 0)
     weights = alpha * y
@@ -119,11 +124,11 @@ def checked(
     x = np.asarray(points, dtype=np.float64)
     labels = np.asarray(labels)
     if x.ndim != 2 or x.shape[1] < 1:
-        raise SVMError(f"points must be a list of coordinate rows, got an array of shape {x.shape}")
+        raise SVMError(f"points must be a list of coordinate rows, got an array of shape {x.shape}", "bad_shape")
     if x.shape[0] > max_points:
-        raise SVMError(f"{x.shape[0]} points are more than the limit of {max_points}")
+        raise SVMError(f"{x.shape[0]} points are more than the limit of {max_points}", "too_large")
     if labels.shape != (x.shape[0],):
-        raise SVMError(f"{labels.size} labels for {x.shape[0]} points: give one label per point")
+        raise SVMError(f"{labels.size} labels for {x.shape[0]} points: give one label per point", "bad_shape")
     if not np.isfinite(x).all():
         bad = int(np.flatnonzero(~np.isfinite(x).all(axis=1))[0])
         raise SVMError(f"point {bad} is {x[bad].tolist()}: every coordinate must be a finite number")

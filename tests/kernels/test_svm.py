@@ -210,30 +210,44 @@ def good() -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("change", "named"),
+    ("change", "named", "code"),
     [
-        ({"C": 0.0}, "C = 0.0"),
-        ({"C": -2.0}, "C = -2.0"),
-        ({"C": math.nan}, "C = nan"),
-        ({"C": math.inf}, "C = inf"),
-        ({"tol": 0.0}, "tol = 0.0"),
-        ({"max_iter": 0}, "max_iter = 0"),
-        ({"kernel": Kernel("poly", degree=11)}, "degree = 11 is above the limit of 10"),
-        ({"kernel": Kernel("poly", degree=4), "max_degree": 3}, "degree = 4 is above the limit of 3"),
-        ({"labels": np.array([1, 1, 1, 1])}, "every point has label 1"),
-        ({"labels": np.array([0, 0, 0, 0])}, "every point has label 0"),
-        ({"labels": np.array([0, 2, 1, 1])}, "label 1 is 2"),
-        ({"labels": np.array([0, 1, 1])}, "3 labels for 4 points"),
-        ({"points": np.array([[0.0, 0.0], [1.0, np.nan], [0.0, 1.0], [1.0, 1.0]])}, r"point 1 is \[1.0, nan\]"),
-        ({"points": np.array([[0.0, 0.0], [1.0, 0.0], [np.inf, 1.0], [1.0, 1.0]])}, r"point 2 is \[inf, 1.0\]"),
-        ({"points": np.zeros(4)}, r"shape \(4,\)"),
-        ({"max_points": 3}, "4 points are more than the limit of 3"),
+        ({"C": 0.0}, "C = 0.0", "bad_value"),
+        ({"C": -2.0}, "C = -2.0", "bad_value"),
+        ({"C": math.nan}, "C = nan", "bad_value"),
+        ({"C": math.inf}, "C = inf", "bad_value"),
+        ({"tol": 0.0}, "tol = 0.0", "bad_value"),
+        ({"max_iter": 0}, "max_iter = 0", "bad_value"),
+        ({"kernel": Kernel("poly", degree=11)}, "degree = 11 is above the limit of 10", "bad_value"),
+        ({"kernel": Kernel("poly", degree=4), "max_degree": 3}, "degree = 4 is above the limit of 3", "bad_value"),
+        ({"labels": np.array([1, 1, 1, 1])}, "every point has label 1", "bad_value"),
+        ({"labels": np.array([0, 0, 0, 0])}, "every point has label 0", "bad_value"),
+        ({"labels": np.array([0, 2, 1, 1])}, "label 1 is 2", "bad_value"),
+        ({"labels": np.array([0, 1, 1])}, "3 labels for 4 points", "bad_shape"),
+        (
+            {"points": np.array([[0.0, 0.0], [1.0, np.nan], [0.0, 1.0], [1.0, 1.0]])},
+            r"point 1 is \[1.0, nan\]",
+            "bad_value",
+        ),
+        (
+            {"points": np.array([[0.0, 0.0], [1.0, 0.0], [np.inf, 1.0], [1.0, 1.0]])},
+            r"point 2 is \[inf, 1.0\]",
+            "bad_value",
+        ),
+        ({"points": np.zeros(4)}, r"shape \(4,\)", "bad_shape"),
+        ({"max_points": 3}, "4 points are more than the limit of 3", "too_large"),
+        (
+            {"points": np.array([[0.0, 0.0], [1e300, 0.0], [0.0, 1.0], [1.0, 1.0]]), "kernel": Kernel("poly")},
+            r"the poly kernel overflows on these points \(largest \|coordinate\| 1e\+300\)",
+            "bad_value",
+        ),
     ],
 )
-def test_bad_input_is_refused_with_the_value_named(change: dict[str, Any], named: str) -> None:
+def test_bad_input_is_refused_with_the_value_named_and_a_code(change: dict[str, Any], named: str, code: str) -> None:
     arguments = good() | change
-    with pytest.raises(SVMError, match=named):
+    with pytest.raises(SVMError, match=named) as refused:
         fit(**arguments)
+    assert refused.value.code == code
 
 
 def test_the_good_problem_trains() -> None:
