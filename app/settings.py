@@ -109,6 +109,13 @@ class Settings(BaseSettings):
     kernels_net_steps: int = Field(
         4000, ge=1, description="SGD steps the kernels page's 2-2-1 network takes on each new set of points."
     )
+    svm_max_points: int = Field(1000, ge=4, le=2000, description="Most points one POST /api/svm may train on.")
+    svm_max_degree: int = Field(10, ge=1, le=10, description="Largest polynomial kernel degree of POST /api/svm.")
+    svm_max_iterations: int = Field(
+        50_000, ge=100, description="Most SMO pair updates of one POST /api/svm fit (then its best, converged false)."
+    )
+    svm_max_grid: int = Field(201, ge=2, le=501, description="Largest n of the n×n grid of f POST /api/svm returns.")
+    svm_max_body_bytes: int = Field(262_144, ge=1024, description="Largest request body of POST /api/svm, in bytes.")
     lenet_max_canvas: int = Field(
         400, ge=28, description="Largest height and width of a drawing sent to /ws/lenet, in pixels."
     )

@@ -15,7 +15,7 @@ from app import __version__
 from app.models.shared import load_shared_lenet
 from app.rooms.backends import open_store
 from app.server.responses import ApiProblem, answer_bad_parameters, answer_problem
-from app.server.routes import api_docs, backprop, conv, health, lenet, pages, rooms, xor
+from app.server.routes import api_docs, backprop, conv, health, lenet, pages, rooms, svm, xor
 from app.server.security import RequestGuard, SecurityHeaders
 from app.server.templating import make_templates
 from app.server.uploads import Admission
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(conv.router)
     app.include_router(xor.router)
     app.include_router(rooms.router)
+    app.include_router(svm.router)
     # Starlette types every handler as taking any Exception, though it calls each with its own kind only.
     app.add_exception_handler(ApiProblem, answer_problem)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, answer_bad_parameters)  # type: ignore[arg-type]
