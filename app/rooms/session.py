@@ -9,6 +9,7 @@ latest-wins outbox (outbox.py), which `feed` sends, so a broadcast never waits o
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -23,7 +24,7 @@ from app.nn import Sequential
 from app.rooms.codes import new_member, secret_matches
 from app.rooms.lookup import RoomMissing, expired, find_room
 from app.rooms.outbox import Outbox
-from app.rooms.store import RoomStore
+from app.rooms.store import RoomStore, StoreUnavailable
 from app.services.lenet import prepare, read, weight_sharing_copy
 from app.settings import Settings
 from app.wire.lenet import Preprocessing
@@ -138,16 +139,20 @@ class RoomSession:
                     await link.close(1000, "the room has ended")
                     return "room ended"
                 continue
-            await self.store.touch(self.room_code)
-            if self.role == "student":
-                await self.store.online(self.room_code, self.connection, True)
+            # While the store does not answer (it logs that once), the connection stays and the next beat tries again.
+            with contextlib.suppress(StoreUnavailable):
+                await self.store.touch(self.room_code)
+                if self.role == "student":
+                    await self.store.online(self.room_code, self.connection, True)
 
     async def leave(self) -> None:
         """Stop listening and count this student out."""
         if self.stop is not None:
             await self.stop()
         if self.code is not None and self.role == "student":
-            await self.count_students(await self.store.online(self.room_code, self.connection, False))
+            # A store that does not answer keeps counting this student until store.ONLINE_S passes.
+            with contextlib.suppress(StoreUnavailable):
+                await self.count_students(await self.store.online(self.room_code, self.connection, False))
 
     async def count_students(self, count: int) -> None:
         """Tell the room how many students are connected, after this one came or went."""
@@ -161,6 +166,22 @@ class RoomSession:
     # ---- messages ----
 
     async def handle(self, message: RoomRequest) -> list[str]:
+        """Answer one message; while the store does not answer, `unavailable` (the connection stays, and a join that
+        failed halfway is undone so the client can send it again)."""
+        try:
+            return await self.respond(message)
+        except StoreUnavailable as exc:
+            if isinstance(message, Join) and not self.joined.is_set():
+                await self.undo_join()
+            raise Problem("unavailable", str(exc)) from None
+
+    async def undo_join(self) -> None:
+        """Forget a join the store failed to complete: no room, no listener."""
+        if self.stop is not None:
+            await self.stop()
+        self.code, self.role, self.stop = None, None, None
+
+    async def respond(self, message: RoomRequest) -> list[str]:
         """Answer one message (most answers reach the client as events through the outbox)."""
         if isinstance(message, Join):
             return await self.join(message)

@@ -14,7 +14,8 @@ from starlette.exceptions import HTTPException
 from app import __version__
 from app.models.shared import load_shared_lenet
 from app.rooms.backends import open_store
-from app.server.responses import ApiProblem, answer_bad_parameters, answer_problem
+from app.rooms.store import StoreUnavailable
+from app.server.responses import ApiProblem, answer_bad_parameters, answer_problem, answer_store_unavailable
 from app.server.routes import api_docs, backprop, conv, health, lenet, pages, rooms, svm, xor
 from app.server.security import RequestGuard, SecurityHeaders
 from app.server.templating import make_templates
@@ -37,8 +38,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.lenet = load_shared_lenet(settings.weights)
     app.state.rooms = await open_store(settings)
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
-    backend = "redis" if settings.redis_url else "memory"
-    logger.info("backprop-lab %s ready, rooms in %s, static files from %s", __version__, backend, settings.static_dir)
+    logger.info(
+        "backprop-lab %s ready, rooms in %s, static files from %s", __version__, settings.rooms, settings.static_dir
+    )
     try:
         yield
     finally:
@@ -78,5 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Starlette types every handler as taking any Exception, though it calls each with its own kind only.
     app.add_exception_handler(ApiProblem, answer_problem)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, answer_bad_parameters)  # type: ignore[arg-type]
+    app.add_exception_handler(StoreUnavailable, answer_store_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, pages.not_found)  # type: ignore[arg-type]  # a browser gets a page
     return app

@@ -5,7 +5,10 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from app.rooms.store import StoreUnavailable
 from app.wire.protocol import ApiError
+
+STORE_RETRY_S = 5  # Retry-After of a request the rooms' store could not answer
 
 
 class ApiProblem(Exception):
@@ -24,6 +27,11 @@ def problem(status: int, code: str, message: str, headers: dict[str, str] | None
 async def answer_problem(request: Request, exc: ApiProblem) -> JSONResponse:
     """The exception handler of ApiProblem."""
     return problem(exc.status, exc.code, str(exc), exc.headers)
+
+
+async def answer_store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
+    """The exception handler of StoreUnavailable: the rooms' store (Redis) does not answer, 503 unavailable."""
+    return problem(503, "unavailable", str(exc), {"Retry-After": str(STORE_RETRY_S)})
 
 
 async def answer_bad_parameters(request: Request, exc: RequestValidationError) -> JSONResponse:
