@@ -7,14 +7,19 @@ import numpy as np
 from app.kernels.kernels import Kernel
 from app.kernels.svm import SVM, SVMError, fit
 from app.settings import Settings
+from app.wire.limits import at_most
 from app.wire.svm import SvmGrid, SvmRequest, SvmResponse
 
 
 def train(request: SvmRequest, settings: Settings) -> SvmResponse:
     """Fit the SVM a request describes and answer α, b, the support, the dual objective, f at every point and, when
-    asked, f over the grid; SVMError (its code and a sentence naming the value) for anything outside the limits."""
-    if request.grid is not None and request.grid > settings.svm_max_grid:
-        raise SVMError(f"grid = {request.grid} is above the limit of {settings.svm_max_grid}", "too_large")
+    asked, f over the grid. Problem (bad_value) names the variable of a limit the request is over; SVMError (its
+    code and a sentence naming the value) is what the engine refuses."""
+    at_most("points", len(request.points), "svm_max_points", settings)
+    if request.kernel == "poly":
+        at_most("degree", request.degree, "svm_max_degree", settings)
+    if request.grid is not None:
+        at_most("grid", request.grid, "svm_max_grid", settings)
     kernel = Kernel(request.kernel, gamma=request.gamma, degree=request.degree, coef0=request.coef0)
     points = np.array(request.points, dtype=np.float64).reshape(-1, 2)
     model = fit(
@@ -23,8 +28,6 @@ def train(request: SvmRequest, settings: Settings) -> SvmResponse:
         kernel,
         request.C,
         max_iter=settings.svm_max_iterations,
-        max_points=settings.svm_max_points,
-        max_degree=settings.svm_max_degree,
     )
     finite(np.array([model.b, model.dual_objective]), points, kernel)
     decision = finite(model.decision(points), points, kernel)

@@ -125,7 +125,12 @@ def small_client() -> Iterator[TestClient]:
         ({"gamma": 0}, 422, "bad_value", "gamma = 0: input should be greater than 0"),
         ({"gamma": -2}, 422, "bad_value", "gamma = -2"),
         ({"degree": 0}, 422, "bad_value", "degree = 0: input should be greater than or equal to 1"),
-        ({"degree": 5}, 422, "bad_value", "degree = 5 is above the limit of 4"),
+        (
+            {"degree": 5},
+            422,
+            "bad_value",
+            "degree must be at most 4 on this server (BACKPROP_LAB_SVM_MAX_DEGREE), got 5",
+        ),
         ({"degree": 2.5}, 422, "bad_value", "degree = 2.5"),
         ({"labels": [1, 1, 1, 1]}, 422, "bad_value", "every point has label 1: an SVM needs both classes"),
         ({"labels": [0, 0, 0, 0]}, 422, "bad_value", "every point has label 0"),
@@ -140,9 +145,14 @@ def small_client() -> Iterator[TestClient]:
         ({"kernel": "sigmoid"}, 422, "bad_value", 'kernel = "sigmoid"'),
         ({"kernel": None}, 422, "bad_value", "kernel"),
         ({"colour": "red"}, 422, "bad_value", 'colour = "red": extra inputs are not permitted'),
-        ({"grid": 31}, 413, "too_large", "grid = 31 is above the limit of 30"),
+        ({"grid": 31}, 422, "bad_value", "grid must be at most 30 on this server (BACKPROP_LAB_SVM_MAX_GRID), got 31"),
         ({"grid": 1}, 422, "bad_value", "grid = 1"),
-        ({"points": [[i, i] for i in range(7)], "labels": [0, 1] * 3 + [0]}, 413, "too_large", "7 points are more"),
+        (
+            {"points": [[i, i] for i in range(7)], "labels": [0, 1] * 3 + [0]},
+            422,
+            "bad_value",
+            "(BACKPROP_LAB_SVM_MAX_POINTS), got 7",
+        ),
         ({"points": [[0.123456789] * 2] * 200, "labels": [0, 1] * 100}, 413, "too_large", "over the limit of 2000"),
     ],
 )
@@ -154,6 +164,11 @@ def test_bad_requests_get_a_typed_error_naming_the_value(
     response = small_client.post("/api/svm", json=body)
     assert response.status_code == status, response.text
     assert response.json()["code"] == code and words in response.json()["message"], response.json()
+
+
+def test_the_degree_limit_is_for_the_poly_kernel_only(small_client: TestClient) -> None:
+    response = small_client.post("/api/svm", json={**XOR, "kernel": "rbf", "degree": 50})
+    assert response.status_code == 200 and response.json()["converged"]
 
 
 @pytest.mark.parametrize(

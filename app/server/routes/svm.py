@@ -15,23 +15,20 @@ from app.server.deps import AppSettings, ClientAddress, Compute, Uploads
 from app.server.responses import ApiProblem
 from app.server.uploads import Busy, UploadError, read_body
 from app.services.svm import train
-from app.wire.protocol import ApiError
+from app.wire.protocol import ApiError, Problem
 from app.wire.svm import SvmRequest, SvmResponse
 
 router = APIRouter()
 
-STATUS = {"too_large": 413, "bad_shape": 422, "bad_value": 422}  # of each SVMError code
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ApiError, "description": "the body is not JSON (bad_json)"},
-    413: {
-        "model": ApiError,
-        "description": "the body, the number of points or the grid is over the server's limit (too_large)",
-    },
+    413: {"model": ApiError, "description": "the body is over the server's limit (too_large)"},
     422: {
         "model": ApiError,
         "description": "a missing or unknown field, a wrong type, or a value the SVM cannot take (bad_value: C ≤ 0, "
-        "γ ≤ 0, a degree out of range, a label not 0 or 1, one class only, NaN, a kernel that overflows; bad_shape: "
-        "not one label per point); the message names the value",
+        "γ ≤ 0, a degree below 1, a label not 0 or 1, one class only, NaN, a kernel that overflows, or more points, "
+        "a higher degree or a larger grid than the server allows; bad_shape: not one label per point); the message "
+        "names the value, and the variable of a server limit",
     },
     503: {"model": ApiError, "description": "too many heavy requests are waiting for the compute threads (busy)"},
 }
@@ -60,8 +57,8 @@ async def svm(
         raise ApiProblem(503, "busy", str(exc), {"Retry-After": "1", "Connection": "close"}) from None
     except UploadError as exc:
         raise ApiProblem(413 if exc.code == "too_large" else 400, exc.code, str(exc)) from None
-    except SVMError as exc:
-        raise ApiProblem(STATUS[exc.code], exc.code, str(exc)) from None
+    except (SVMError, Problem) as exc:
+        raise ApiProblem(422, exc.code, str(exc)) from None
 
 
 def parse(body: bytes) -> SvmRequest:
