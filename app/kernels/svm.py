@@ -6,7 +6,10 @@ For points xᵢ with classes yᵢ ∈ {−1, +1}, a kernel K and a soft margin C
     subject to  0 ≤ αᵢ ≤ C for every i,  and  Σᵢ αᵢ yᵢ = 0,
 
 and the classifier is f(x) = Σᵢ αᵢ yᵢ K(xᵢ, x) + b, positive for class +1. The points with αᵢ > 0 are the support
-vectors: f(xᵢ) = yᵢ (on the margin) when 0 < αᵢ < C, yᵢ f(xᵢ) ≤ 1 (inside it or misclassified) when αᵢ = C.
+vectors: f(xᵢ) = yᵢ (on the margin) when 0 < αᵢ < C, yᵢ f(xᵢ) ≤ 1 (inside it or misclassified) when αᵢ = C, and
+every other point has yᵢ f(xᵢ) ≥ 1. With a positive semidefinite kernel (linear, rbf, poly with coef0 ≥ 0) W is
+concave and this optimum is the one; with coef0 < 0 a poly kernel can be indefinite, and SMO, like libsvm, stops at
+a point meeting these conditions that need not be libsvm's.
 
 SMO (sequential minimal optimisation) changes two α at a time, the fewest that keep Σ αᵢ yᵢ = 0, and solves that
 two-variable problem exactly. Which two is libsvm's choice (Fan, Chen and Lin, JMLR 2005, "WSS 3"): i is the most

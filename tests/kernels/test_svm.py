@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.svm import SVC
 
 from app.kernels import svm as svm_module
@@ -138,6 +140,42 @@ def test_the_answer_meets_the_optimality_conditions_to_the_tolerance(kernel_name
     assert (margin[alpha == C] <= 1 + tol).all()
     assert (np.abs(margin[free] - 1) <= tol).all()
     assert model.dual_objective == pytest.approx(dual_objective(alpha, y, kernel(points, points)), rel=1e-12)
+
+
+@st.composite
+def small_problems(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, Kernel, float]:
+    """2–12 points on a coarse integer grid (so duplicates, ties and collinear points come often), both classes,
+    a positive semidefinite kernel (coef0 ≥ 0) and C over four decades."""
+    n = draw(st.integers(2, 12))
+    points = np.array(draw(st.lists(st.tuples(st.integers(-3, 3), st.integers(-3, 3)), min_size=n, max_size=n)), float)
+    labels = np.array(draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)))
+    labels[:2] = [0, 1]
+    kernel = Kernel(
+        draw(st.sampled_from(KERNELS)),
+        gamma=draw(st.floats(0.05, 3)),
+        degree=draw(st.integers(1, 3)),
+        coef0=draw(st.floats(0, 2)),
+    )
+    return points, labels, kernel, draw(st.floats(0.01, 100))
+
+
+@settings(max_examples=80, deadline=None)
+@given(small_problems())
+def test_on_small_awkward_problems_the_optimum_is_reached_and_is_scikit_learns(
+    problem: tuple[np.ndarray, np.ndarray, Kernel, float],
+) -> None:
+    points, labels, kernel, C = problem
+    model = fit(points, labels, kernel, C)
+    alpha, y, tol = model.alpha, model.y, 1e-3
+    assert model.converged and (alpha >= 0).all() and (alpha <= C).all()
+    assert abs(alpha @ y) <= 1e-9 * C * alpha.size
+    margin = y * model.decision(points)
+    assert (margin[alpha == 0] >= 1 - tol).all() and (margin[alpha == C] <= 1 + tol).all()
+    theirs = svc(points, labels, kernel, C, tol=tol)
+    their_alpha = np.zeros(labels.size)
+    their_alpha[theirs.support_] = np.abs(theirs.dual_coef_[0])
+    their_objective = dual_objective(their_alpha, y, kernel(points, points))
+    assert model.dual_objective == pytest.approx(their_objective, rel=1e-3, abs=1e-3 * C)
 
 
 def test_decision_is_the_kernel_expansion_plus_b_and_positive_for_label_1() -> None:
