@@ -16,7 +16,7 @@ from app.models.shared import load_shared_lenet
 from app.rooms.backends import open_store
 from app.rooms.store import StoreUnavailable
 from app.server.responses import ApiProblem, answer_bad_parameters, answer_problem, answer_store_unavailable
-from app.server.routes import api_docs, backprop, conv, health, lenet, pages, rooms, svm, xor
+from app.server.routes import api_docs, backprop, conv, health, kernels, lenet, pages, rooms, svm, xor
 from app.server.security import RequestGuard, SecurityHeaders
 from app.server.templating import make_templates
 from app.server.uploads import Admission
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_docs.router)
     app.include_router(conv.router)
     app.include_router(xor.router)
+    app.include_router(kernels.router)
     app.include_router(rooms.router)
     app.include_router(svm.router)
     # Starlette types every handler as taking any Exception, though it calls each with its own kind only.

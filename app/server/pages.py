@@ -39,6 +39,13 @@ PAGES: tuple[Page, ...] = (
         ready=True,
     ),
     Page(
+        "kernels",
+        "Kernels and the SVM",
+        "Lift the points with a feature map φ until a plane separates them, train a kernel SVM on points you "
+        "click, and watch the 2-2-1 network's hidden layer learn a feature map of its own on the same points.",
+        ready=True,
+    ),
+    Page(
         "why-backprop",
         "Why backpropagation",
         "Count the derivative terms layer by layer: going backwards reuses what the layer above carried over "
@@ -89,6 +96,7 @@ class LessonStep:
 LESSON: tuple[LessonStep, ...] = (
     LessonStep("The artificial neuron", "/neuron"),
     LessonStep("XOR: how many layers?", "/xor"),
+    LessonStep("Kernels: a feature map makes XOR separable", "/kernels"),
     LessonStep("Backpropagation step by step", "/xor", anchor="derivation"),
     LessonStep("Why backpropagation", "/why-backprop"),
     LessonStep("Convolution arithmetic: k, s, p", "/conv"),

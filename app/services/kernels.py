@@ -59,11 +59,6 @@ def view_box(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def segments(values: np.ndarray, box: tuple[float, float], level: float) -> np.ndarray:
-    """Contour segments (m, 2, 2) of a grid at level, as f32-ready floats."""
-    return contour(values, box, level)
-
-
 def state_frame(
     dataset: DatasetName,
     points: np.ndarray,
@@ -143,10 +138,10 @@ def state_frame(
         "decision": decision,
         "alpha": svm.alpha,
         "gram": gram.reshape(1, *gram.shape),  # one map: one lo/hi for the whole matrix
-        "feature_boundary": segments(feature_surface, box, 0.0),
-        "svm_boundary": segments(svm_surface, box, 0.0),
-        "svm_margin_plus": segments(svm_surface, box, 1.0),
-        "svm_margin_minus": segments(svm_surface, box, -1.0),
+        "feature_boundary": contour(feature_surface, box, 0.0),
+        "svm_boundary": contour(svm_surface, box, 0.0),
+        "svm_margin_plus": contour(svm_surface, box, 1.0),
+        "svm_margin_minus": contour(svm_surface, box, -1.0),
     }
     return pack_frame(header.model_dump(), arrays, u8=frozenset({"gram"}))
 
@@ -185,7 +180,8 @@ class NetRun:
 
 
 def net_frame(run: NetRun, dataset: DatasetName, points: np.ndarray, labels: np.ndarray, size: int) -> bytes:
-    """The kernels_net binary frame: ŷ over the plane, the points' hidden coordinates and ŷ over the hidden square."""
+    """The kernels_net binary frame: ŷ over the plane with its level ŷ = 0.5, the points' hidden coordinates and ŷ
+    over the hidden square."""
     model, box = run.net.model, BOXES[dataset]
     yhat = model.forward(points, trace=True)[:, 0]
     hidden = model.traced()["sigma1"].output
@@ -205,8 +201,10 @@ def net_frame(run: NetRun, dataset: DatasetName, points: np.ndarray, labels: np.
         hidden_size=HIDDEN_GRID,
         hidden_line=line_in_box(params["w5"], params["w6"], params["b3"], HIDDEN_BOX),
     )
+    surface = model.forward(grid_points(size, box)).reshape(size, size)
     arrays = {
-        "surface": model.forward(grid_points(size, box)).reshape(size, size),
+        "surface": surface,
+        "boundary": contour(surface, box, 0.5),
         "hidden": hidden,
         "hidden_surface": output_part(model)
         .forward(grid_points(HIDDEN_GRID, HIDDEN_BOX))

@@ -131,7 +131,8 @@ class KernelsStateHeader(Message):
 class KernelsNetHeader(Message):
     """Server → client, binary frame "kernels_net": the 2-2-1 network learning the same points.
 
-    Arrays: "surface" (size×size, ŷ over the plane), "hidden" (n, 2) each point's (z₁, z₂), "hidden_surface"
+    Arrays: "surface" (size×size, ŷ over the plane), "boundary" (m, 2, 2) the segments of ŷ = 0.5 there,
+    "hidden" (n, 2) each point's (z₁, z₂), "hidden_surface"
     (hidden_size², ŷ over the hidden square).
     """
 

@@ -45,6 +45,18 @@ export const XOR = Object.freeze({
   whyTiming: "why_timing",
 });
 
+// The kernels page: /ws/kernels (docs/protocol/kernels.md).
+export const KERNELS = Object.freeze({
+  dataset: "kernels_dataset", // request (latest wins): a named point set, size, noise, seed
+  add: "kernels_add", // request: a point x1, x2 of class label
+  remove: "kernels_remove", // request: the point at index
+  feature: "kernels_feature", // request (latest wins): the feature map φ and its degree
+  svm: "kernels_svm", // request (latest wins): kernel, C, gamma, degree, coef0
+  train: "kernels_train", // request: the 2-2-1 network again from seed
+  state: "kernels_state", // reply: binary frame, the points, φ's plane and the kernel SVM
+  net: "kernels_net", // reply (streamed): binary frame, the network learning the points
+});
+
 // The classroom: /ws/room (docs/protocol/room.md).
 export const ROOM = Object.freeze({
   join: "join", // request: code, and the teacher's key or the member id of an earlier join; answered by joined

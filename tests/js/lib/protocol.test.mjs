@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { test } from "node:test";
 
-import { CONV, LENET, MSG, PROTOCOL_VERSION, ROOM, XOR } from "../../../static/js/lib/protocol.js";
+import { CONV, KERNELS, LENET, MSG, PROTOCOL_VERSION, ROOM, XOR } from "../../../static/js/lib/protocol.js";
 
-const BLOCKS = { MSG, LENET, CONV, XOR, ROOM };
+const BLOCKS = { MSG, LENET, CONV, XOR, KERNELS, ROOM };
 const APP = new URL("../../../app/", import.meta.url);
 
 /** Every Python source of the server, joined (the type names are string literals there). */
