@@ -5,7 +5,7 @@
 - An adversarial example (FGSM): x' = clip(x + ε · sign(∇ₓ l), 0, 1) for l = −log p(label), one shot at a chosen
   ε, the smallest one-shot ε on a grid that makes LeNet read another digit, and an iterated variant (small steps,
   each along the sign of the gradient where it is, until the reading changes).
-- Dreaming: gradient ascent on the input for a class score (or the mean of a conv map before its ReLU), from a
+- Dreaming: gradient ascent on the input for a class score (or a conv unit's value before its ReLU), from a
   blank or from the drawing, with a small L2 pull towards paper, a light blur every few steps and clipping to
   [0, 1] so the picture stays readable; a few frames of the ascent are kept.
 
@@ -30,7 +30,7 @@ ITERATED_MAX_STEPS = 50  # so the iterated attack moves a pixel by at most 0.5
 DREAM_STEPS = 60
 DREAM_FRAMES = 6  # snapshots kept, the start and the end included
 DREAM_RATE = 0.08  # the largest change of a pixel in one ascent step
-DREAM_L2 = 0.05  # weight of −½‖x‖² in the objective: ink that does not help fades back to paper
+DREAM_L2 = 0.05  # pull towards paper, against a gradient scaled to 1 at its largest: ink that does not help fades
 DREAM_BLUR_EVERY = 4  # steps between blurs
 DREAM_BLUR_MIX = 0.5  # a blur replaces x by (1 − mix) · x + mix · blur(x)
 BLUR = np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]).reshape(1, 1, 3, 3) / 16  # 3×3 binomial kernel
@@ -102,12 +102,11 @@ class Adversarial:
 
 @dataclass(frozen=True, eq=False)
 class Attack:
-    """FGSM on one image at one ε, with how small a one-shot ε and an iterated attack could be."""
+    """One-shot FGSM on one image at one ε, with the smallest one-shot ε that changes the reading."""
 
     before: np.ndarray  # (10,) probabilities of the clean image
     one_shot: Adversarial  # at the chosen ε
     smallest_epsilon: float | None  # smallest ε of EPSILON_GRID at which one-shot FGSM changes the reading
-    iterated: Adversarial | None  # small steps until the reading changes; None when not asked
 
     @property
     def prediction(self) -> int:
@@ -115,11 +114,9 @@ class Attack:
         return int(np.argmax(self.before))
 
 
-def fgsm(
-    model: Sequential, image: np.ndarray, epsilon: float, label: int | None = None, iterate: bool = True
-) -> Attack:
+def fgsm(model: Sequential, image: np.ndarray, epsilon: float, label: int | None = None) -> Attack:
     """One-shot FGSM at epsilon for image (28, 28), raising the loss of label (None: the digit LeNet reads), with
-    the smallest one-shot ε on EPSILON_GRID that changes the reading and, with iterate, the iterated attack."""
+    the smallest one-shot ε on EPSILON_GRID that changes the reading (one batch of the grid's images)."""
     twin = widened(model)
     x = image.astype(np.float64)
     before = probabilities_of(twin, x[None])[0]
@@ -131,22 +128,23 @@ def fgsm(
     flipped = np.flatnonzero(probabilities_of(twin, candidates).argmax(axis=1) != read_as)
     shot = np.clip(x + epsilon * direction, 0, 1)
     one_shot = Adversarial(label, epsilon, 1, shot, shot - x, probabilities_of(twin, shot[None])[0])
-    return Attack(
-        before=before,
-        one_shot=one_shot,
-        smallest_epsilon=float(EPSILON_GRID[flipped[0]]) if flipped.size else None,
-        iterated=iterated_fgsm(twin, x, label, read_as) if iterate else None,
-    )
+    smallest = float(EPSILON_GRID[flipped[0]]) if flipped.size else None
+    return Attack(before=before, one_shot=one_shot, smallest_epsilon=smallest)
 
 
-def iterated_fgsm(model64: Sequential, x: np.ndarray, label: int, read_as: int) -> Adversarial:
-    """Steps of ITERATED_STEP along the sign of the loss gradient at the current image, until LeNet stops reading
-    `read_as` (or ITERATED_MAX_STEPS); ε is the largest pixel change reached."""
+def iterated_fgsm(model: Sequential, image: np.ndarray, label: int | None = None) -> Adversarial:
+    """Steps of ITERATED_STEP along the sign of the loss gradient at the current image (raising the loss of label;
+    None: the digit LeNet reads), until LeNet reads another digit (or ITERATED_MAX_STEPS); ε is the largest pixel
+    change reached."""
+    twin = widened(model)
+    x = image.astype(np.float64)
+    read_as = int(np.argmax(probabilities_of(twin, x[None])[0]))
+    label = read_as if label is None else label
     current, steps, reading = x, 0, read_as
     while reading == read_as and steps < ITERATED_MAX_STEPS:
-        _, gradient = loss_gradient(model64, current[None], label)
+        _, gradient = loss_gradient(twin, current[None], label)
         current = np.clip(current + ITERATED_STEP * np.sign(gradient[0]), 0, 1)
-        probabilities = probabilities_of(model64, current[None])[0]
+        probabilities = probabilities_of(twin, current[None])[0]
         steps, reading = steps + 1, int(np.argmax(probabilities))
     change = current - x
     return Adversarial(label, round(float(np.abs(change).max()), 9), steps, current, change, probabilities)
@@ -154,15 +152,16 @@ def iterated_fgsm(model64: Sequential, x: np.ndarray, label: int, read_as: int) 
 
 @dataclass(frozen=True)
 class Objective:
-    """What dreaming maximises: a class score (fc3, before softmax), or the mean of one conv map before ReLU."""
+    """What dreaming maximises: a class score (fc3, before softmax), or one conv unit's value before its ReLU, the
+    unit at the centre of a chosen map."""
 
     target: int = 0  # the digit whose score rises, when no map is chosen
-    stage: str | None = None  # "conv1" or "conv2": a map's mean rises instead
+    stage: str | None = None  # "conv1" or "conv2": the centre unit of one of its maps rises instead
     channel: int = 0  # which map of that stage
 
     @property
     def label(self) -> str:
-        return f"score of {self.target}" if self.stage is None else f"mean of {self.stage} map {self.channel}"
+        return f"score of {self.target}" if self.stage is None else f"centre unit of {self.stage} map {self.channel}"
 
 
 def objective_gradient(model64: Sequential, objective: Objective, x: np.ndarray) -> tuple[float, np.ndarray]:
@@ -177,9 +176,10 @@ def objective_gradient(model64: Sequential, objective: Objective, x: np.ndarray)
     z = head.forward(x[None, None])
     if not 0 <= objective.channel < z.shape[1]:
         raise NoSuchMap(f"{objective.stage} has maps 0..{z.shape[1] - 1}, not {objective.channel}")
+    row, col = z.shape[2] // 2, z.shape[3] // 2
     dz = np.zeros_like(z)
-    dz[0, objective.channel] = 1 / z[0, objective.channel].size
-    return float(z[0, objective.channel].mean()), head.backward(dz)[0, 0]
+    dz[0, objective.channel, row, col] = 1
+    return float(z[0, objective.channel, row, col]), head.backward(dz)[0, 0]
 
 
 def blur(x: np.ndarray) -> np.ndarray:
@@ -204,8 +204,8 @@ class Dream:
 
 
 def dream(model: Sequential, objective: Objective, start: np.ndarray | None = None, steps: int = DREAM_STEPS) -> Dream:
-    """Ascend objective from start (28, 28; None: blank paper): each step moves the image along its gradient minus
-    DREAM_L2 · x, scaled so no pixel moves more than DREAM_RATE, clipped to [0, 1], and half blurred every few steps
+    """Ascend objective from start (28, 28; None: blank paper): each step moves the image by DREAM_RATE times its
+    gradient scaled to 1 at its largest, minus DREAM_L2 · x, clips it to [0, 1], and half blurs it every few steps
     (not after the last)."""
     twin = widened(model)
     x = np.zeros((28, 28)) if start is None else start.astype(np.float64)
@@ -219,8 +219,8 @@ def dream(model: Sequential, objective: Objective, start: np.ndarray | None = No
             values.append(value)
         if step == steps:
             break
-        ascent = gradient - DREAM_L2 * x
-        x = np.clip(x + DREAM_RATE * ascent / max(float(np.abs(ascent).max()), TINY), 0, 1)
+        ascent = gradient / max(float(np.abs(gradient).max()), TINY) - DREAM_L2 * x
+        x = np.clip(x + DREAM_RATE * ascent, 0, 1)
         if (step + 1) % DREAM_BLUR_EVERY == 0 and step + 1 < steps:
             x = (1 - DREAM_BLUR_MIX) * x + DREAM_BLUR_MIX * blur(x)
     probabilities = probabilities_of(twin, x[None])[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.models.shared import SharedModel
+from app.services.input_gradient_frames import gradient_answer
 from app.services.lenet import LeNetSession, NoSuchUnit, NothingDrawn, Unit
 from app.settings import Settings
 from app.wire.lenet import Draw, LenetMessage, Reset, Taught, Teach
@@ -27,6 +28,9 @@ class LeNetConversation:
         """The replies to one valid request."""
         if self.session is None:
             raise Problem("unavailable", self.unavailable or "LeNet-5 is not loaded")
+        answer = gradient_answer(self.session, message, self.settings)  # the input-gradient panel's requests
+        if answer is not None:
+            return [answer]
         if isinstance(message, Draw | Teach):
             check_canvas(message.canvas, self.settings)
         if isinstance(message, Draw):

@@ -71,6 +71,34 @@ class UnitRef(Message):
     col: StrictInt = Field(ge=0)
 
 
+class InputGradient(DrawingMessage):
+    """Client → server (latest wins): saliency of `target` and FGSM at `epsilon` against `label` for the drawing as
+    it is now; answered by a `gradient_faces` frame."""
+
+    type: Literal["input_gradient"]
+    epsilon: FiniteFloat = Field(0.1, ge=0, le=1)  # the one-shot FGSM step; pixels live in 0..1
+    target: Digit | None = None  # the class whose score the saliency explains; None: the predicted class
+    label: Digit | None = None  # the class whose loss FGSM raises; None: the predicted class
+    seq: StrictInt = Field(0, ge=0, le=2**53)  # echoed in the answer
+
+
+class MapRef(Message):
+    """A conv map whose centre unit dreaming raises: its stage and map (channel), 0-based."""
+
+    stage: Literal["conv1", "conv2"]
+    channel: StrictInt = Field(ge=0)
+
+
+class Dreaming(DrawingMessage):
+    """Client → server: gradient ascent on the input for the score of `target` (or the centre unit of `map`), from
+    blank paper or from the drawing; answered by a `dreamt` frame."""
+
+    type: Literal["dream"]
+    target: Digit = 0
+    map: MapRef | None = None  # dream about this conv map instead of a class
+    start: Literal["blank", "drawing"] = "blank"
+
+
 class Draw(DrawingMessage):
     """Client → server (latest wins): the drawing as it is now; answered by a `prediction` frame."""
 
@@ -102,7 +130,7 @@ class Describe(Message):
     type: Literal["describe"]
 
 
-LenetMessage = Draw | Teach | Reset | Describe
+LenetMessage = Draw | Teach | Reset | Describe | InputGradient | Dreaming
 LenetRequest = Annotated[LenetMessage, Field(discriminator="type")]
 
 

@@ -20,6 +20,7 @@ from app.services.input_gradients import (
     Objective,
     dream,
     fgsm,
+    iterated_fgsm,
     loss_gradient,
     normalised,
     objective_gradient,
@@ -89,7 +90,7 @@ def test_loss_gradient_matches_pytorch(shipped: Sequential, digits: tuple[np.nda
 
 
 def test_input_gradients_match_finite_differences(shipped: Sequential, digits: tuple[np.ndarray, np.ndarray]) -> None:
-    """At a few pixels (on the stroke, beside it, on paper) the score's, the loss's and a conv map's input gradient
+    """At a few pixels (on the stroke, beside it, on paper) the score's, the loss's and a conv unit's input gradient
     equal float64 central differences of the engine's own forward pass."""
     image = without_ties(digits[0][0])
     model64 = widened(shipped)
@@ -132,29 +133,29 @@ def test_fgsm_flips_correctly_read_test_digits(shipped: Sequential, digits: tupl
     images, labels = digits
     read_right = 0
     for image, label in zip(images, labels, strict=True):
-        attack = fgsm(shipped, image, 0.0, iterate=False)
+        attack = fgsm(shipped, image, 0.0)
         if attack.prediction != label:
             continue
         read_right += 1
         assert attack.smallest_epsilon is not None and attack.smallest_epsilon <= 0.3
-        flipped = fgsm(shipped, image, attack.smallest_epsilon, iterate=False).one_shot
+        flipped = fgsm(shipped, image, attack.smallest_epsilon).one_shot
         assert flipped.prediction != label
         assert np.abs(flipped.perturbation).max() <= attack.smallest_epsilon + 1e-12
         assert flipped.image.min() >= 0 and flipped.image.max() <= 1
         np.testing.assert_allclose(flipped.image - image, flipped.perturbation)
         smaller = [e for e in EPSILON_GRID if e < attack.smallest_epsilon]
         for epsilon in smaller[-2:]:  # the grid's ε just below the smallest still reads the digit
-            assert fgsm(shipped, image, float(epsilon), iterate=False).one_shot.prediction == label
+            assert fgsm(shipped, image, float(epsilon)).one_shot.prediction == label
     assert read_right >= 18
 
 
 def test_fgsm_at_zero_changes_nothing(shipped: Sequential, digits: tuple[np.ndarray, np.ndarray]) -> None:
     """ε = 0 leaves the image and its probabilities as they were; the step raises the loss of the chosen label."""
     image = digits[0][0]
-    attack = fgsm(shipped, image, 0.0, label=7, iterate=False)
+    attack = fgsm(shipped, image, 0.0, label=7)
     assert not attack.one_shot.perturbation.any()
     np.testing.assert_allclose(attack.one_shot.probabilities, attack.before)
-    pushed = fgsm(shipped, image, 0.05, label=7, iterate=False)
+    pushed = fgsm(shipped, image, 0.05, label=7)
     assert pushed.one_shot.probabilities[7] < attack.before[7]
     assert pushed.one_shot.label == 7
 
@@ -164,8 +165,7 @@ def test_iterated_fgsm_changes_the_reading(shipped: Sequential, digits: tuple[np
     one step's worth per step, and the image stays in [0, 1]."""
     images, labels = digits
     for image, label in zip(images[:5], labels[:5], strict=True):
-        iterated = fgsm(shipped, image, 0.1).iterated
-        assert iterated is not None
+        iterated = iterated_fgsm(shipped, image)
         assert iterated.steps < ITERATED_MAX_STEPS
         assert iterated.prediction != label
         assert iterated.epsilon == pytest.approx(np.abs(iterated.perturbation).max())
@@ -188,7 +188,7 @@ def test_dreaming_raises_the_class_score(shipped: Sequential, target: int) -> No
 def test_dreaming_from_the_drawing_and_for_a_conv_map(
     shipped: Sequential, digits: tuple[np.ndarray, np.ndarray]
 ) -> None:
-    """Starting from a drawing keeps it as the first snapshot; a conv map's mean rises too."""
+    """Starting from a drawing keeps it as the first snapshot; a conv unit's value rises too."""
     image = digits[0][0]
     result = dream(shipped, Objective(target=3), start=image)
     np.testing.assert_allclose(result.frames[0], image)
@@ -196,7 +196,7 @@ def test_dreaming_from_the_drawing_and_for_a_conv_map(
     assert result.frames.min() >= 0 and result.frames.max() <= 1
     unit = dream(shipped, Objective(stage="conv2", channel=5))
     assert unit.values[-1] > unit.values[0]
-    assert unit.objective.label == "mean of conv2 map 5"
+    assert unit.objective.label == "centre unit of conv2 map 5"
 
 
 def test_dreaming_refuses_what_is_not_a_conv_map(shipped: Sequential) -> None:

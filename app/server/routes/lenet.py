@@ -37,7 +37,9 @@ async def lenet_socket(websocket: WebSocket, settings: AppSettings, shared: Shar
         "teach_max_steps": settings.lenet_teach_max_steps,
         "classes": CLASSES,
     }
-    await run_socket(websocket, MESSAGES, conversation, latest_wins=frozenset({"draw"}), limits=limits)
+    await run_socket(
+        websocket, MESSAGES, conversation, latest_wins=frozenset({"draw", "input_gradient"}), limits=limits
+    )
 
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp", "application/octet-stream"}
