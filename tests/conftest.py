@@ -69,10 +69,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> Iterator[str]:
-    """Run `python -m app serve` on a free loopback port (with extra environment variables and flags) until the
-    block ends; yields its base URL."""
-    port = free_port()
+def running_server(env: dict[str, str] | None = None, args: tuple[str, ...] = (), port: int = 0) -> Iterator[str]:
+    """Run `python -m app serve` on a free loopback port, or `port` (a restart on the same address), with extra
+    environment variables and flags, until the block ends; yields its base URL."""
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "app", "serve", "--port", str(port), "--log-level", "warning", *args]
     process = subprocess.Popen(
