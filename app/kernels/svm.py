@@ -174,15 +174,16 @@ def smo(
         alpha[i] = (C if y[i] > 0 else 0.0) if step == room_i else old_i + y[i] * step
         alpha[j] = (0.0 if y[j] > 0 else C) if step == room_j else old_j - y[j] * step
         residual -= gram[i] * (y[i] * (alpha[i] - old_i)) + gram[j] * (y[j] * (alpha[j] - old_j))
-        pair = [i, j]
-        up[pair], low[pair] = movable(alpha[pair], y[pair], C)
+        for t in (i, j):  # only αᵢ and αⱼ moved: only their memberships can change
+            up[t], low[t] = movable(alpha[t], y[t], C)
     return alpha, residual, max_iter, False
 
 
 def movable(alpha: np.ndarray, y: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray]:
-    """Which αₜ (n,) can still grow αₜyₜ (libsvm's I_up) and which can shrink it (I_low), within [0, C]."""
-    up = np.where(y > 0, alpha < C, alpha > 0)
-    low = np.where(y > 0, alpha > 0, alpha < C)
+    """Which αₜ (n,) can still grow αₜyₜ (libsvm's I_up) and which can shrink it (I_low), within [0, C]; for one
+    αₜ and yₜ too."""
+    up = ((y > 0) & (alpha < C)) | ((y < 0) & (alpha > 0))
+    low = ((y > 0) & (alpha > 0)) | ((y < 0) & (alpha < C))
     return up, low
 
 
