@@ -17,6 +17,19 @@ close codes.
 
     python benchmarks/soak.py [--clients 100] [--minutes 30] [--think 0.5] [--seed 0]
 
+With --attacker the students run through three phases of --phase-seconds each (default 30): before, during and
+after an attack by one client from its own loopback address (127.0.0.2, so the server sees a second address), in
+a process of its own so its work does not slow the students' client: it does the worst it can within the server's
+limits — as many websockets as the per-address cap allows, most drawing the largest canvas at the message rate
+limit (each with the gradients and a unit's computation, a "teach" of the most steps now and then, each canvas
+different so no answer can be cached), some sending the largest convolution walkthroughs the limits allow, some
+asking for streams and never reading them (dropped by the send timeout, they reconnect: waves of stuck clients),
+and its share of 4 MB PNG uploads (1024×1024, every pixel different) to POST /api/predict, again and again. It
+prints the students' p50/p99 in each phase, the server's RSS at the end of each phase and its peak during the
+attack, and what the attacker got (answers, errors by code, closes by code, upload statuses).
+
+    python benchmarks/soak.py --attacker [--clients 100] [--phase-seconds 30] [--attacker-sockets N]
+
 Loopback only, bounded in time: it stops by itself after the duration plus at most a minute.
 """
 
@@ -24,7 +37,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
+import multiprocessing
 import random
 import signal
 import struct
@@ -36,8 +51,11 @@ from pathlib import Path
 
 import numpy as np
 from lenet_roundtrip import browser_frame, canvases, free_port, start_server
+from PIL import Image
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+
+from app.settings import Settings
 
 ANSWER_TIMEOUT_S = 30.0  # an answer slower than this counts as unanswered
 MALFORMED_SHARE = 0.05
@@ -72,6 +90,8 @@ class Stats:
     closes: Counter = field(default_factory=Counter)  # connections the server closed, by code
     client_failures: Counter = field(default_factory=Counter)  # anything else that went wrong on a client
     latency_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    phase: str = "all"  # with --attacker: before, during or after the attack
+    phase_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
 
 def header(message: str | bytes) -> dict:
@@ -209,6 +229,7 @@ async def converse(ws: ClientConnection, page: Page, stats: Stats, deadline: flo
             continue
         stats.answered += 1
         stats.latency_ms[kind].append((time.perf_counter() - started) * 1e3)
+        stats.phase_ms[stats.phase].append(stats.latency_ms[kind][-1])
     return True
 
 
@@ -230,6 +251,199 @@ async def student(
         except Exception as exc:  # noqa: BLE001 — counted and reported: the soak goes on
             stats.client_failures[type(exc).__name__] += 1
             await asyncio.sleep(1)
+
+
+ATTACKER_HOST = "127.0.0.2"  # a second loopback address: the server tells the attacker from the students
+
+
+@dataclass
+class Attack:
+    """What the attacker got."""
+
+    sent: int = 0
+    answers: int = 0
+    errors: Counter = field(default_factory=Counter)  # error replies by code
+    closes: Counter = field(default_factory=Counter)  # its sockets closed, by code
+    refused: Counter = field(default_factory=Counter)  # connections that failed to open, by exception
+    uploads: Counter = field(default_factory=Counter)  # POST /api/predict answers by status
+    stalled_waves: int = 0
+
+
+def largest_canvas(settings: Settings, rng: np.random.Generator) -> np.ndarray:
+    """A drawing on the largest canvas the server takes: a thick random scribble of ink bytes."""
+    side = settings.lenet_max_canvas
+    canvas = np.zeros((side, side), np.uint8)
+    y, x = (rng.uniform(0.2, 0.8, size=(2, 12)) * side).astype(int)
+    for a, b in zip(x, y, strict=True):
+        canvas[max(b - 20, 0) : b + 20, max(a - 20, 0) : a + 20] = 255
+    return canvas
+
+
+def largest_plan(settings: Settings, rng: np.random.Generator) -> str:
+    """A convolution walkthrough near the server's limits: the largest input with every channel and filter, 3×3
+    kernels at stride 2 (F·C·k²·OH·OW = 147,456 products of the 200,000 allowed), values with many digits."""
+    size, channels = settings.conv_max_size, settings.conv_max_channels
+    plan = {
+        "type": "conv_plan",
+        "input": rng.uniform(-999, 999, size=(channels, size, size)).round(6).tolist(),
+        "kernels": rng.uniform(-9, 9, size=(settings.conv_max_filters, channels, 3, 3)).round(6).tolist(),
+        "bias": [0.5] * settings.conv_max_filters,
+        "stride": 2,
+        "padding": 1,
+        "stage2": {"kind": "conv", "k": 3, "s": 1, "p": 1},
+    }
+    return json.dumps(plan)
+
+
+def largest_png(settings: Settings) -> bytes:
+    """A PNG of the most pixels an upload may have, every pixel random (so it barely compresses), under the body
+    limit: the heaviest decode and preprocessing POST /api/predict allows."""
+    side = int(settings.lenet_max_png_pixels**0.5)
+    pixels = np.random.default_rng(1).integers(0, 256, size=(side, side, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG", compress_level=1)
+    return out.getvalue()[: settings.lenet_max_upload_bytes]
+
+
+async def attacker_connect(url: str, stats: Attack, **options) -> ClientConnection | None:
+    """A websocket from the attacker's address, greeted; None when the server refused it."""
+    try:
+        ws = await connect(
+            url, proxy=None, compression=None, max_size=None, local_addr=(ATTACKER_HOST, 0), open_timeout=30, **options
+        )
+        await ws.send(json.dumps({"type": "hello", "version": 1}))
+        await asyncio.wait_for(ws.recv(), 30)
+    except ConnectionClosed as closed:
+        stats.closes[str(closed.rcvd.code if closed.rcvd else 1006)] += 1
+        return None
+    except (OSError, TimeoutError) as exc:
+        stats.refused[type(exc).__name__] += 1
+        return None
+    return ws
+
+
+async def drain(ws: ClientConnection, stats: Attack) -> None:
+    """Read every reply of a flooding socket, counting answers and errors."""
+    async for message in ws:
+        reply = header(message)
+        if reply.get("type") == "error":
+            stats.errors[reply.get("code", "?")] += 1
+        else:
+            stats.answers += 1
+
+
+async def flood(url: str, messages, stats: Attack, stop: float, rate: float) -> None:
+    """One socket sending what `messages()` makes at just under the message rate limit, replies read aside;
+    reconnects when closed."""
+    while time.monotonic() < stop:
+        ws = await attacker_connect(url, stats)
+        if ws is None:
+            await asyncio.sleep(1)
+            continue
+        reader = asyncio.create_task(drain(ws, stats))
+        try:
+            while time.monotonic() < stop and not reader.done():
+                await ws.send(messages())
+                stats.sent += 1
+                await asyncio.sleep(1 / rate)
+        except ConnectionClosed:
+            pass
+        finally:
+            ws.transport.abort()
+            try:
+                await reader
+            except ConnectionClosed as closed:
+                stats.closes[str(closed.rcvd.code if closed.rcvd else 1006)] += 1
+
+
+async def stall(url: str, plan: str, stats: Attack, stop: float) -> None:
+    """A socket that asks for long streams and never reads them, in waves: the server's sends time out and it
+    is closed; then it comes back."""
+    while time.monotonic() < stop:
+        ws = await attacker_connect(url, stats, max_queue=1)
+        if ws is None:
+            await asyncio.sleep(1)
+            continue
+        stats.stalled_waves += 1
+        try:
+            for _ in range(4):
+                await ws.send(plan)
+                stats.sent += 1
+            await asyncio.wait_for(ws.wait_closed(), max(stop - time.monotonic(), 0.1))
+        except (ConnectionClosed, TimeoutError):
+            pass
+        finally:
+            ws.transport.abort()
+
+
+async def upload(port: int, body: bytes, stats: Attack, stop: float) -> None:
+    """The largest PNG to POST /api/predict over and over, from the attacker's address."""
+    head = (
+        f"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: image/png\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    while time.monotonic() < stop:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(ATTACKER_HOST, 0))
+            writer.write(head + body)
+            await writer.drain()
+            status = (await asyncio.wait_for(reader.readline(), 60)).split()[1].decode()
+            writer.close()
+        except (OSError, IndexError, TimeoutError) as exc:
+            status = type(exc).__name__
+        stats.uploads[status] += 1
+        if status == "503":
+            await asyncio.sleep(0.2)
+
+
+async def attack(port: int, seconds: float, sockets: int) -> dict:
+    """Every kind of load at once, from one address, for `seconds`: the attacker's counts."""
+    settings, rng, stats = Settings(), np.random.default_rng(7), Attack()
+    stop = time.monotonic() + seconds
+    url = f"ws://127.0.0.1:{port}"
+    canvas, counter = largest_canvas(settings, rng), iter(range(10**9))
+    plan = largest_plan(settings, rng)
+
+    def drawing() -> bytes:
+        """The next heavy drawing update: each canvas differs from the last by one pixel; one in ten a teach."""
+        n = next(counter)
+        canvas.flat[(n * 7919) % canvas.size] ^= 0xFF
+        if n % 10 == 0:
+            fields = {"type": "teach", "label": n % 10, "steps": settings.lenet_teach_max_steps, "lr": 0.1}
+        else:
+            unit = {"stage": "conv2", "channel": n % 16, "row": 4, "col": 4}
+            fields = {"type": "draw", "preprocess": "mnist", "explain": True, "target": n % 10, "seq": n, "unit": unit}
+        return browser_frame(fields, canvas)
+
+    rate = settings.rate_per_s * 0.95
+    stalled, planners = max(sockets // 10, 1), max(sockets // 10, 1)
+    drawers = max(sockets - stalled - planners, 1)
+    tasks = [flood(f"{url}/ws/lenet", drawing, stats, stop, rate) for _ in range(drawers)]
+    tasks += [flood(f"{url}/ws/conv", lambda: plan, stats, stop, rate) for _ in range(planners)]
+    tasks += [stall(f"{url}/ws/conv", plan, stats, stop) for _ in range(stalled)]
+    body = largest_png(settings)
+    tasks += [upload(port, body, stats, stop) for _ in range(settings.max_queued_per_address)]
+    running = [asyncio.ensure_future(task) for task in tasks]
+    await asyncio.wait(running, timeout=seconds)
+    for task in running:  # the attack stops at once: sockets aborted, uploads dropped mid-body
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
+    return {
+        "sockets": {"drawing": drawers, "conv_plans": planners, "stalled": stalled},
+        "upload_bytes": len(body),
+        "messages_sent": stats.sent,
+        "answers": stats.answers,
+        "error_replies": dict(stats.errors),
+        "closed_by_server": dict(stats.closes),
+        "refused": dict(stats.refused),
+        "uploads_by_status": dict(stats.uploads),
+        "stalled_waves": stats.stalled_waves,
+    }
+
+
+def attacker_process(port: int, seconds: float, sockets: int, results: multiprocessing.Queue) -> None:
+    """The attack in a process of its own."""
+    results.put(asyncio.run(attack(port, seconds, sockets)))
 
 
 def rss_mb(pid: int, key: str = "VmRSS") -> float:
@@ -322,6 +536,65 @@ async def soak(args: argparse.Namespace) -> dict:
     }
 
 
+async def attacked(args: argparse.Namespace) -> dict:
+    """Students through three phases (before, during and after an attack from a second process): their round
+    trips in each phase and the server's memory."""
+    port = free_port()
+    log = Path(tempfile.mkdtemp(prefix="soak-attack-")) / "server.log"
+    server = start_server(port, log=log, log_level="info")
+    stats, keep, phase = Stats(), [], args.phase_seconds
+    rss: dict[str, float] = {"start": rss_mb(server.pid)}
+    results: multiprocessing.Queue = multiprocessing.Queue()
+    attacker = multiprocessing.Process(target=attacker_process, args=(port, phase, args.attacker_sockets, results))
+    try:
+        deadline = time.monotonic() + 3 * phase + 600  # the students are stopped after the third phase
+        drawings = canvases()
+        url = f"ws://127.0.0.1:{port}"
+        load = asyncio.gather(
+            *[student(i, url, stats, deadline, args.think, args.seed, drawings, keep) for i in range(args.clients)]
+        )
+        stats.phase = "before"
+        await asyncio.sleep(phase)
+        rss["before"] = rss_mb(server.pid)
+        stats.phase = "during"
+        attacker.start()
+        samples = []
+        while attacker.is_alive() and len(samples) < 4 * phase + 240:
+            samples.append(rss_mb(server.pid))
+            await asyncio.sleep(0.25)
+        rss["during_peak"], rss["during_end"] = max(samples), samples[-1]
+        stats.phase = "after"
+        attack_figures = await asyncio.to_thread(results.get, True, 60)
+        await asyncio.sleep(phase)
+        rss["after"] = rss_mb(server.pid)
+        stats.phase = "stopped"
+        load.cancel()
+        await asyncio.gather(load, return_exceptions=True)
+    finally:
+        if attacker.is_alive():
+            attacker.kill()
+        server.send_signal(signal.SIGINT)
+        try:
+            await asyncio.to_thread(server.wait, 30)
+        finally:
+            if server.poll() is None:
+                server.kill()
+    errors = log_errors(log)
+    return {
+        "clients": args.clients,
+        "phase_seconds": phase,
+        "students_ms": {name: percentiles(stats.phase_ms[name]) for name in ("before", "during", "after")},
+        "students_unanswered": stats.unanswered,
+        "students_error_replies_by_code": dict(stats.error_replies),
+        "students_closed_by_server": dict(stats.closes),
+        "students_client_failures": dict(stats.client_failures),
+        "server_rss_mb": rss,
+        "attacker": attack_figures,
+        "server_errors_in_log": len(errors),
+        "server_error_lines": errors[:5],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=100, help="simulated students (default: %(default)s)")
@@ -333,7 +606,18 @@ def main() -> None:
         help="mean pause between a client's requests, in seconds (default: %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seeds every client's choices (default: %(default)s)")
-    print(json.dumps(asyncio.run(soak(parser.parse_args()))))
+    parser.add_argument("--attacker", action="store_true", help="before, during and after one client's attack")
+    parser.add_argument(
+        "--phase-seconds", type=float, default=30.0, help="with --attacker: each phase's length (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--attacker-sockets",
+        type=int,
+        default=Settings().max_connections_per_address,
+        help="with --attacker: its websockets (default: the per-address cap, %(default)s)",
+    )
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(attacked(args) if args.attacker else soak(args))))
 
 
 if __name__ == "__main__":

@@ -1,19 +1,22 @@
 """Fair shares of the compute threads: one client (many sockets, heavy requests) cannot delay another's answers.
 
-Every NumPy job (a websocket request, one frame of a stream, an upload to POST /api/predict) asks FairShare for a
-slot before it runs in a worker thread. A connection has at most one job in the pool, waiting or running. When a
-slot frees, it goes to the client address served least recently, then within that address to the connection that
-has waited longest: among addresses that always have work waiting this is round robin, and an address that has
-had nothing waiting or running since its last job (a student between two strokes) is served before any that keeps
-the pool busy. So a client with 400 sockets gets one address's share, not 400 connections' worth, and another
-client's drawing waits at most for the jobs already running, never for a queue of the other client's.
+Every NumPy job — reading a large frame, answering a websocket request, one frame of a stream, an upload to POST
+/api/predict — asks FairShare for a slot before it runs in a worker thread, under its client address and a key
+for its connection (a socket's reading and its answering each have at most one job in the pool, waiting or
+running). When a slot frees, it goes to the waiting address that has used the least compute time while active
+(fair queuing: an address that comes back after being idle starts level with the least busy active one, so it
+cannot bank time), then within that address to the connection waiting longest. While another address has been
+active within RECENT_S, one address holds at most all slots but one, so a job from anyone else finds a slot free
+instead of waiting for a heavy job to finish; an address alone (a class behind one NAT) uses every slot.
 
-Used from the event loop only (no locks): the counters change between awaits.
+So a client with 400 sockets gets one address's share of time, not 400 connections' worth, and another client's
+drawing waits for no queue of theirs. Used from the event loop only: the bookkeeping changes between awaits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
@@ -24,10 +27,23 @@ import anyio
 T = TypeVar("T")
 Args = TypeVarTuple("Args")
 
+RECENT_S = 2.0  # an address that had a job this recently keeps its reserved slot
+
 
 class FairShare:
-    """The compute threads' slots handed out by client address (least recently served first), then by connection
-    (longest waiting first); at most one job per connection."""
+    """The compute threads' slots handed out by client address (least compute time used first), then by connection
+    (longest waiting first); one job per connection key; one slot kept for other addresses while they are active."""
+
+    def __init__(self, limiter: anyio.CapacityLimiter, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limiter = limiter  # the threads themselves: shared with the rooms' classifications
+        self.slots = int(limiter.total_tokens)
+        self.clock = clock
+        self.busy = 0
+        self.waiting: dict[str, dict[Hashable, asyncio.Future[None]]] = {}  # address -> connection -> its grant
+        self.running: Counter[str] = Counter()  # address -> jobs running now
+        self.started: dict[tuple[str, Hashable], float] = {}  # (address, connection) of a running job -> its start
+        self.used: dict[str, float] = {}  # address -> compute seconds used, while it has work waiting or running
+        self.recent: dict[str, float] = {}  # address -> when its last job started or ended, oldest first
 
     @staticmethod
     def of(state: Any) -> FairShare:
@@ -36,16 +52,6 @@ class FairShare:
         if share is None:
             share = state.fair_share = FairShare(state.compute)
         return share
-
-    def __init__(self, limiter: anyio.CapacityLimiter) -> None:
-        self.limiter = limiter  # the threads themselves: shared with the rooms' classifications
-        self.slots = int(limiter.total_tokens)
-        self.busy = 0
-        self.waiting: dict[str, dict[Hashable, asyncio.Future[None]]] = {}  # address -> connection -> its grant
-        self.running: Counter[str] = Counter()  # address -> jobs running now
-        self.holders: set[tuple[str, Hashable]] = set()  # (address, connection) of the running jobs
-        self.served: dict[str, int] = {}  # address -> tick of its last grant, while it has work waiting or running
-        self.tick = 0
 
     @asynccontextmanager
     async def slot(self, address: str, connection: Hashable) -> AsyncIterator[None]:
@@ -63,14 +69,13 @@ class FairShare:
             return await anyio.to_thread.run_sync(function, *args, limiter=self.limiter)
 
     async def acquire(self, address: str, connection: Hashable) -> None:
-        """Take a slot at once if one is free and no one waits, or wait for this connection's turn."""
-        if (address, connection) in self.holders or connection in self.waiting.get(address, {}):
+        """Wait for this connection's turn (at once when a slot is free for it and no one goes first)."""
+        if (address, connection) in self.started or connection in self.waiting.get(address, {}):
             raise RuntimeError("a connection may have one job in the compute pool at a time")
-        if self.busy < self.slots and not self.waiting:
-            self.grant(address, connection)
-            return
+        self.used.setdefault(address, min(self.used.values(), default=0.0))
         turn = asyncio.get_running_loop().create_future()
         self.waiting.setdefault(address, {})[connection] = turn
+        self.dispatch()
         try:
             await turn
         except BaseException:  # cancelled (the client left): give up the place, or the slot granted meanwhile
@@ -80,32 +85,54 @@ class FairShare:
                 self.withdraw(address, connection)
             raise
 
+    def may_take(self, address: str) -> bool:
+        """Whether address may take one more slot: always below all-but-one; the last only while no other address
+        has been active within RECENT_S."""
+        if self.running[address] < max(self.slots - 1, 1):
+            return True
+        horizon = self.clock() - RECENT_S
+        while self.recent and next(iter(self.recent.values())) < horizon:  # forget addresses quiet for long
+            del self.recent[next(iter(self.recent))]
+        return not any(other != address for other in (*self.used, *self.recent))
+
     def grant(self, address: str, connection: Hashable) -> None:
-        """Give one slot to the connection and note when its address was served."""
+        """Give one slot to the connection; its time starts."""
         self.busy += 1
-        self.tick += 1
-        self.served[address] = self.tick
         self.running[address] += 1
-        self.holders.add((address, connection))
+        self.started[(address, connection)] = self.seen(address)
+
+    def seen(self, address: str) -> float:
+        """Note address as active now (moved to the end of `recent`); the time."""
+        now = self.clock()
+        self.recent.pop(address, None)
+        self.recent[address] = now
+        return now
 
     def release(self, address: str, connection: Hashable) -> None:
-        """The connection's job is done: free its slot and hand the free slots to the next in turn."""
+        """The connection's job is done: count its time and free its slot for the next in turn."""
         self.busy -= 1
-        self.holders.discard((address, connection))
+        self.used[address] += self.seen(address) - self.started.pop((address, connection))
         self.running[address] -= 1
         if not self.running[address]:
             del self.running[address]
         self.forget(address)
-        while self.busy < self.slots and self.waiting:
-            address, connection, turn = self.next_in_turn()
+        self.dispatch()
+
+    def dispatch(self) -> None:
+        """Hand the free slots to the waiting jobs next in turn."""
+        while self.busy < self.slots and (chosen := self.next_in_turn()) is not None:
+            address, connection, turn = chosen
             if turn.cancelled():  # its task is cancelled and will withdraw when it runs: no slot for it
                 continue
             self.grant(address, connection)
             turn.set_result(None)
 
-    def next_in_turn(self) -> tuple[str, Hashable, asyncio.Future[None]]:
-        """Take the first waiting job of the address served least recently (never-served or idle ones first)."""
-        address = min(self.waiting, key=lambda waiting: self.served.get(waiting, 0))
+    def next_in_turn(self) -> tuple[str, Hashable, asyncio.Future[None]] | None:
+        """Take the first waiting job of the address that has used least time among those that may take a slot."""
+        allowed = [address for address in self.waiting if self.may_take(address)]
+        if not allowed:
+            return None
+        address = min(allowed, key=self.used.__getitem__)
         queue = self.waiting[address]
         connection = next(iter(queue))
         turn = queue.pop(connection)
@@ -122,7 +149,6 @@ class FairShare:
         self.forget(address)
 
     def forget(self, address: str) -> None:
-        """Drop an address's last-served tick once it has nothing waiting or running, so it is served first when it
-        asks again and the bookkeeping holds only active addresses."""
+        """Drop an address's time once it has nothing waiting or running: it comes back level with the others."""
         if address not in self.running and address not in self.waiting:
-            self.served.pop(address, None)
+            self.used.pop(address, None)

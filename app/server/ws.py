@@ -86,14 +86,21 @@ def human(error: ValidationError) -> tuple[ErrorCode, str]:
     return code, f"{where}: {text}" if where else text
 
 
+def frame_size(frame: Mapping[str, Any], settings: Settings) -> int:
+    """The bytes of a frame, or too_large when it is over the limit."""
+    text: str | None = frame.get("text")
+    size = len(text.encode()) if text is not None else len(frame.get("bytes") or b"")
+    if size > settings.max_message_bytes:
+        raise Problem("too_large", f"message of {size} bytes is over the limit of {settings.max_message_bytes}")
+    return size
+
+
 def parse(frame: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
     """The JSON object (text frame) or header-plus-arrays (binary frame) a client sent, both read as strictly
     (app/wire/protocol.py: strict_json; app/wire/frames.py: read_frame)."""
     text: str | None = frame.get("text")
     data: bytes | None = frame.get("bytes")
-    size = len(text.encode()) if text is not None else len(data or b"")
-    if size > settings.max_message_bytes:
-        raise Problem("too_large", f"message of {size} bytes is over the limit of {settings.max_message_bytes}")
+    frame_size(frame, settings)
     if data is not None:
         header, arrays = read_frame(data)
         return {**{k: v for k, v in header.items() if k != "arrays"}, **arrays}
@@ -310,8 +317,9 @@ async def run_socket(
         group.cancel_scope.cancel()
 
     try:
-        reading = functools.partial(receive, websocket, link, inbox, messages, settings, welcome, admit)
-        answering = functools.partial(work, link, inbox, conversation, FairShare.of(websocket.app.state), host)
+        share = FairShare.of(websocket.app.state)
+        reading = functools.partial(receive, websocket, link, inbox, messages, settings, welcome, admit, share, host)
+        answering = functools.partial(work, link, inbox, conversation, share, host)
         async with anyio.create_task_group() as group:
             group.start_soon(until_done, reading, "receive")
             group.start_soon(until_done, answering, "work")
@@ -340,10 +348,14 @@ async def receive(
     settings: Settings,
     welcome: Welcome,
     admit: Callable[[], bool],
+    share: FairShare,
+    host: str,
 ) -> str:
     """Read frames until the client leaves or is closed: answer problems at once, hand valid requests to the
     worker. A socket that has not said hello within hello_timeout_s is closed; the hello takes a seat (admit), or
-    the server is full. Returns why the loop ended."""
+    the server is full. A frame over INLINE_FRAME_BYTES is parsed and validated in a compute thread, in this
+    connection's fair turn (a 400×400 canvas or a 256 KB plan takes milliseconds, which the event loop every socket
+    shares must not spend on one client's flood); smaller ones at once. Returns why the loop ended."""
     greeted = False
     limit = RateLimit(settings.rate_per_s, settings.rate_burst)
     hello_deadline = time.monotonic() + settings.hello_timeout_s
@@ -366,10 +378,14 @@ async def receive(
                     await link.close(CLOSE_POLICY, "too many messages")
                     return "rate limit"
                 raise Problem("rate_limited", f"more than {settings.rate_per_s:g} messages a second; slow down")
-            obj = parse(frame, settings)
-            kind = obj.get("type") if isinstance(obj.get("type"), str) else None
-            if kind == "hello":
-                hello = validate(HELLO, obj)
+            if frame_size(frame, settings) > INLINE_FRAME_BYTES:
+                kind, read = await share.run(host, (link, "read"), read_message, frame, settings, messages, greeted)
+            else:
+                kind, read = read_message(frame, settings, messages, greeted)
+            if isinstance(read, Problem):
+                raise read
+            if isinstance(read, Hello):
+                hello = read
                 if hello.version != PROTOCOL_VERSION:
                     raise Problem(
                         "unsupported_version", f"this server speaks protocol {PROTOCOL_VERSION}, not {hello.version}"
@@ -380,9 +396,9 @@ async def receive(
                 greeted = True
                 await link.send(welcome)
                 continue
-            if not greeted:
+            if read is None:
                 raise Problem("hello_first", f'send {{"type": "hello", "version": {PROTOCOL_VERSION}}} first')
-            if not inbox.offer(validate(messages, obj)):
+            if not inbox.offer(read):
                 raise Problem("busy", f"{settings.max_pending} requests are already waiting; wait for their answers")
         except Problem as problem:
             known = kind is None or kind == "hello" or kind in request_types(messages)
@@ -395,9 +411,28 @@ async def receive(
         except (WebSocketDisconnect, TimeoutError):
             raise
         except Exception as exc:  # a bug in reading or validating: answered, logged (rate-limited), socket kept
-            known = kind if kind is None or kind == "hello" or kind in request_types(messages) else "unknown"
-            FAILURES.record("receive", known, exc)
-            await link.error("internal", INTERNAL, known)
+            named = kind if kind is None or kind == "hello" or kind in request_types(messages) else "unknown"
+            FAILURES.record("receive", named, exc)
+            await link.error("internal", INTERNAL, named)
+
+
+INLINE_FRAME_BYTES = 4096  # a hello, a slider's JSON: read on the event loop; a canvas or a plan: in a thread
+
+
+def read_message(
+    frame: Mapping[str, Any], settings: Settings, messages: TypeAdapter[M], greeted: bool
+) -> tuple[str | None, Hello | M | Problem | None]:
+    """A frame's type (None when it has none) and what it holds: a Hello, a valid request once greeted (None
+    before), or the Problem that refuses it."""
+    kind = None
+    try:
+        obj = parse(frame, settings)
+        kind = obj.get("type") if isinstance(obj.get("type"), str) else None
+        if kind == "hello":
+            return kind, validate(HELLO, obj)
+        return kind, validate(messages, obj) if greeted else None
+    except Problem as problem:
+        return kind, problem
 
 
 @functools.cache

@@ -1,6 +1,7 @@
-"""FairShare (app/server/fair.py): compute slots by client address, then by connection; one job per connection;
-nothing lost when jobs are cancelled. Driven in asyncio with a one- or two-slot limiter and jobs that only record
-their turn, so every order is deterministic."""
+"""FairShare (app/server/fair.py): compute slots by client address (least time used first), then by connection;
+one job per connection; a slot kept for other active addresses; nothing lost when jobs are cancelled. Driven in
+asyncio with a one- or two-slot limiter, a clock the jobs advance by their cost, and jobs that only record their
+turn, so every order is deterministic."""
 
 import asyncio
 import random
@@ -9,7 +10,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 import pytest
 
-from app.server.fair import FairShare
+from app.server.fair import RECENT_S, FairShare
 
 
 def run(scenario: Callable[[], Awaitable[object]]) -> object:
@@ -17,25 +18,37 @@ def run(scenario: Callable[[], Awaitable[object]]) -> object:
     return asyncio.run(asyncio.wait_for(scenario(), 20))
 
 
-def share(slots: int = 1) -> FairShare:
-    return FairShare(anyio.CapacityLimiter(slots))
+class Clock:
+    """A clock the jobs move: each adds its cost."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def share(slots: int = 1, clock: Clock | None = None) -> FairShare:
+    return FairShare(anyio.CapacityLimiter(slots), clock or Clock())
 
 
 def settled(fair: FairShare) -> bool:
-    """Nothing held, nothing waiting, nothing remembered."""
-    return not (fair.busy or fair.waiting or fair.running or fair.holders or fair.served)
+    """Nothing held, nothing waiting, no time remembered."""
+    return not (fair.busy or fair.waiting or fair.running or fair.started or fair.used)
 
 
 def test_waiting_jobs_go_round_robin_by_address_then_by_connection() -> None:
     order: list[str] = []
 
     async def scenario() -> None:
-        fair = share(1)
+        clock = Clock()
+        fair = share(1, clock)
         await fair.acquire("blocker", "b")  # holds the only slot while the others queue up
 
         async def job(address: str, connection: str) -> None:
             async with fair.slot(address, connection):
                 order.append(connection)
+                clock.now += 1  # every job costs the same
 
         arrivals = [("A", "a1"), ("A", "a2"), ("A", "a3"), ("B", "b1"), ("C", "c1"), ("B", "b2")]
         tasks = [asyncio.create_task(job(*arrival)) for arrival in arrivals]
@@ -52,17 +65,19 @@ def test_connections_that_keep_asking_take_turns_and_a_light_address_waits_for_o
     order: list[str] = []
 
     async def scenario() -> None:
-        fair = share(1)
+        clock = Clock()
+        fair = share(1, clock)
 
-        async def connection(address: str, name: str, jobs: int) -> None:
+        async def connection(address: str, name: str, jobs: int, cost: float) -> None:
             for _ in range(jobs):  # one job at a time, each asked again as soon as the last is done
                 async with fair.slot(address, name):
                     order.append(name)
+                    clock.now += cost
                     await asyncio.sleep(0)
 
-        flood = [asyncio.create_task(connection("attacker", f"x{i}", 6)) for i in range(4)]
+        flood = [asyncio.create_task(connection("attacker", f"x{i}", 6, 5.0)) for i in range(4)]
         await asyncio.sleep(0)
-        student = asyncio.create_task(connection("student", "s", 5))
+        student = asyncio.create_task(connection("student", "s", 5, 1.0))
         await asyncio.gather(*flood, student)
         assert settled(fair)
 
@@ -73,29 +88,61 @@ def test_connections_that_keep_asking_take_turns_and_a_light_address_waits_for_o
     first = order.index("s")
     assert first <= 2  # the student's first job waited for at most one of the attacker's
     between = [len(gap) for gap in "".join("s" if n == "s" else "x" for n in order[first:]).split("s")[1:-1]]
-    assert all(gap <= 1 for gap in between)  # then alternates with the attacker's address
+    assert all(gap <= 1 for gap in between)  # then each of its jobs waits for one of the attacker's at most
 
 
-def test_an_address_idle_since_its_last_job_goes_before_one_that_keeps_the_pool_busy() -> None:
+def test_the_address_that_used_least_time_goes_first_and_one_back_from_idle_cannot_bank_time() -> None:
     order: list[str] = []
 
     async def scenario() -> None:
-        fair = share(1)
-        await fair.acquire("busy", "b0")
+        clock = Clock()
+        fair = share(1, clock)
 
-        async def job(address: str, connection: str) -> None:
+        async def job(address: str, connection: str, cost: float) -> None:
             async with fair.slot(address, connection):
                 order.append(connection)
+                clock.now += cost
 
-        queued = [asyncio.create_task(job("busy", f"b{i}")) for i in (1, 2)]
+        await job("light", "l0", 1.0)  # long ago: forgotten once done
+        await fair.acquire("busy", "b0")
+        queued = [asyncio.create_task(job("busy", f"b{i}", 3.0)) for i in (1, 2)]
         await asyncio.sleep(0)
-        late = asyncio.create_task(job("quiet", "q"))  # arrives last, was never served
+        late = [asyncio.create_task(job("light", f"l{i}", 1.0)) for i in (1, 2, 3)]
         await asyncio.sleep(0)
-        fair.release("busy", "b0")
-        await asyncio.gather(*queued, late)
+        clock.now += 3.0
+        fair.release("busy", "b0")  # busy has used 3 s; light comes back level with busy's 0 when it started
+        await asyncio.gather(*queued, *late)
+        assert settled(fair)
 
     run(scenario)
-    assert order == ["q", "b1", "b2"]
+    # light comes back level with busy's 0 s (not below it for having been idle) and goes first while it has used
+    # less time than busy's 3 s: its three 1 s jobs, then busy's
+    assert order == ["l0", "l1", "l2", "l3", "b1", "b2"]
+
+
+def test_one_address_keeps_a_slot_free_for_another_that_was_active_recently_and_takes_all_when_alone() -> None:
+    async def scenario() -> None:
+        clock = Clock()
+        fair = share(2, clock)
+        async with fair.slot("student", "s"):
+            clock.now += 0.01
+        await fair.acquire("attacker", "a1")
+        second = asyncio.create_task(fair.acquire("attacker", "a2"))
+        await asyncio.sleep(0)
+        assert not second.done() and fair.busy == 1  # the last slot is kept for the student
+        await asyncio.wait_for(fair.acquire("student", "s"), 1)  # at once, not after the attacker's job
+        fair.release("student", "s")
+        assert not second.done() and fair.busy == 1
+        clock.now += RECENT_S + 1  # the student has been quiet for long
+        fair.release("attacker", "a1")
+        await second
+        await asyncio.wait_for(fair.acquire("attacker", "a3"), 1)
+        assert fair.busy == 2  # alone, it uses every slot
+        for name in ("a2", "a3"):
+            fair.release("attacker", name)
+        assert settled(fair)
+
+    run(scenario)
 
 
 def test_a_connection_has_one_job_in_the_pool_at_a_time() -> None:
