@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import anyio
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from app.kernels.svm import SVMError
@@ -15,6 +15,7 @@ from app.server.deps import AppSettings, ClientAddress, Compute, Uploads
 from app.server.responses import ApiProblem
 from app.server.uploads import Busy, UploadError, read_body
 from app.services.svm import train
+from app.settings import Settings
 from app.wire.protocol import ApiError, Problem
 from app.wire.svm import SvmRequest, SvmResponse
 
@@ -37,7 +38,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 @router.post(
     "/api/svm",
     response_model=SvmResponse,
-    response_model_exclude_none=True,
     summary="Train a kernel SVM",
     responses=ERRORS,
     openapi_extra={
@@ -46,19 +46,26 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 )
 async def svm(
     request: Request, settings: AppSettings, compute: Compute, uploads: Uploads, client: ClientAddress
-) -> SvmResponse:
+) -> Response:
     """The soft-margin SVM of the points, as scikit-learn's SVC finds it: α, b, the support vectors, the dual
     objective and f(x) = Σᵢ αᵢ yᵢ K(xᵢ, x) + b at every point (positive for label 1), and over a grid if asked."""
     try:
         with uploads.admit(client):  # a fit can take seconds: a bounded queue waits for the compute threads
             body = await read_body(request, settings.svm_max_body_bytes)
-            return await anyio.to_thread.run_sync(train, parse(body), settings, limiter=compute)
+            content = await anyio.to_thread.run_sync(answer, body, settings, limiter=compute)
     except Busy as exc:
         raise ApiProblem(503, "busy", str(exc), {"Retry-After": "1", "Connection": "close"}) from None
     except UploadError as exc:
         raise ApiProblem(413 if exc.code == "too_large" else 400, exc.code, str(exc)) from None
     except (SVMError, Problem) as exc:
         raise ApiProblem(422, exc.code, str(exc)) from None
+    return Response(content, media_type="application/json")
+
+
+def answer(body: bytes, settings: Settings) -> bytes:
+    """The JSON answer to a body, parsed, trained and encoded in a compute thread (a 201×201 grid is 0.8 MB of JSON,
+    which the event loop should not spend its time on)."""
+    return train(parse(body), settings).model_dump_json(exclude_none=True).encode()
 
 
 def parse(body: bytes) -> SvmRequest:
