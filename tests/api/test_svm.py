@@ -4,9 +4,11 @@ error naming the value for every bad request; the endpoint is in OpenAPI."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -76,6 +78,23 @@ def test_the_answer_is_scikit_learns_svm(client: TestClient, kernel: str, seed: 
     np.testing.assert_allclose(np.array(grid["f"]).ravel(), theirs.decision_function(cells), atol=0.02 * scale)
     assert (np.sign(np.array(grid["f"]).ravel()) == np.sign(theirs.decision_function(cells))).mean() >= 0.99
     assert float(y @ alpha) == pytest.approx(0.0, abs=1e-9 * body["C"] * n)
+
+
+def test_a_script_reaches_a_real_server_and_gets_scikit_learns_svm(
+    start_server: Callable[..., AbstractContextManager[str]],
+) -> None:
+    """From outside: uvicorn, the Host and Origin guard (a script sends no Origin) and curl's form content type."""
+    body = random_problem("rbf", 7)
+    with start_server() as base_url:
+        response = httpx.post(
+            f"{base_url}/api/svm",
+            content=json.dumps(body),
+            headers={"content-type": "application/x-www-form-urlencoded"},  # what `curl -d` sends
+            timeout=30,
+        )
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    decision = svc(body).decision_function(np.array(body["points"]))
+    np.testing.assert_allclose(response.json()["decision"], decision, atol=0.02 * max(1.0, np.abs(decision).max()))
 
 
 def test_xor_with_the_degree_2_kernel_is_separated_and_the_grid_spans_the_points(client: TestClient) -> None:
