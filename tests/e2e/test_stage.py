@@ -54,6 +54,12 @@ STOPS = (
         "#xor-diagram svg",
     ),
     Stop(
+        "kernels",
+        "/kernels?present=1",
+        ("[data-testid=kernels-controls]", "#kernels-preimage", "#kernels-lifted", "#kernels-svm"),
+        "[data-testid=kernels-svm-point]",
+    ),
+    Stop(
         "xor-derivation",
         "/xor?present=1#derivation",
         ("[data-testid=derivation-current]", "#xor-derivation-diagram"),
