@@ -168,6 +168,24 @@ class Settings(BaseSettings):
         20, ge=1, description="Rooms one address may open in an hour (per server process)."
     )
     room_max_submissions: int = Field(5000, ge=1, description="Drawings one room's gallery keeps.")
+    room_max_drawings_per_member: int = Field(
+        50, ge=1, description="Drawings one member (a student's tab) may send to a room, removed ones included."
+    )
+    room_max_drawings_per_address: int = Field(
+        3000,
+        ge=1,
+        description="Drawings one client address may send to a room (a class of 300 behind one NAT, 10 each, fits).",
+    )
+    room_joins_per_minute: int = Field(
+        120,
+        ge=1,
+        description="New members (tabs) one address may add to rooms a minute, in bursts of as many (per process).",
+    )
+    room_wrong_codes_per_minute: int = Field(
+        30,
+        ge=1,
+        description="Wrong join codes or teacher keys one address may try a minute on REST and websockets together.",
+    )
     room_max_view_bytes: int = Field(
         32_768,
         ge=1024,

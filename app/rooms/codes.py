@@ -47,3 +47,9 @@ def secret_matches(secret: str, stored_digest: str) -> bool:
 def new_member() -> str:
     """An anonymous member id for one student's browser tab (kept across its reconnects)."""
     return "m" + secrets.token_hex(12)
+
+
+def address_key(address: str) -> str:
+    """How a room's records name a client address (what its members and drawings count against): a short digest,
+    so the store (a file on disk, by default) never holds students' addresses."""
+    return hashlib.sha256(f"backprop-lab address {address}".encode()).hexdigest()[:16]

@@ -4,6 +4,11 @@ The teacher drives: what the teacher's page shows (`view`), questions, which sub
 Students follow, answer questions and send drawings to the gallery. Every change is published through the
 store, so members on other processes see it too; each connection keeps the events meant for it in its own
 latest-wins outbox (outbox.py), which `feed` sends, so a broadcast never waits on a slow student.
+
+A member is a student's tab: the server issues its id at the first join (a limited number a minute per client
+address, lookup.RoomLimits) and keeps it in the room's records, so a reconnecting tab that presents it stays the
+same member, while an id the room never issued makes a new one. Answers count once per member and drawings
+count against their member and address (settings room_max_drawings_per_*); the teacher can remove them.
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ import numpy as np
 from app.models.lenet import CLASSES
 from app.models.shared import SharedModel
 from app.nn import Sequential
-from app.rooms.codes import new_member, secret_matches
-from app.rooms.lookup import RoomMissing, expired, find_room
+from app.rooms.codes import address_key, new_member, secret_matches
+from app.rooms.lookup import RoomLimits, RoomMissing, TooManyAttempts, expired, find_room
 from app.rooms.outbox import Outbox
 from app.rooms.store import RoomStore, StoreUnavailable
 from app.services.lenet import prepare, read, weight_sharing_copy
@@ -39,6 +44,7 @@ from app.wire.room import (
     End,
     Join,
     Names,
+    Remove,
     Reveal,
     RoomRequest,
     Show,
@@ -50,9 +56,11 @@ from app.wire.room import (
 
 OUTBOX_CAPACITY = 256
 HEARTBEAT_S = 30.0  # how often a connection tells the store it is still here (below store.ONLINE_S)
-# The names members took are kept as the "answers" to question 0 (questions are numbered from 1): the store's one
-# record of a value per member that it writes and reads back at once, on every backend.
-NAMES = 0
+# A room's records of a value per member are kept as the "answers" to questions numbered 0 and below (questions
+# are numbered from 1): the store's one record that it writes and reads back at once, on every backend.
+NAMES = 0  # member -> the name it took
+MEMBERS = -1  # member -> the address_key it joined from: the ids this room issued
+DRAWINGS = -2  # one entry per drawing sent: a claim id -> "member address_key" ("" for a claim given back)
 MAX_NAME_TRIES = 100
 
 
@@ -60,6 +68,11 @@ def envelope(message: dict, key: str, to: str = "all") -> dict:
     """An event as published: the message, the outbox key it replaces, and who gets it: "all", "teacher" or
     "student" (the teacher's own screen is where a view comes from, so views go to students only)."""
     return {"message": message, "key": key, "to": to}
+
+
+def kept(gallery: list[dict]) -> list[dict]:
+    """The submissions the teacher has not removed: what every screen, and the export, shows."""
+    return [item for item in gallery if not item.get("removed")]
 
 
 def public(submission: dict, names: bool) -> dict:
@@ -91,21 +104,23 @@ def counts(answers: dict[str, str]) -> dict:
 
 @dataclass(frozen=True)
 class RoomServices:
-    """What every connection to a room shares: the store, the settings, LeNet, the compute threads, and the paths of
-    the pages a teacher's view may show."""
+    """What every connection to a room shares: the store, the settings, LeNet, the compute threads, the paths of
+    the pages a teacher's view may show, and the process's per-address throttles."""
 
     store: RoomStore
     settings: Settings
     lenet: SharedModel
     compute: anyio.CapacityLimiter
     pages: frozenset[str]
+    limits: RoomLimits
 
 
 class RoomSession:
     """One websocket's membership of one room."""
 
-    def __init__(self, services: RoomServices) -> None:
+    def __init__(self, services: RoomServices, address: str) -> None:
         self.services, self.store, self.settings = services, services.store, services.settings
+        self.address = address  # the client's address, which the throttles and the caps count
         self.outbox = Outbox(OUTBOX_CAPACITY)
         self.connection = new_member()
         self.code: str | None = None
@@ -199,16 +214,18 @@ class RoomSession:
     async def join(self, message: Join) -> list[str]:
         if self.code is not None:
             raise Problem("impossible", f"this connection is already in room {self.code}; open another to switch")
+        limits = self.services.limits
         try:
-            code, room = await find_room(self.store, message.code)
-        except RoomMissing as missing:
+            code, room = await find_room(self.store, message.code, limits, self.address, self.admits(message))
+        except (RoomMissing, TooManyAttempts) as missing:
             raise Problem(missing.code, str(missing)) from None
         if message.key is not None and not secret_matches(message.key, room["teacher"]):
+            limits.failures.take(self.address)
             raise Problem("forbidden", f"this is not the teacher link of room {code}; join with the code instead")
-        self.member = message.member or new_member()
+        role = "teacher" if message.key is not None else "student"
+        self.member, self.rejoined = await self.membership(code, message.member, role)
         self.name = await self.claim_name(code, message.name or "")
-        self.code, self.role = code, "teacher" if message.key is not None else "student"
-        self.rejoined = message.member is not None
+        self.code, self.role = code, role
         self.stop = await self.store.listen(code, self.deliver)
         await self.store.touch(code)
         if self.role == "student":
@@ -216,6 +233,31 @@ class RoomSession:
         self.outbox.first("joined", json.dumps(await self.welcome(room)))
         self.joined.set()
         return []
+
+    def admits(self, message: Join) -> Callable[[str, dict], Awaitable[bool]]:
+        """Whether the join holds a secret of the room it names (the teacher's key, a member id the room issued):
+        such a join gets in even from an address that tried too many wrong codes."""
+
+        async def holds_secret(code: str, room: dict) -> bool:
+            if message.key is not None:
+                return secret_matches(message.key, room["teacher"])
+            return message.member is not None and message.member in await self.store.answers(code, MEMBERS)
+
+        return holds_secret
+
+    async def membership(self, code: str, presented: str | None, role: str) -> tuple[str, bool]:
+        """This tab's member id and whether it is one the room issued before (a rejoin). A new student member
+        counts against the address's joins a minute, so a script cannot mint members to vote many times."""
+        if presented is not None and presented in await self.store.answers(code, MEMBERS):
+            return presented, True
+        if role == "student":
+            try:
+                self.services.limits.check_newcomer(self.address)
+            except TooManyAttempts as refused:
+                raise Problem(refused.code, str(refused)) from None
+        member = new_member()
+        await self.store.answer(code, MEMBERS, member, address_key(self.address))
+        return member, False
 
     async def claim_name(self, code: str, wanted: str) -> str:
         """The name this member goes by in the room: the one it asked for, or, when another member of the room
@@ -250,12 +292,12 @@ class RoomSession:
             "students": await self.store.students(self.room_code),
         }
         if self.role == "teacher":
-            joined["gallery"] = [for_teacher(item) for item in await self.store.submissions(self.room_code)]
+            joined["gallery"] = [for_teacher(item) for item in kept(await self.store.submissions(self.room_code))]
             if question is not None:
                 joined["answers"] = counts(await self.store.answers(self.room_code, question["id"]))
         else:
             # Only a tab that joined before can have sent drawings: a new student does not read the whole gallery.
-            gallery = await self.store.submissions(self.room_code) if self.rejoined else []
+            gallery = kept(await self.store.submissions(self.room_code)) if self.rejoined else []
             joined["mine"] = [public(item, True) for item in gallery if item.get("member") == self.member]
             if question is not None:
                 joined["answered"] = (await self.store.answers(self.room_code, question["id"])).get(self.member)
@@ -339,10 +381,11 @@ class RoomSession:
 
     async def on_submit(self, message: Submit, room: dict) -> list[str]:
         limit = self.settings.room_max_submissions
-        if await self.store.gallery_size(self.room_code) >= limit:
+        if await self.store.gallery_size(self.room_code) - room.get("removed", 0) >= limit:
             raise Problem(
                 "room_full", f"the gallery holds {limit} drawings, its limit; the teacher can open a new room"
             )
+        self.check_drawings(await self.store.answers(self.room_code, DRAWINGS))
         check_canvas(message.canvas, self.settings)
         lenet = self.services.lenet
         if lenet.model is None:
@@ -350,6 +393,7 @@ class RoomSession:
         image, probabilities = await anyio.to_thread.run_sync(
             classify, lenet.model, message.canvas, message.preprocess, limiter=self.services.compute
         )
+        await self.claim_drawing()
         prediction = int(np.argmax(probabilities))
         submission = {
             "member": self.member,
@@ -369,8 +413,35 @@ class RoomSession:
         )
         return [reply({"type": "submitted", "submission": public(submission, True)})]
 
+    def check_drawings(self, claims: dict[str, str]) -> None:
+        """Problem too_many_drawings when this member, or its address, has sent as many drawings as it may."""
+        mine, here = self.member, address_key(self.address)
+        senders = [value.split(" ") for value in claims.values() if value]
+        per_member = self.settings.room_max_drawings_per_member
+        per_address = self.settings.room_max_drawings_per_address
+        if sum(member == mine for member, _ in senders) >= per_member:
+            raise Problem("too_many_drawings", f"you have sent {per_member} drawings to this room, the most one may")
+        if sum(address == here for _, address in senders) >= per_address:
+            raise Problem(
+                "too_many_drawings", f"your address has sent {per_address} drawings to this room, the most one may"
+            )
+
+    async def claim_drawing(self) -> None:
+        """Count one more drawing of this member and address, or Problem when that is one too many. The claim is
+        written and every claim read back in one step of the store, so of drawings sent at once from many sockets
+        none passes the caps; a claim over them is given back."""
+        claim = new_member()
+        claims = await self.store.answer(self.room_code, DRAWINGS, claim, f"{self.member} {address_key(self.address)}")
+        try:
+            self.check_drawings({other: value for other, value in claims.items() if other != claim})
+        except Problem:
+            await self.store.answer(self.room_code, DRAWINGS, claim, "")
+            raise
+
     async def on_tag(self, message: Tag, room: dict) -> list[str]:
         found = await self.store.submission(self.room_code, message.id)
+        if found is not None and found.get("removed"):
+            found = None
         if found is None or (found["member"] != self.member and self.role != "teacher"):
             raise Problem("impossible", f"there is no drawing {message.id} of yours in this room")
         submission = await self.store.update_submission(self.room_code, message.id, {"tag": message.tag})
@@ -388,11 +459,33 @@ class RoomSession:
         shown = None
         if message.id is not None:
             found = await self.store.submission(self.room_code, message.id)
-            if found is None:
+            if found is None or found.get("removed"):
                 raise Problem("impossible", f"there is no drawing {message.id} in this room's gallery")
             shown = public(found, room.get("names", False))
         await self.store.update(self.room_code, {"shown": shown})
         await self.store.publish(self.room_code, envelope({"type": "show", "submission": shown}, "show"))
+        return []
+
+    async def on_remove(self, message: Remove, room: dict) -> list[str]:
+        """Take a drawing, or every drawing of its author, off every screen and out of the export. They stay in the
+        store marked removed (and still count against their author's caps); the gallery has room for as many more."""
+        found = await self.store.submission(self.room_code, message.id)
+        if found is None or found.get("removed"):
+            raise Problem("impossible", f"there is no drawing {message.id} in this room's gallery")
+        gallery = await self.store.submissions(self.room_code) if message.all else [found]
+        ids = [
+            item["id"] for item in kept(gallery) if item["id"] == message.id or item.get("member") == found["member"]
+        ]
+        for sid in ids:
+            await self.store.update_submission(self.room_code, sid, {"removed": True})
+        fields: dict = {"removed": room.get("removed", 0) + len(ids)}
+        shown = room.get("shown")
+        if shown is not None and shown["id"] in ids:
+            fields["shown"] = None
+        await self.store.update(self.room_code, fields)
+        await self.store.publish(self.room_code, envelope({"type": "removed", "ids": ids}, f"removed:{ids[0]}"))
+        if "shown" in fields:
+            await self.store.publish(self.room_code, envelope({"type": "show", "submission": None}, "show"))
         return []
 
     async def on_names(self, message: Names, room: dict) -> list[str]:

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from app import __version__
 from app.models.shared import load_shared_lenet
 from app.rooms.backends import open_store
+from app.rooms.lookup import RoomLimits
 from app.rooms.store import StoreUnavailable
 from app.server.responses import ApiProblem, answer_bad_parameters, answer_problem, answer_store_unavailable
 from app.server.routes import api_docs, backprop, conv, health, kernels, lenet, pages, rooms, svm, xor
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.compute = anyio.CapacityLimiter(settings.compute_threads)
     app.state.clients = set()
     app.state.room_openers = {}  # client address -> RateLimit of the rooms it opens
+    app.state.room_limits = RoomLimits.from_settings(settings)  # wrong codes and new members per address
     app.state.uploads = Admission(
         settings.max_queued_requests,
         Settings.env_var("max_queued_requests"),

@@ -9,6 +9,7 @@ from fastapi.requests import HTTPConnection
 from fastapi.templating import Jinja2Templates
 
 from app.models.shared import SharedModel
+from app.rooms.lookup import RoomLimits
 from app.rooms.store import RoomStore
 from app.server.uploads import Admission
 from app.settings import Settings
@@ -27,6 +28,11 @@ def _lenet(connection: HTTPConnection) -> SharedModel:
 def _rooms(connection: HTTPConnection) -> RoomStore:
     """Where rooms live (in this process, or in Redis)."""
     return connection.app.state.rooms
+
+
+def _room_limits(connection: HTTPConnection) -> RoomLimits:
+    """What one client address may still do to rooms (wrong codes, new members), for REST and websockets alike."""
+    return connection.app.state.room_limits
 
 
 def _compute(connection: HTTPConnection) -> anyio.CapacityLimiter:
@@ -52,6 +58,7 @@ def client_address(connection: HTTPConnection) -> str:
 AppSettings = Annotated[Settings, Depends(_settings)]
 SharedLenet = Annotated[SharedModel, Depends(_lenet)]
 Rooms = Annotated[RoomStore, Depends(_rooms)]
+RoomThrottles = Annotated[RoomLimits, Depends(_room_limits)]
 Compute = Annotated[anyio.CapacityLimiter, Depends(_compute)]
 Uploads = Annotated[Admission, Depends(_uploads)]
 Templates = Annotated[Jinja2Templates, Depends(_templates)]

@@ -64,7 +64,8 @@ SubmissionId = Annotated[StrictInt, Field(ge=1, le=2**31)]
 
 class Join(Message):
     """Enter a room by its code; with the teacher's key, as its teacher. `member` is the id this tab was given on
-    an earlier join (kept across reconnects); `name` is shown to the teacher only, unless the teacher shares names."""
+    an earlier join (kept across reconnects; an id the room did not issue gets a new one); `name` is shown to the
+    teacher only, unless the teacher shares names."""
 
     type: Literal["join"]
     code: Annotated[str, StringConstraints(max_length=16)]
@@ -136,6 +137,15 @@ class Show(Message):
     id: SubmissionId | None
 
 
+class Remove(Message):
+    """Teacher: take a drawing off every screen and out of the export; with `all` (the default), every drawing of
+    the student who sent it."""
+
+    type: Literal["remove"]
+    id: SubmissionId
+    all: StrictBool = True
+
+
 class Names(Message):
     """Teacher: let students see the names in the gallery, or hide them again (the default)."""
 
@@ -149,10 +159,10 @@ class End(Message):
     type: Literal["end"]
 
 
-RoomRequest = Join | View | Ask | Answer | Reveal | Dismiss | Submit | Tag | Show | Names | End
+RoomRequest = Join | View | Ask | Answer | Reveal | Dismiss | Submit | Tag | Show | Remove | Names | End
 ROOM_REQUESTS: TypeAdapter[RoomRequest] = TypeAdapter(Annotated[RoomRequest, Field(discriminator="type")])
 ROOM_LATEST_WINS = frozenset({"view", "answer"})
-TEACHER_ONLY = frozenset({"view", "ask", "reveal", "dismiss", "show", "names", "end"})
+TEACHER_ONLY = frozenset({"view", "ask", "reveal", "dismiss", "show", "remove", "names", "end"})
 
 
 class OpenedRoom(BaseModel):

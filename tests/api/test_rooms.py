@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import logging
+import re
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -405,3 +406,182 @@ def test_the_csv_shows_formula_like_names_as_text(client: TestClient, connect: C
     rows = list(csv.DictReader(io.StringIO(archive.read("submissions.csv").decode())))
     assert [row["author"] for row in rows] == ["'" + name for name in names[:4]] + ["Ada"]
     assert all(float(row["p1"]) >= 0 for row in rows)  # numbers stay numbers
+
+
+@pytest.fixture
+def app_with(room_backend: str) -> Iterator[Callable[..., TestClient]]:
+    """app_with(**settings): a client of an app with these settings on the test's backend, stopped at the test's end
+    (after the sockets `connect` opened, when asked for before `connect`)."""
+    with ExitStack() as stack:
+        yield lambda **overrides: stack.enter_context(make_client(room_backend, **overrides))
+
+
+def vote_total(teacher) -> int:
+    """The teacher's latest answer count, once the answers stop coming."""
+    total = receive(teacher, "answers")["total"]
+    teacher.send_json({"type": "names", "visible": False})  # a round trip: every earlier answers event is in
+    while (message := receive(teacher, "answers", "names"))["type"] == "answers":
+        total = message["total"]
+    return total
+
+
+def test_a_tab_stays_one_member_and_votes_once_however_many_sockets_it_opens(
+    client: TestClient, connect: Callable[..., tuple]
+) -> None:
+    room = open_room(client)
+    code = room["code"]
+    teacher, _ = connect(client, code, key=room["key"])
+    first, joined = connect(client, code)
+    member = joined["member"]
+    teacher.send_json({"type": "ask", "prompt": "Which digit?", "kind": "digit"})
+    receive(first, "question")
+    sockets = [first] + [connect(client, code, member=member)[0] for _ in range(4)]  # the same tab, reconnecting
+    for ws, value in zip(sockets, "12345", strict=True):
+        ws.send_json({"type": "answer", "question": 1, "value": value})
+        assert receive(ws, "answered")["value"] == value
+    assert vote_total(teacher) == 1  # one member, one vote: the last one
+    forged, joined = connect(client, code, member="m" + "0" * 24)  # an id this room never issued
+    assert joined["type"] == "joined" and joined["member"] not in ("m" + "0" * 24, member)
+    assert joined["mine"] == [] and joined["answered"] is None
+
+
+def test_one_address_cannot_mint_members_to_vote_many_times(
+    app_with: Callable[..., TestClient], connect: Callable[..., tuple]
+) -> None:
+    client = app_with(room_joins_per_minute=3)
+    room = open_room(client)
+    code = room["code"]
+    teacher, _ = connect(client, code, key=room["key"])
+    teacher.send_json({"type": "ask", "prompt": "Which digit?", "kind": "digit"})
+    joins = [connect(client, code) for _ in range(25)]
+    members = [(ws, joined) for ws, joined in joins if joined["type"] == "joined"]
+    refused = [joined for _, joined in joins if joined["type"] == "error"]
+    assert len(members) == 3 and len(refused) == 22
+    assert {error["code"] for error in refused} == {"too_many_attempts"}
+    assert re.search(r"try again in \d+ s", refused[0]["message"])
+    for ws, _ in members:
+        ws.send_json({"type": "answer", "question": 1, "value": "7"})
+        receive(ws, "answered")
+    for ws, _ in joins[len(members) :]:
+        ws.send_json({"type": "answer", "question": 1, "value": "7"})
+        assert receive(ws, "error")["code"] == "not_joined"
+    assert vote_total(teacher) == 3
+    # members the room issued still rejoin, and the teacher still gets in
+    _, joined = connect(client, code, member=members[0][1]["member"])
+    assert joined["type"] == "joined" and joined["answered"] == "7"
+    assert connect(client, code, key=room["key"])[1]["role"] == "teacher"
+
+
+def test_drawings_are_capped_per_member_and_per_address(
+    app_with: Callable[..., TestClient], connect: Callable[..., tuple]
+) -> None:
+    client = app_with(room_max_drawings_per_member=2, room_max_drawings_per_address=3)
+    room = open_room(client)
+    ada, joined = connect(client, room["code"])
+    ada.send_json({"type": "submit", "canvas": digit_canvas()})
+    receive(ada, "submitted")
+    ada.send_json({"type": "submit", "canvas": [[0] * 10] * 10})
+    assert "nothing is drawn" in receive(ada, "error")["message"]
+    ada.send_json({"type": "submit", "canvas": digit_canvas()})
+    receive(ada, "submitted")  # the empty drawing did not count
+    ada.send_json({"type": "submit", "canvas": digit_canvas()})
+    error = receive(ada, "error")
+    assert error["code"] == "too_many_drawings" and "you have sent 2 drawings" in error["message"]
+    _, joined = connect(client, room["code"], member=joined["member"])  # a new socket of the same tab
+    bob, _ = connect(client, room["code"])
+    bob.send_json({"type": "submit", "canvas": digit_canvas()})
+    receive(bob, "submitted")
+    bob.send_json({"type": "submit", "canvas": digit_canvas()})
+    error = receive(bob, "error")
+    assert error["code"] == "too_many_drawings" and "your address has sent 3" in error["message"]
+    assert client.app.state.rooms is not None
+    gallery = zipfile.ZipFile(
+        io.BytesIO(client.get(f"/api/rooms/{room['code']}/export.zip", headers={"X-Teacher-Key": room["key"]}).content)
+    )
+    assert len([name for name in gallery.namelist() if name.endswith(".png")]) == 3
+
+
+def test_the_teacher_removes_a_students_drawings_from_every_screen_and_the_export(
+    app_with: Callable[..., TestClient], connect: Callable[..., tuple]
+) -> None:
+    client = app_with(room_max_submissions=4)
+    room = open_room(client)
+    code = room["code"]
+    teacher, _ = connect(client, code, key=room["key"])
+    spammer, joined = connect(client, code, name="Spam")
+    spam_member = joined["member"]
+    ada, _ = connect(client, code, name="Ada")
+    for ws in (spammer, spammer, ada, spammer):
+        ws.send_json({"type": "submit", "canvas": digit_canvas()})
+        receive(ws, "submitted")
+    spammer.send_json({"type": "submit", "canvas": digit_canvas()})
+    assert receive(spammer, "error")["code"] == "room_full"
+    teacher.send_json({"type": "show", "id": 2})
+    assert receive(ada, "show")["submission"]["id"] == 2
+    ada.send_json({"type": "remove", "id": 1})
+    assert receive(ada, "error")["code"] == "forbidden"
+    teacher.send_json({"type": "remove", "id": 2})  # every drawing of the student who sent drawing 2
+    for ws in (teacher, ada, spammer):
+        assert receive(ws, "removed")["ids"] == [1, 2, 4]
+        assert receive(ws, "show")["submission"] is None
+    teacher.send_json({"type": "remove", "id": 1})
+    assert receive(teacher, "error")["code"] == "impossible"
+    teacher.send_json({"type": "show", "id": 4})
+    assert receive(teacher, "error")["code"] == "impossible"
+    spammer.send_json({"type": "tag", "id": 1, "tag": 3})
+    assert receive(spammer, "error")["code"] == "impossible"
+    _, joined = connect(client, code, key=room["key"])
+    assert [item["id"] for item in joined["gallery"]] == [3] and joined["shown"] is None
+    _, joined = connect(client, code, member=spam_member)
+    assert joined["mine"] == []
+    ada.send_json({"type": "submit", "canvas": digit_canvas()})  # the gallery has room again
+    assert receive(ada, "submitted")["submission"]["id"] == 5
+    ada.send_json({"type": "remove", "id": 5})
+    assert receive(ada, "error")["code"] == "forbidden"
+    teacher.send_json({"type": "remove", "id": 5, "all": False})  # this drawing only
+    assert receive(ada, "removed")["ids"] == [5]
+    archive = zipfile.ZipFile(
+        io.BytesIO(client.get(f"/api/rooms/{code}/export.zip", headers={"X-Teacher-Key": room["key"]}).content)
+    )
+    rows = list(csv.DictReader(io.StringIO(archive.read("submissions.csv").decode())))
+    assert [(row["id"], row["author"]) for row in rows] == [("3", "Ada")]
+    assert [name for name in archive.namelist() if name.endswith(".png")] == [rows[0]["file"]]
+
+
+def test_wrong_codes_are_throttled_per_address_on_rest_and_websocket_alike(
+    app_with: Callable[..., TestClient], connect: Callable[..., tuple]
+) -> None:
+    client = app_with(room_wrong_codes_per_minute=4)
+    room = open_room(client)
+    code = room["code"]
+    ada, joined = connect(client, code)
+    member = joined["member"]
+    assert client.get("/api/rooms/ZZZZZZ").status_code == 404
+    assert connect(client, "ZZZZZY")[1]["code"] == "room_not_found"
+    assert client.get("/api/rooms/ZZZZZX/qr.svg").status_code == 404
+    assert connect(client, code, key="not-the-key")[1]["code"] == "forbidden"  # a wrong teacher key counts too
+    for path in ("/api/rooms/ZZZZZW", f"/api/rooms/{code}", f"/api/rooms/{code}/qr.svg"):
+        response = client.get(path)  # right or wrong, the address must wait now
+        assert response.status_code == 429, path
+        body = response.json()
+        assert body["code"] == "too_many_attempts" and re.search(r"try again in \d+ s", body["message"])
+        assert 1 <= int(response.headers["Retry-After"]) <= 15
+    for fields in ({}, {"member": "m" + "1" * 24}, {"key": "not-the-key"}):
+        _, error = connect(client, code, **fields)
+        assert error["code"] == "too_many_attempts" and "try again in" in error["message"], fields
+    # what holds a secret of the room still gets in: the teacher's key, a member id the room issued
+    assert connect(client, code, key=room["key"])[1]["role"] == "teacher"
+    assert connect(client, code, member=member)[1]["member"] == member
+    export = client.get(f"/api/rooms/{code}/export.zip", headers={"X-Teacher-Key": room["key"]})
+    assert export.status_code == 200
+    assert client.get(f"/api/rooms/{code}/export.zip").status_code == 429
+
+
+def test_wrong_codes_may_be_tried_again_once_the_address_has_waited(app_with: Callable[..., TestClient]) -> None:
+    client = app_with(room_wrong_codes_per_minute=60)
+    limits = client.app.state.room_limits
+    answers = [client.get("/api/rooms/ZZZZZZ").status_code for _ in range(61)]
+    assert answers == [404] * 60 + [429]
+    stamp = limits.failures.buckets["testclient"][1]
+    limits.failures.buckets["testclient"] = (0.0, stamp - 1.5)  # as if 1.5 s had passed: one more try
+    assert [client.get("/api/rooms/ZZZZZZ").status_code for _ in range(2)] == [404, 429]

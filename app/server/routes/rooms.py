@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import time
+from typing import Any
 
 import anyio
 import segno
@@ -13,10 +14,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.rooms.codes import digest, is_code, new_code, new_secret, normal_code, secret_matches
 from app.rooms.export import gallery_zip
-from app.rooms.lookup import RoomMissing, find_room
-from app.rooms.session import RoomServices, RoomSession
+from app.rooms.lookup import RoomLimits, RoomMissing, TooManyAttempts, find_room
+from app.rooms.session import RoomServices, RoomSession, kept
 from app.rooms.store import RoomStore
-from app.server.deps import AppSettings, ClientAddress, Compute, Rooms, SharedLenet, Templates
+from app.server.deps import AppSettings, ClientAddress, Compute, Rooms, RoomThrottles, SharedLenet, Templates
 from app.server.pages import PAGES
 from app.server.responses import ApiProblem
 from app.server.security import host_allowed
@@ -41,12 +42,27 @@ def base_url(request: Request, settings: Settings) -> str:
     return str(request.base_url).rstrip("/")
 
 
-async def find(store: RoomStore, text: str) -> tuple[str, dict]:
-    """The code and the room's fields; a 404 saying whether the code is wrong or the room is gone."""
+LOOKUP_REFUSALS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ApiError, "description": "no such room (room_not_found) or gone (room_expired)"},
+    429: {"model": ApiError, "description": "too_many_attempts: too many wrong codes from this address (Retry-After)"},
+}
+
+
+async def find(
+    store: RoomStore, text: str, limits: RoomLimits, address: str, key: str | None = None
+) -> tuple[str, dict]:
+    """The code and the room's fields; a 404 saying whether the code is wrong or the room is gone, a 429 with
+    Retry-After once the address tried too many wrong codes (unless it holds the room's teacher `key`)."""
+
+    async def holds_key(code: str, room: dict) -> bool:
+        return key is not None and secret_matches(key, room["teacher"])
+
     try:
-        return await find_room(store, text)
+        return await find_room(store, text, limits, address, holds_key if key is not None else None)
     except RoomMissing as missing:
         raise ApiProblem(404, missing.code, str(missing)) from None
+    except TooManyAttempts as refused:
+        raise ApiProblem(429, refused.code, str(refused), {"Retry-After": str(refused.retry_after)}) from None
 
 
 def may_open(request: Request, address: str, settings: Settings) -> bool:
@@ -105,14 +121,13 @@ async def open_room(request: Request, store: Rooms, settings: AppSettings, clien
 
 
 @router.get(
-    "/api/rooms/{code}",
-    response_model=RoomInfo,
-    summary="Look up a room by its join code",
-    responses={404: {"model": ApiError, "description": "no such room (room_not_found) or gone (room_expired)"}},
+    "/api/rooms/{code}", response_model=RoomInfo, summary="Look up a room by its join code", responses=LOOKUP_REFUSALS
 )
-async def room_info(request: Request, code: str, store: Rooms, settings: AppSettings) -> RoomInfo:
+async def room_info(
+    request: Request, code: str, store: Rooms, settings: AppSettings, limits: RoomThrottles, client: ClientAddress
+) -> RoomInfo:
     """Whether a code opens a room, and how many students are in it."""
-    code, _ = await find(store, code)
+    code, _ = await find(store, code, limits, client)
     students = await store.students(code)
     return RoomInfo(code=code, join_url=f"{base_url(request, settings)}/join/{code}", students=students)
 
@@ -120,11 +135,13 @@ async def room_info(request: Request, code: str, store: Rooms, settings: AppSett
 @router.get(
     "/api/rooms/{code}/qr.svg",
     summary="QR code of a room's join link",
-    responses={200: {"content": {"image/svg+xml": {}}}, 404: {"model": ApiError}},
+    responses={200: {"content": {"image/svg+xml": {}}}, **LOOKUP_REFUSALS},
 )
-async def room_qr(request: Request, code: str, store: Rooms, settings: AppSettings) -> Response:
+async def room_qr(
+    request: Request, code: str, store: Rooms, settings: AppSettings, limits: RoomThrottles, client: ClientAddress
+) -> Response:
     """An SVG QR code of the join link, drawn on the server (no online service), dark on white for projectors."""
-    code, _ = await find(store, code)
+    code, _ = await find(store, code, limits, client)
     svg = io.BytesIO()  # a standalone SVG document: with its namespace, so an <img> can show it
     try:
         qr = segno.make(f"{base_url(request, settings)}/join/{code}", error="m")
@@ -138,16 +155,22 @@ async def room_qr(request: Request, code: str, store: Rooms, settings: AppSettin
 @router.get(
     "/api/rooms/{code}/export.zip",
     summary="A room's gallery: PNGs and a CSV",
-    responses={200: {"content": {"application/zip": {}}}, 403: {"model": ApiError}, 404: {"model": ApiError}},
+    responses={200: {"content": {"application/zip": {}}}, 403: {"model": ApiError}, **LOOKUP_REFUSALS},
 )
 async def export_gallery(
-    code: str, store: Rooms, x_teacher_key: str = Header("", description="the room's teacher key")
+    code: str,
+    store: Rooms,
+    limits: RoomThrottles,
+    client: ClientAddress,
+    x_teacher_key: str = Header("", description="the room's teacher key"),
 ) -> Response:
-    """Every drawing sent to the room, for the teacher only (the key goes in a header, never in a URL)."""
-    code, room = await find(store, code)
+    """Every drawing sent to the room and not removed by the teacher, for the teacher only (the key goes in a
+    header, never in a URL)."""
+    code, room = await find(store, code, limits, client, x_teacher_key)
     if not secret_matches(x_teacher_key, room["teacher"]):
+        limits.failures.take(client)
         raise ApiProblem(403, "forbidden", f"only the teacher of room {code} can export its gallery")
-    gallery = await store.submissions(code)
+    gallery = kept(await store.submissions(code))
     data = await anyio.to_thread.run_sync(gallery_zip, code, gallery)
     return Response(
         data,
@@ -166,10 +189,16 @@ def join_page(request: Request, code: str, templates: Templates) -> HTMLResponse
 
 @router.websocket("/ws/room")
 async def room_socket(
-    websocket: WebSocket, store: Rooms, settings: AppSettings, shared: SharedLenet, compute: Compute
+    websocket: WebSocket,
+    store: Rooms,
+    settings: AppSettings,
+    shared: SharedLenet,
+    compute: Compute,
+    throttles: RoomThrottles,
+    client: ClientAddress,
 ) -> None:
     """A classroom room: join by code (or teacher key), then follow, answer, send drawings; broadcasts out."""
-    session = RoomSession(RoomServices(store, settings, shared, compute, PAGE_PATHS))
+    session = RoomSession(RoomServices(store, settings, shared, compute, PAGE_PATHS, throttles), client)
     limits = {"max_view_bytes": settings.room_max_view_bytes, "max_canvas": settings.lenet_max_canvas}
     try:
         await run_socket(websocket, ROOM_REQUESTS, session, ROOM_LATEST_WINS, limits, feed=session.feed)
