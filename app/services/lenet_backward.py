@@ -76,12 +76,14 @@ class Backward:
         return self.deltas["fc3"]
 
 
-def backward(model: Sequential, image: np.ndarray, label: int) -> Backward:
-    """Run image (28, 28) through a float64 copy of model and backpropagate −log p(label) to every stage."""
+def backward(model: Sequential, image: np.ndarray, label: int | None) -> Backward:
+    """Run image (28, 28) through a float64 copy of model and backpropagate −log p(label) to every stage
+    (label None: the predicted digit)."""
     twin = widened(model)
     x = image.astype(np.float64).reshape(1, 1, *image.shape)
     scores = twin.forward(x, trace=True)
-    loss, dscores = softmax_cross_entropy(scores, np.array([label]))
+    label = int(np.argmax(scores[0])) if label is None else label
+    _, dscores = softmax_cross_entropy(scores, np.array([label]))
     twin.backward(dscores)
     trace = twin.traced()
     names = [layer.name for layer in twin.layers]
@@ -103,7 +105,7 @@ def backward(model: Sequential, image: np.ndarray, label: int) -> Backward:
             routed[previous] = cells
     return Backward(
         label=label,
-        loss=loss,
+        loss=cross_entropy(scores[0], label),
         scores=scores[0],
         probabilities=softmax(scores)[0],
         activations=activations,
@@ -202,9 +204,19 @@ def agrees(a: float, b: float) -> bool:
 
 
 def loss_of(model: Sequential, result: Backward) -> float:
-    """The loss of the traced image for the result's label, by a fresh untraced forward pass of model."""
-    x = result.activations["input"][None]
-    return softmax_cross_entropy(model.forward(x), np.array([result.label]))[0]
+    """The loss of the traced image for the result's label, by a fresh untraced forward pass of model.
+
+    When the label is the most probable digit, l = log(1 + Σ_{k≠label} e^(s_k − s_label)) by log1p: a sure network
+    has l ≈ 1e-11, which log(Σ e^(s_k − max)) rounds to a multiple of 1e-16, too coarse for a finite difference.
+    """
+    return cross_entropy(model.forward(result.activations["input"][None])[0], result.label)
+
+
+def cross_entropy(scores: np.ndarray, label: int) -> float:
+    """−log p(label) for scores (10,), to full float64 precision even when it is tiny (see loss_of)."""
+    if scores.argmax() != label:
+        return softmax_cross_entropy(scores[None], np.array([label]))[0]
+    return float(np.log1p(np.exp(np.delete(scores, label) - scores[label]).sum()))
 
 
 def finite_difference(model: Sequential, result: Backward, parameter: str, index: tuple[int, ...], eps: float) -> float:

@@ -1,12 +1,27 @@
-"""One /ws/lenet connection: drawings answered by this connection's LeNetSession, lessons on its private copy."""
+"""One /ws/lenet connection: drawings answered by this connection's LeNetSession, lessons on its private copy, and
+the Backward mode's steps (app/services/lenet_backward.py)."""
 
 from __future__ import annotations
 
+import time
+
 from app.models.shared import SharedModel
 from app.services.input_gradient_frames import gradient_answer
-from app.services.lenet import LeNetSession, NoSuchUnit, NothingDrawn, Unit
+from app.services.lenet import LeNetSession, NoSuchUnit, NothingDrawn, Unit, prepare
+from app.services.lenet_backward import NoSuchWeight, backward, drill, kernel_moves
+from app.services.lenet_backward_frame import backward_frame
 from app.settings import Settings
-from app.wire.lenet import Draw, LenetMessage, Reset, Taught, Teach
+from app.wire.lenet import (
+    BackwardPass,
+    Draw,
+    KernelMoved,
+    LenetMessage,
+    Reset,
+    Stepped,
+    TakeStep,
+    Taught,
+    Teach,
+)
 from app.wire.limits import at_most, check_canvas
 from app.wire.protocol import Problem, Reply
 
@@ -31,7 +46,7 @@ class LeNetConversation:
         answer = gradient_answer(self.session, message, self.settings)  # the input-gradient panel's requests
         if answer is not None:
             return [answer]
-        if isinstance(message, Draw | Teach):
+        if isinstance(message, Draw | Teach | BackwardPass | TakeStep):
             check_canvas(message.canvas, self.settings)
         if isinstance(message, Draw):
             unit = None if message.unit is None else Unit(**message.unit.model_dump())
@@ -45,6 +60,10 @@ class LeNetConversation:
                 raise Problem("bad_value", str(exc)) from None
         if isinstance(message, Teach):
             return [self.teach(self.session, message), self.session.describe(self.about)]
+        if isinstance(message, BackwardPass):
+            return [self.backward(self.session, message)]
+        if isinstance(message, TakeStep):
+            return [self.step(self.session, message), self.session.describe(self.about)]
         if isinstance(message, Reset):
             self.session.reset()
         return [self.session.describe(self.about)]
@@ -66,5 +85,43 @@ class LeNetConversation:
             loss_before=lesson.loss_before,
             loss_after=lesson.loss_after,
             moved=lesson.moved,
+            taught_steps=session.taught_steps,
+        )
+
+    def backward(self, session: LeNetSession, message: BackwardPass) -> bytes:
+        """The `backward` frame: this connection's weights backpropagating −log p(label) down to message.stage,
+        and the drill-down into message.weight when asked."""
+        started = time.perf_counter()
+        prepared = prepare(message.canvas, message.preprocess)
+        result = None if prepared.image is None else backward(session.model, prepared.image, message.label)
+        drilled = None
+        if result is not None and message.weight is not None:
+            try:
+                drilled = drill(result, message.weight.parameter, tuple(message.weight.index))
+            except NoSuchWeight as exc:
+                raise Problem("bad_value", str(exc)) from None
+        header = {"seq": message.seq, **session.state, "server_ms": round((time.perf_counter() - started) * 1e3, 3)}
+        return backward_frame(prepared, result, message.stage, drilled, header)
+
+    def step(self, session: LeNetSession, message: TakeStep) -> Stepped:
+        """One SGD step on this connection's private copy, with how far each conv kernel moved."""
+        at_most("lr", message.lr, "lenet_teach_max_lr", self.settings)
+        start = {name: value.copy() for name, value in session.model.params().items()}
+        try:
+            lesson = session.teach(message.canvas, message.preprocess, message.label, 1, message.lr)
+        except NothingDrawn as exc:
+            raise Problem("impossible", str(exc)) from None
+        kernels = kernel_moves(start, session.model.params())
+        return Stepped(
+            label=lesson.label,
+            lr=lesson.lr,
+            before=lesson.before.tolist(),
+            after=lesson.after.tolist(),
+            loss_before=lesson.loss_before,
+            loss_after=lesson.loss_after,
+            moved=lesson.moved,
+            kernels=[
+                KernelMoved(layer=k.layer, kernel=k.kernel, change=k.change, relative=k.relative) for k in kernels
+            ],
             taught_steps=session.taught_steps,
         )

@@ -130,7 +130,38 @@ class Describe(Message):
     type: Literal["describe"]
 
 
-LenetMessage = Draw | Teach | Reset | Describe | InputGradient | Dreaming
+BackwardStage = Literal["fc3", "fc2", "fc1", "pool2", "conv2", "pool1", "conv1", "input"]  # in the order δ flows
+Parameter = Literal["conv1.w", "conv1.b", "conv2.w", "conv2.b", "fc1.w", "fc1.b", "fc2.w", "fc2.b", "fc3.w", "fc3.b"]
+
+
+class WeightRef(Message):
+    """One parameter to drill into: its name and index as stored (conv w (F, C, K, K), dense w (in, out), b (out,))."""
+
+    parameter: Parameter
+    index: list[Annotated[StrictInt, Field(ge=0)]] = Field(min_length=1, max_length=4)
+
+
+class BackwardPass(DrawingMessage):
+    """Client → server: the backward pass of −log p(label) for the drawing, δ shown from fc3 down to `stage`, and
+    one weight's gradient built window by window when asked; answered by a `backward` frame."""
+
+    type: Literal["backward"]
+    label: Digit | None = None  # the digit meant; None: the predicted one
+    stage: BackwardStage = "fc3"
+    weight: WeightRef | None = None
+    seq: StrictInt = Field(0, ge=0, le=2**53)  # echoed in the answer
+
+
+class TakeStep(DrawingMessage):
+    """Client → server: one SGD step towards `label` on this connection's private copy of the weights; answered by
+    `stepped` then a `model` frame."""
+
+    type: Literal["take_step"]
+    label: Digit
+    lr: FiniteFloat = Field(gt=0)
+
+
+LenetMessage = Draw | Teach | Reset | Describe | BackwardPass | TakeStep | InputGradient | Dreaming
 LenetRequest = Annotated[LenetMessage, Field(discriminator="type")]
 
 
@@ -156,6 +187,31 @@ class Taught(Message):
     loss_before: float
     loss_after: float
     moved: list[Movement]
+    taught_steps: int = Field(description="SGD steps taken on this connection since the last reset")
+
+
+class KernelMoved(Message):
+    """How far one conv kernel (its weights and bias together) moved in a step."""
+
+    layer: str
+    kernel: int
+    change: float = Field(description="‖Δ‖ of w[kernel] and b[kernel]")
+    relative: float = Field(description="‖Δ‖ / ‖θ‖ before the step")
+
+
+class Stepped(Message):
+    """Server → client: what one SGD step on the drawing did: the loss before and after, the layers' and the conv
+    kernels' moves (the kernel that moved most first)."""
+
+    type: Literal["stepped"] = "stepped"
+    label: int
+    lr: float
+    before: list[float] = Field(description="the 10 class probabilities before the step")
+    after: list[float] = Field(description="the 10 class probabilities after it")
+    loss_before: float
+    loss_after: float
+    moved: list[Movement]
+    kernels: list[KernelMoved]
     taught_steps: int = Field(description="SGD steps taken on this connection since the last reset")
 
 

@@ -134,6 +134,19 @@ def test_a_sample_of_weights_against_float64_finite_differences(shipped: Sequent
     assert nonzero >= len(sample) // 3  # the check is not one of zeros only
 
 
+def test_a_sure_network_still_gets_finite_differences_that_agree(shipped: Sequential, digits) -> None:
+    sure = weight_sharing_copy(shipped, private=True)
+    for key in ("fc3.w", "fc3.b"):
+        sure.params()[key] *= 4  # scores 4× as far apart: p(label) = 1 − 1e-15 or so
+    image, label = digits[0][0], int(digits[1][0])
+    result = backward(sure, image, label)
+    assert 0 < result.loss < 1e-9
+    assert result.loss == pytest.approx(-np.log1p(-(1 - result.probabilities[label])), rel=1e-3)
+    for name, index in [("conv1.w", (f, 0, 2, 2)) for f in range(6)] + [("fc3.b", (label,)), ("fc2.w", (3, 7))]:
+        d = drill(result, name, index)
+        assert d.agree, (name, index, d.engine, d.finite_difference, d.note)
+
+
 def test_the_running_sum_ends_at_the_engines_gradient(shipped: Sequential, digits) -> None:
     result = backward(shipped, digits[0][4], 2)
     for name, index in [

@@ -19,6 +19,9 @@ export const LENET = Object.freeze({
   prediction: "prediction", // reply: binary frame, probabilities in the header, every stage's maps
   model: "model", // reply: binary frame, stages, receptive fields and weights
   taught: "taught", // reply: what a lesson did
+  backward: "backward", // request (latest wins): binary frame like draw plus label, stage, weight; reply: binary frame
+  take_step: "take_step", // request: binary frame like draw plus label, lr; answered by stepped then model
+  stepped: "stepped", // reply: what one SGD step did, the kernels that moved most
 });
 
 export const CONV = Object.freeze({

@@ -5,7 +5,7 @@
 // the selected unit reads in earlier stages. Every value comes from the server.
 
 import { cellAt, paintHeatmap } from "../lib/canvas.js";
-import { formatNumber } from "../lib/format.js";
+import { formatNumber, formatValue } from "../lib/format.js";
 import { paintOverlay } from "./heatmap-figure.js";
 
 const GRID_COLUMNS = { 6: 2, 16: 2 }; // 6 maps sit in 2 columns of 3, 16 in 2 columns of 8
@@ -25,7 +25,7 @@ function shapeText(stage) {
 }
 
 function short(value) {
-  return formatNumber(Number(value.toPrecision(3)));
+  return value !== 0 && Math.abs(value) < 0.01 ? formatValue(value, 2) : formatNumber(Number(value.toPrecision(3)));
 }
 
 export class FeatureMaps {

@@ -36,7 +36,8 @@ const isPoints = (points) => Array.isArray(points) &&
 class LenetRoom {
   /**
    * page: what the /lenet controller lends the room: {pad, uploadSide, preprocess() -> "mnist" | "raw",
-   * explanation() -> {explain, target}, explain(explain, target)}.
+   * explanation() -> {explain, target, backward}, explain(explain, target), backward(state) (follow the teacher's
+   * Backward mode)}.
    */
   constructor(page) {
     this.page = page;
@@ -296,6 +297,7 @@ class LenetRoom {
   apply(state) {
     const target = Number.isInteger(state.target) && state.target >= 0 && state.target <= 9 ? state.target : null;
     this.page.explain(state.explain === true, target);
+    this.page.backward(state.backward ?? null);
     if (state.shown !== null && state.shown !== undefined) {
       // The teacher's pad holds the shown drawing: so does this one, once the show event has come.
       if (this.shown?.id === state.shown && this.onPad !== state.shown) this.show(this.shown);

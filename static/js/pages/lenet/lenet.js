@@ -24,6 +24,7 @@ import { TeachResult } from "../../views/teach-result.js";
 import { UnitDetails } from "../../views/unit-details.js";
 import { UnitEdges } from "../../views/unit-edges.js";
 import { UnitZoom } from "../../views/unit-zoom.js";
+import { BackwardMode } from "./lenet-backward.js";
 import { EXAMPLES } from "./lenet-examples.js";
 import { connectRoom } from "./lenet-room.js";
 import { describeUnit, sameUnit, selectionMarks, statusText, stepUnit, zoomRequest } from "./lenet-selection.js";
@@ -46,6 +47,7 @@ let zoomed = null; // the unit the stage is zoomed into (a conv unit or the inpu
 let seq = 0;
 const sentAt = new Map();
 let noticeTimer = null;
+let backwardMode = null; // the Backward mode (lenet-backward.js), made once the socket is
 
 const connection = new ConnectionStatus($("lenet-connection"));
 const pad = new DrawPad($("lenet-pad"), {
@@ -79,8 +81,9 @@ const classroom = connectRoom({
   pad,
   uploadSide: UPLOAD_SIDE,
   preprocess: () => state.preprocess,
-  explanation: () => ({ explain: view.explain, target: view.target }),
+  explanation: () => ({ explain: view.explain, target: view.target, backward: backwardMode?.state() ?? null }),
   explain: setExplain,
+  backward: (state) => backwardMode?.follow(state),
 });
 
 const socket = new Socket("/ws/lenet", {
@@ -92,9 +95,28 @@ const socket = new Socket("/ws/lenet", {
       sendDraw();
     }
   },
-  onFrame: (frame) => (frame.header.type === LENET.model ? showModel(frame) : showPrediction(frame)),
-  onMessage: (message) => message.type === LENET.taught && showLesson(message),
-  onError: (error) => notify(error.message, error.code === "unavailable"),
+  onFrame: (frame) => {
+    if (frame.header.type === LENET.model) showModel(frame);
+    else if (frame.header.type === LENET.backward) backwardMode.show(frame);
+    else showPrediction(frame);
+  },
+  onMessage: (message) => {
+    if (message.type === LENET.taught) showLesson(message);
+    if (message.type === LENET.stepped) backwardMode.stepped(message);
+  },
+  onError: (error) => {
+    backwardMode.failed();
+    notify(error.message, error.code === "unavailable");
+  },
+});
+backwardMode = new BackwardMode({
+  socket,
+  withDrawing,
+  strip: () => strip,
+  scales: SCALES,
+  preprocess: () => state.preprocess,
+  onChange: () => classroom.changed(),
+  onToggle: () => renderStrip(),
 });
 
 // ---- Requests ----
@@ -116,6 +138,7 @@ function sendDraw() {
   const unit = zoomRequest(zoomed);
   if (unit) header.unit = unit;
   socket.request(withDrawing(header), LENET.prediction, LENET.draw);
+  backwardMode?.request(); // in Backward mode, the same drawing's backward pass
 }
 
 const scheduleDraw = throttle(sendDraw, SEND_EVERY_MS);
@@ -139,6 +162,7 @@ function showModel(frame) {
     const { stages } = frame.header;
     strip = new FeatureMaps($("lenet-strip"), { stages, scales: SCALES, onSelect: select, onOpen: openZoom });
   }
+  backwardMode.setModel(frame);
   const { model: weights, taught_steps: steps } = frame.header;
   $("lenet-model-state").textContent = weights === "taught"
     ? `This page now uses your taught copy of the weights (${steps} SGD steps). Other students are not affected.`
@@ -205,6 +229,12 @@ function render() {
 }
 
 function renderStrip() {
+  if (backwardMode?.on) {
+    backwardMode.renderStrip();
+    stripLegend.setScale(DIVERGING, "δ = ∂l/∂value at each unit: blue negative, white 0, red positive (range per layer); blank: δ has not arrived there yet");
+    stripLegend.update([0, 1], ["−largest", "0", "+largest"]);
+    return;
+  }
   if (!strip || !last || last.header.empty) return;
   const gradients = view.show === "gradients" && last.header.explain !== null;
   const values = {};
