@@ -22,13 +22,7 @@ def train(request: SvmRequest, settings: Settings) -> SvmResponse:
         at_most("grid", request.grid, "svm_max_grid", settings)
     kernel = Kernel(request.kernel, gamma=request.gamma, degree=request.degree, coef0=request.coef0)
     points = np.array(request.points, dtype=np.float64).reshape(-1, 2)
-    model = fit(
-        points,
-        np.array(request.labels),
-        kernel,
-        request.C,
-        max_iter=settings.svm_max_iterations,
-    )
+    model = fit(points, np.array(request.labels), kernel, request.C, max_iter=settings.svm_max_iterations)
     finite(np.array([model.b, model.dual_objective]), points, kernel)
     decision = finite(model.decision(points), points, kernel)
     grid = None if request.grid is None else decision_grid(model, points, request.grid)

@@ -2,7 +2,7 @@
 conventions so it can be checked from outside (dual_coef_ = αᵢyᵢ over the support, intercept_ = b).
 
 Static bounds (types, signs, two coordinates a point) are checked here; the limits a server operator sets (points,
-degree, grid) are settings, checked by app/services/svm.py with a sentence naming the value.
+degree, grid) are settings, checked by app/services/svm.py with a sentence naming the limit and its variable.
 """
 
 from __future__ import annotations
