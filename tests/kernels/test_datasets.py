@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -59,3 +62,13 @@ def test_bad_requests_name_the_value() -> None:
         make_dataset("moons", 10, -0.5, seed=0)
     with pytest.raises(ValueError, match="dataset must be one of .*'square'"):
         make_dataset("square", 10, 0.1, seed=0)  # type: ignore[arg-type]
+
+
+def test_the_page_opens_each_set_with_the_size_and_noise_of_this_module() -> None:
+    """static/js/pages/kernels/kernels-controls.js mirrors DEFAULT_SIZE and DEFAULT_NOISE for its set menu."""
+    source = (Path(__file__).parents[2] / "static/js/pages/kernels/kernels-controls.js").read_text()
+    found = {
+        name: (int(size), float(noise))
+        for name, size, noise in re.findall(r"(\w+): \{ size: (\d+), noise: ([\d.]+),", source)
+    }
+    assert found == {name: (DEFAULT_SIZE[name], DEFAULT_NOISE[name]) for name in DATASETS}

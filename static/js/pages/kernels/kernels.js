@@ -225,7 +225,7 @@ function showState(header, arrays) {
 function term(value, name, first) {
   const size = formatValue(Math.abs(value), 2);
   const sign = value < 0 ? (first ? "−" : " − ") : first ? "" : " + ";
-  return `${sign}${size}${name}`;
+  return `${sign}${size}${name.includes(" ") ? `(${name})` : name}`;
 }
 
 /** The plane in φ-space written out, 2x₁ + 2x₂ − 4x₁x₂ − 1 = 0, with the server's numbers (its first three terms). */
