@@ -104,21 +104,24 @@ class LeNetConversation:
         return backward_frame(prepared, result, message.stage, drilled, header)
 
     def step(self, session: LeNetSession, message: TakeStep) -> Stepped:
-        """One SGD step on this connection's private copy, with how far each conv kernel moved."""
+        """One SGD step on this connection's private copy, with how far each conv kernel moved and the loss before
+        and after in float64 (a sure network's loss of 1e-7 moves by less than float32 can tell)."""
         at_most("lr", message.lr, "lenet_teach_max_lr", self.settings)
+        image = prepare(message.canvas, message.preprocess).image
+        if image is None:
+            raise Problem("impossible", "draw a digit before taking a step towards it")
         start = {name: value.copy() for name, value in session.model.params().items()}
-        try:
-            lesson = session.teach(message.canvas, message.preprocess, message.label, 1, message.lr)
-        except NothingDrawn as exc:
-            raise Problem("impossible", str(exc)) from None
+        loss_before = backward(session.model, image, message.label).loss
+        lesson = session.teach(message.canvas, message.preprocess, message.label, 1, message.lr)
+        loss_after = backward(session.model, image, message.label).loss
         kernels = kernel_moves(start, session.model.params())
         return Stepped(
             label=lesson.label,
             lr=lesson.lr,
             before=lesson.before.tolist(),
             after=lesson.after.tolist(),
-            loss_before=lesson.loss_before,
-            loss_after=lesson.loss_after,
+            loss_before=loss_before,
+            loss_after=loss_after,
             moved=lesson.moved,
             kernels=[
                 KernelMoved(layer=k.layer, kernel=k.kernel, change=k.change, relative=k.relative) for k in kernels

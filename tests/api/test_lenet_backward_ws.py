@@ -85,7 +85,7 @@ def test_take_step_moves_the_private_copy_and_names_the_kernels(ws) -> None:  # 
     assert header["type"] == "model" and header["model"] == "taught"
     ws.send_bytes(backward_frame(bar(), label=7))
     header, _ = frame(ws)
-    assert header["model"] == "taught" and header["loss"] == pytest.approx(stepped["loss_after"], rel=1e-4)
+    assert header["model"] == "taught" and header["loss"] == pytest.approx(stepped["loss_after"], rel=1e-12)
 
 
 @pytest.mark.parametrize(

@@ -201,9 +201,9 @@ export class WeightDrill {
       this.play.hidden = true;
       return;
     }
-    const same = this.frame?.header.drill &&
-      JSON.stringify([this.frame.header.drill.parameter, this.frame.header.drill.index]) === JSON.stringify([drill.parameter, drill.index]) &&
-      this.frame.header.seq === frame.header.seq;
+    const before = this.frame?.header.drill;
+    const key = (d) => JSON.stringify([d.parameter, d.index, d.engine]);
+    const same = before && key(before) === key(drill); // the same weight on the same drawing: no replay
     this.frame = frame;
     this.play.hidden = false;
     this.engine.textContent = formatValue(drill.engine);
