@@ -18,12 +18,13 @@ from app.server.routes.lenet import MESSAGES as LENET_MESSAGES
 from app.settings import Settings
 from app.wire.conv import CONV_MESSAGES
 from app.wire.frames import unpack_frame
+from app.wire.kernels import KERNELS_REQUESTS
 from app.wire.protocol import PROTOCOL_VERSION, ErrorCode
 from app.wire.room import ROOM_REQUESTS
 from app.wire.xor import NEURON_REQUESTS, WHY_REQUESTS, XOR_REQUESTS
 
 BATCH = 50
-BATCHES = 45  # 6 endpoints × 45 batches × 50 messages = 13,500 messages
+BATCHES = 45  # 7 endpoints × 45 batches × 50 messages = 15,750 messages
 SENTINEL = "fuzz-sentinel"
 
 # path -> (the endpoint's request adapter, a valid request, the type of its answer)
@@ -33,6 +34,7 @@ ENDPOINTS: dict[str, tuple[TypeAdapter, dict, str]] = {
     "/ws/neuron": (NEURON_REQUESTS, {"type": "neuron", "w1": 1, "w2": 1, "b": -1, "g": "sigmoid"}, "neuron_surface"),
     "/ws/xor": (XOR_REQUESTS, {"type": "xor_step", "model": "network"}, "xor_state"),
     "/ws/why-backprop": (WHY_REQUESTS, {"type": "why_slide"}, "why_slide"),
+    "/ws/kernels": (KERNELS_REQUESTS, {"type": "kernels_feature", "feature": "radius", "degree": 2}, "kernels_state"),
     "/ws/room": (ROOM_REQUESTS, {"type": "submit", "canvas": [[0, 255, 0]] * 3, "tag": 1}, "submitted"),
 }
 
@@ -100,8 +102,9 @@ def requests(fields: dict[str, list[str]]) -> st.SearchStrategy[str | bytes]:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
-    """One app for all endpoints, with the rate limit out of the fuzzer's way."""
-    with TestClient(create_app(Settings(rate_per_s=1e6, rate_burst=1_000_000, max_pending=1000))) as test_client:
+    """One app for all endpoints, with the rate limit out of the fuzzer's way and /kernels' network run short."""
+    settings = Settings(rate_per_s=1e6, rate_burst=1_000_000, max_pending=1000, kernels_net_steps=200)
+    with TestClient(create_app(settings)) as test_client:
         yield test_client
 
 
