@@ -1,5 +1,6 @@
 """Classroom rooms in Chromium with several people (browser contexts): a teacher opens a room, students join by
-code or link, follow the conv walkthrough, leave follow mode and come back, and answer a question."""
+code or link, follow the conv walkthrough, leave follow mode and come back, answer a question, and the teacher
+removes a student's drawings from the gallery."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.e2e.stage import off_screen
+from tests.e2e.test_lenet_room import draw_one, draw_zero, member, open_room, prediction, send
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -454,3 +456,58 @@ def test_the_correct_answer_is_typed_on_the_teachers_phone_never_on_the_projecte
     student.get_by_test_id("room-question-status").filter(has_text="The answer: 4. You answered 4. Right!").wait_for()
     remote.context.close()
     assert projector_errors == student_errors == remote_errors == []
+
+
+def test_the_teacher_removes_a_students_drawings_from_every_screen_and_the_export(
+    new_person: Person, base_url: str, screenshot: Callable[[Page, str], Path]
+) -> None:
+    teacher, ana, errors = open_room(new_person, base_url)
+    code = teacher.evaluate("() => JSON.parse(sessionStorage.getItem('backprop-lab.room')).code")
+    bo, bo_errors = member(
+        new_person, {"code": code, "key": None, "name": "Bo", "member": None}, {"width": 1280, "height": 800}
+    )
+    bo.goto(f"{base_url}/lenet")
+    bo.get_by_test_id("room-submit").wait_for()
+    for student, draw in ((ana, draw_one), (bo, draw_zero), (ana, draw_zero)):
+        clear = student.get_by_role("button", name="Clear")
+        if clear.is_enabled():  # the pad holds the last drawing sent
+            clear.click()
+        draw(student)
+        prediction(student)
+        assert send(student, "").startswith("Sent #")
+    tiles = teacher.get_by_test_id("room-gallery-item")
+    tiles.nth(2).wait_for()
+    ids = tiles.evaluate_all("tiles => tiles.map(t => t.dataset.id)")
+    assert ids == ["3", "2", "1"]
+    ana.get_by_test_id("room-mine-3").wait_for()
+
+    # "Remove…" asks first; "Keep" changes nothing.
+    teacher.get_by_test_id("room-remove-1").click()
+    teacher.get_by_test_id("room-remove-keep-1").click()
+    assert teacher.get_by_test_id("room-remove-all-1").is_hidden()
+    teacher.get_by_test_id("room-show-1").click()
+    ana.get_by_test_id("room-shown").wait_for()
+    teacher.get_by_test_id("room-remove-1").click()
+    screenshot(teacher, "lenet-room-remove-confirm")
+    teacher.get_by_test_id("room-remove-all-1").click()  # every drawing of the student who sent #1: Ana's #1 and #3
+
+    teacher.wait_for_function("() => document.querySelector('[data-testid=room-gallery]').dataset.count === '1'")
+    assert tiles.evaluate_all("tiles => tiles.map(t => t.dataset.id)") == ["2"]
+    assert teacher.locator("#room-gallery-count").inner_text() == "1 drawing"
+    assert "Removed 2 drawings" in teacher.locator("#room-gallery-status").inner_text()
+    ana.get_by_test_id("room-mine").wait_for(state="hidden")  # the student's own list forgets them too
+    ana.get_by_test_id("room-shown").wait_for(state="hidden")  # and the shown one leaves every pad
+    assert bo.get_by_test_id("room-mine-2").is_visible()
+    with teacher.expect_download() as download:
+        teacher.get_by_test_id("room-export-gallery").click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        drawings = [name for name in archive.namelist() if name.endswith(".png")]
+        rows = archive.read("submissions.csv").decode().splitlines()
+    assert [name.split("-")[0] for name in drawings] == ["drawings/0002"] and len(rows) == 2
+    screenshot(teacher, "lenet-room-removed")
+
+    # A reload of the teacher's page (a new socket) gets the gallery without them.
+    teacher.reload()
+    teacher.get_by_test_id("room-gallery-item").first.wait_for()
+    assert teacher.get_by_test_id("room-gallery-item").evaluate_all("tiles => tiles.map(t => t.dataset.id)") == ["2"]
+    assert errors == {"teacher": [], "student": []} and bo_errors == []

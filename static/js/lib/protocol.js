@@ -71,6 +71,8 @@ export const ROOM = Object.freeze({
   submit: "submit", // request: binary frame like LeNet's draw plus tag; answered by submitted
   tag: "tag", // request: id, tag
   show: "show", // teacher request and event: one submission for everyone (null: none)
+  remove: "remove", // teacher request: id, all (every drawing of its author); answered by the event removed
+  removed: "removed", // event: ids of drawings taken off every screen
   names: "names", // teacher request and event: students see names or not
   end: "end", // teacher request: close the room; everyone gets ended
   joined: "joined", // reply: role, code, member, and the room's state now

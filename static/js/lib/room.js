@@ -15,6 +15,7 @@ import { URL_CHANGED } from "./url-state.js";
 const STORAGE_KEY = "backprop-lab.room";
 const SEND_EVERY_MS = 100; // the teacher's view at most 10 times a second
 const PERSONAL = ["present"]; // query parameters of one screen alone, never sent to nor followed from the room
+const RETRY_JOIN_MS = 5000; // a join the server throttled (too_many_attempts) is sent again after this long
 
 /** The membership this tab keeps: {code, key (teacher only), member, name, following}, or null. */
 export function loadMembership() {
@@ -67,6 +68,7 @@ class Room {
     this.timer = null;
     this.lastSent = 0;
     this.shareable = true; // false: this page's address is not sent to the room (see the top of this file)
+    this.retry = null; // the timer of a throttled join's next try
   }
 
   get active() {
@@ -83,6 +85,7 @@ class Room {
     this.socket = new Socket("/ws/room", {
       onStatus: (status) => {
         this.emit("status", status);
+        clearTimeout(this.retry);
         if (status === "ready") this.join();
       },
       onMessage: (message) => this.receive(message),
@@ -100,6 +103,7 @@ class Room {
 
   /** Leave the room for good on this tab. */
   leave() {
+    clearTimeout(this.retry);
     saveMembership(null);
     this.membership = null;
     this.socket?.close();
@@ -134,7 +138,14 @@ class Room {
   }
 
   failed(error) {
-    // A code that no longer opens a room (or a key that is not the teacher's) ends the membership.
+    // A join throttled for this address is tried again in a moment (a class behind one address joins a few at a
+    // time); a code that no longer opens a room (or a key that is not the teacher's) ends the membership.
+    if (error.request === ROOM.join && error.code === "too_many_attempts") {
+      this.emit("refused", error);
+      clearTimeout(this.retry);
+      this.retry = setTimeout(() => this.socket && this.join(), RETRY_JOIN_MS);
+      return;
+    }
     if (error.request === ROOM.join) {
       this.emit("refused", error);
       this.leave();

@@ -1,6 +1,7 @@
 // The class gallery: every drawing sent to the room as a tile — the 28×28 image LeNet read (black ink on white,
 // readable on a projector), its prediction and confidence from the server, what the student meant when they said,
-// a mark when LeNet misread it, the author when names are shown — and a button to show it to everyone.
+// a mark when LeNet misread it, the author when names are shown — a button to show it to everyone, and one to
+// remove it, or every drawing of its author, after a confirmation (the server takes them off every screen).
 
 import { SIDE, decodePixels, misread } from "../lib/gallery.js";
 
@@ -24,17 +25,25 @@ function element(tag, className, text) {
 }
 
 export class ClassGallery {
-  /** el: an empty list element (<ol>). options: onShow(id) when the teacher picks a drawing for everyone. */
-  constructor(el, { onShow = () => {} } = {}) {
+  /**
+   * el: an empty list element (<ol>). options: onShow(id) when the teacher picks a drawing for everyone,
+   * onRemove(id, all) when the teacher confirms removing it (all: every drawing of its author).
+   */
+  constructor(el, { onShow = () => {}, onRemove = () => {} } = {}) {
     this.el = el;
     this.el.classList.add("class-gallery");
     this.onShow = onShow;
+    this.onRemove = onRemove;
     this.tiles = new Map(); // id -> {node, signature}
     this.empty = element("li", "class-gallery__empty", "No drawing yet: students send theirs with “Send to the class”.");
     this.el.append(this.empty);
     this.listener = (event) => {
-      const button = event.target.closest("button[data-show]");
-      if (button) this.onShow(Number(button.dataset.show));
+      const button = event.target.closest("button");
+      if (!button) return;
+      if (button.dataset.show) this.onShow(Number(button.dataset.show));
+      else if (button.dataset.removeAsk) this.confirming(button.closest("li"), true);
+      else if (button.dataset.removeKeep) this.confirming(button.closest("li"), false);
+      else if (button.dataset.remove) this.onRemove(Number(button.dataset.remove), button.dataset.all === "true");
     };
     this.el.addEventListener("click", this.listener);
   }
@@ -45,6 +54,12 @@ export class ClassGallery {
    * Tiles are kept by id (newest first), so an update never moves the keyboard focus.
    */
   update({ items, shown = null, names = false, misreadOnly = false }) {
+    const ids = new Set(items.map((item) => item.id));
+    for (const [id, { node }] of this.tiles) {
+      if (ids.has(id)) continue;
+      node.remove(); // removed by the teacher
+      this.tiles.delete(id);
+    }
     for (const item of items) this.upsert(item, names);
     for (const [id, { node, item }] of this.tiles) {
       const isShown = id === shown;
@@ -99,7 +114,42 @@ export class ClassGallery {
     node.dataset.prediction = String(item.prediction);
     node.dataset.tag = item.tag === null ? "" : String(item.tag);
     node.classList.toggle("is-misread", misread(item));
-    node.replaceChildren(canvas, read, meant, meta, button);
+    node.replaceChildren(canvas, read, meant, meta, button, this.removal(item.id));
+  }
+
+  /** The tile's "Remove…" button and the confirmation it opens: this drawing, or every one of its author. */
+  removal(id) {
+    const box = element("div", "class-gallery__remove");
+    const ask = element("button", "class-gallery__remove-ask", "Remove…");
+    ask.type = "button";
+    ask.dataset.removeAsk = "true";
+    ask.dataset.testid = `room-remove-${id}`;
+    ask.setAttribute("aria-label", `Remove drawing ${id}…`);
+    const confirm = element("div", "class-gallery__remove-confirm");
+    confirm.hidden = true;
+    confirm.setAttribute("role", "group");
+    confirm.setAttribute("aria-label", `Remove drawing ${id}`);
+    const choice = (text, all, testid) => {
+      const button = element("button", all === null ? "" : "class-gallery__danger", text);
+      button.type = "button";
+      if (all === null) button.dataset.removeKeep = "true";
+      else Object.assign(button.dataset, { remove: String(id), all: String(all) });
+      button.dataset.testid = testid;
+      return button;
+    };
+    confirm.append(choice("This drawing", false, `room-remove-one-${id}`),
+      choice("All by this student", true, `room-remove-all-${id}`), choice("Keep", null, `room-remove-keep-${id}`));
+    box.append(ask, confirm);
+    return box;
+  }
+
+  /** Open or close a tile's confirmation of a removal, the focus on its first choice (or back on "Remove…"). */
+  confirming(node, open) {
+    const ask = node.querySelector("[data-remove-ask]");
+    const confirm = node.querySelector(".class-gallery__remove-confirm");
+    ask.hidden = open;
+    confirm.hidden = !open;
+    (open ? confirm.querySelector("button") : ask).focus();
   }
 
   destroy() {

@@ -16,7 +16,7 @@ import { ConfusionMatrix } from "../../views/confusion-matrix.js";
 
 const STROKES_BUDGET = 30_000; // characters of strokes in a view: the server takes at most 32 KB per view
 const STUDENT_ERRORS = new Set([ROOM.submit, ROOM.tag]);
-const TEACHER_ERRORS = new Set([ROOM.show]); // room-boot.js shows the errors of names, view and the rest
+const TEACHER_ERRORS = new Set([ROOM.show, ROOM.remove]); // room-boot.js shows the errors of names, view and the rest
 
 const $ = (id) => document.getElementById(id);
 
@@ -59,6 +59,7 @@ class LenetRoom {
     room.on(ROOM.submitted, (message) => this.submitted(message.submission));
     room.on(ROOM.submission, (message) => this.upsert(message.submission));
     room.on(ROOM.show, (message) => this.show(message.submission));
+    room.on(ROOM.removed, (message) => this.removed(message.ids));
     room.on(ROOM.names, (message) => this.setNames(message.visible));
     room.on("error", (error) => this.failed(error));
     room.on("left", () => this.left());
@@ -90,7 +91,10 @@ class LenetRoom {
     $("lenet-room-send").hidden = teacher;
     $("lenet-gallery").hidden = !teacher;
     if (teacher) {
-      this.galleryView ??= new ClassGallery($("room-gallery"), { onShow: (id) => this.request({ type: ROOM.show, id }) });
+      this.galleryView ??= new ClassGallery($("room-gallery"), {
+        onShow: (id) => this.request({ type: ROOM.show, id }),
+        onRemove: (id, all) => this.request({ type: ROOM.remove, id, all }),
+      });
       if (!this.matrix) {
         this.matrix = new ConfusionMatrix($("room-confusion"));
         addSaveButton($("room-gallery"), { name: "class-gallery", label: "the class gallery" });
@@ -176,6 +180,21 @@ class LenetRoom {
       this.caption();
     }
     this.renderGallery();
+  }
+
+  /** Drawings the teacher removed leave the gallery (teacher) and the list of one's own (student). */
+  removed(ids) {
+    for (const id of ids) {
+      this.gallery.delete(id);
+      this.mine.delete(id);
+    }
+    if (room.role === "teacher") {
+      const count = ids.length;
+      setStatus($("room-gallery-status"), `Removed ${count} drawing${count === 1 ? "" : "s"} from every screen and the export.`);
+      this.renderGallery();
+    } else {
+      this.renderMine();
+    }
   }
 
   setNames(visible) {

@@ -142,7 +142,12 @@ room.on("following", (following) => {
   bar.update({ following });
   if (following) bringToStage();
 });
-room.on("refused", (error) => bar.update({ notice: `Could not join room ${room.membership?.code ?? ""}: ${error.message}` }));
+room.on("refused", (error) => {
+  const code = room.membership?.code ?? "";
+  bar.update({ notice: error.code === "too_many_attempts"
+    ? `Joining room ${code}: ${error.message}. Trying again by itself…`
+    : `Could not join room ${code}: ${error.message}` });
+});
 room.on(ROOM.ended, (message) => bar.update({ notice: `${sentence(message.message)}.` }));
 room.on("left", () => {
   asked = null;
