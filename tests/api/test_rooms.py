@@ -585,3 +585,25 @@ def test_wrong_codes_may_be_tried_again_once_the_address_has_waited(app_with: Ca
     stamp = limits.failures.buckets["testclient"][1]
     limits.failures.buckets["testclient"] = (0.0, stamp - 1.5)  # as if 1.5 s had passed: one more try
     assert [client.get("/api/rooms/ZZZZZZ").status_code for _ in range(2)] == [404, 429]
+
+
+def test_drawings_sent_at_once_from_many_sockets_cannot_pass_a_cap_together(
+    app_with: Callable[..., TestClient], connect: Callable[..., tuple]
+) -> None:
+    client = app_with(room_max_drawings_per_member=3)
+    room = open_room(client)
+    first, joined = connect(client, room["code"])
+    sockets = [first] + [connect(client, room["code"], member=joined["member"])[0] for _ in range(7)]
+    for ws in sockets:  # all sent before any is answered: every one passes the check made before LeNet reads it
+        ws.send_json({"type": "submit", "canvas": digit_canvas()})
+    answers = [receive(ws, "submitted", "error") for ws in sockets]
+    accepted = [answer for answer in answers if answer["type"] == "submitted"]
+    assert 1 <= len(accepted) <= 3
+    assert {answer["code"] for answer in answers if answer["type"] == "error"} == {"too_many_drawings"}
+    for _ in range(3 - len(accepted)):  # a claim refused at once was given back: the member may still send the rest
+        first.send_json({"type": "submit", "canvas": digit_canvas()})
+        receive(first, "submitted")
+    first.send_json({"type": "submit", "canvas": digit_canvas()})
+    assert receive(first, "error")["code"] == "too_many_drawings"
+    archive = client.get(f"/api/rooms/{room['code']}/export.zip", headers={"X-Teacher-Key": room["key"]}).content
+    assert len([name for name in zipfile.ZipFile(io.BytesIO(archive)).namelist() if name.endswith(".png")]) == 3
