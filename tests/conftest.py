@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from app.data.mnist import Mnist, ensure_mnist, load_mnist
 from app.server.app import create_app
 from app.settings import Settings
+from tests.redis_server import RedisServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVER_START_TIMEOUT_S = 20.0
@@ -112,52 +113,16 @@ def start_server() -> Callable[..., AbstractContextManager[str]]:
     return running_server
 
 
-REDIS_SERVER = Path("/usr/bin/redis-server")
-
-
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real redis-server of our own on a free loopback port, without persistence, for the whole run. It fails
-    (never skips) when redis-server is missing: ./scripts/test installs Debian's package."""
-    if not REDIS_SERVER.is_file():
-        pytest.fail(
-            f"redis-server is missing at {REDIS_SERVER}; ./scripts/test installs it with apt-get.", pytrace=False
-        )
-    port = free_port()
-    folder = tmp_path_factory.mktemp("redis")
-    command = [
-        str(REDIS_SERVER),
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--dir",
-        str(folder),
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    """A real redis-server of our own on a free loopback port, without persistence, for the whole run
+    (tests/redis_server.py: it fails, never skips, when redis-server is missing)."""
+    server = RedisServer(free_port(), tmp_path_factory.mktemp("redis"), durable=False)
+    server.start()
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"redis-server exited with code {process.returncode}:\n{process.stdout.read()}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"redis-server on port {port} did not answer within {SERVER_START_TIMEOUT_S} s")
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server.url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        server.stop()
 
 
 @pytest.fixture(params=["sqlite", "redis"])

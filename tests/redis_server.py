@@ -1,7 +1,7 @@
-"""A redis-server of a test's own on a fixed loopback port, which the test can stop and start again (an outage of
-the room store). It keeps its data as the README says a class's Redis should (append-only file, fsync on every
-write), so rooms outlive the outage. It fails (never skips) when redis-server is missing: ./scripts/test installs
-Debian's package."""
+"""A real redis-server of the tests' own on a loopback port, which a test can stop and start again (an outage of the
+room store). A durable one keeps its data as the README says a class's Redis should (append-only file, here with
+fsync on every write), so rooms outlive the outage. It fails (never skips) when redis-server is missing:
+./scripts/test installs Debian's package."""
 
 from __future__ import annotations
 
@@ -27,10 +27,11 @@ def answers(port: int) -> bool:
 
 
 class RedisServer:
-    """redis-server on `port`, keeping its files in `folder`; start() and stop() as often as the test likes."""
+    """redis-server on `port`, keeping its files in `folder` (durable: an append-only file; else no persistence);
+    start() and stop() as often as the test likes."""
 
-    def __init__(self, port: int, folder: Path) -> None:
-        self.port, self.folder = port, folder
+    def __init__(self, port: int, folder: Path, durable: bool = True) -> None:
+        self.port, self.folder, self.durable = port, folder, durable
         self.process: subprocess.Popen[str] | None = None
 
     @property
@@ -40,9 +41,12 @@ class RedisServer:
     def start(self) -> None:
         """Start the server and wait until it answers PING."""
         if not REDIS_SERVER.is_file():
-            pytest.fail(f"redis-server is missing at {REDIS_SERVER}; ./scripts/test installs it with apt-get.")
+            pytest.fail(
+                f"redis-server is missing at {REDIS_SERVER}; ./scripts/test installs it with apt-get.", pytrace=False
+            )
         command = [str(REDIS_SERVER), "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        command += ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.folder)]
+        command += ["--appendonly", "yes", "--appendfsync", "always"] if self.durable else ["--appendonly", "no"]
+        command += ["--dir", str(self.folder)]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + START_TIMEOUT_S
         while not answers(self.port):
