@@ -29,10 +29,10 @@ ITERATED_STEP = 0.01  # each iterated step moves every pixel by at most this muc
 ITERATED_MAX_STEPS = 50  # so the iterated attack moves a pixel by at most 0.5
 DREAM_STEPS = 60
 DREAM_FRAMES = 6  # snapshots kept, the start and the end included
-DREAM_RATE = 0.08  # the largest change of a pixel in one ascent step
-DREAM_L2 = 0.05  # pull towards paper, against a gradient scaled to 1 at its largest: ink that does not help fades
-DREAM_BLUR_EVERY = 4  # steps between blurs
-DREAM_BLUR_MIX = 0.5  # a blur replaces x by (1 − mix) · x + mix · blur(x)
+DREAM_RATE = 0.12  # the largest change of a pixel in one ascent step
+DREAM_L2 = 0.1  # pull towards paper, against a gradient scaled to 1 at its largest: ink that does not help fades
+DREAM_BLUR_EVERY = 5  # steps between blurs
+DREAM_BLUR_MIX = 0.6  # a blur replaces x by (1 − mix) · x + mix · blur(x)
 BLUR = np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]).reshape(1, 1, 3, 3) / 16  # 3×3 binomial kernel
 TINY = 1e-30
 
@@ -205,7 +205,7 @@ class Dream:
 
 def dream(model: Sequential, objective: Objective, start: np.ndarray | None = None, steps: int = DREAM_STEPS) -> Dream:
     """Ascend objective from start (28, 28; None: blank paper): each step moves the image by DREAM_RATE times its
-    gradient scaled to 1 at its largest, minus DREAM_L2 · x, clips it to [0, 1], and half blurs it every few steps
+    gradient scaled to 1 at its largest, minus DREAM_L2 · x, clips it to [0, 1], and blurs it in part every few steps
     (not after the last)."""
     twin = widened(model)
     x = np.zeros((28, 28)) if start is None else start.astype(np.float64)

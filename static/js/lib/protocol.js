@@ -19,6 +19,10 @@ export const LENET = Object.freeze({
   prediction: "prediction", // reply: binary frame, probabilities in the header, every stage's maps
   model: "model", // reply: binary frame, stages, receptive fields and weights
   taught: "taught", // reply: what a lesson did
+  input_gradient: "input_gradient", // request (latest wins): binary frame like draw plus epsilon, target, label, seq
+  gradient_faces: "gradient_faces", // reply: binary frame, saliency, gradient × input, FGSM and the iterated attack
+  dream: "dream", // request: binary frame like draw plus target or map, start; answered by dreamt
+  dreamt: "dreamt", // reply: binary frame, the ascent's snapshots and the objective at each
   backward: "backward", // request (latest wins): binary frame like draw plus label, stage, weight; reply: binary frame
   take_step: "take_step", // request: binary frame like draw plus label, lr; answered by stepped then model
   stepped: "stepped", // reply: what one SGD step did, the kernels that moved most

@@ -24,6 +24,7 @@ import { TeachResult } from "../../views/teach-result.js";
 import { UnitDetails } from "../../views/unit-details.js";
 import { UnitEdges } from "../../views/unit-edges.js";
 import { UnitZoom } from "../../views/unit-zoom.js";
+import { InputGradientPanel } from "./input-gradient.js";
 import { BackwardMode } from "./lenet-backward.js";
 import { EXAMPLES } from "./lenet-examples.js";
 import { connectRoom } from "./lenet-room.js";
@@ -98,6 +99,7 @@ const socket = new Socket("/ws/lenet", {
   onFrame: (frame) => {
     if (frame.header.type === LENET.model) showModel(frame);
     else if (frame.header.type === LENET.backward) backwardMode.show(frame);
+    else if (inputGradient.answers(frame)) inputGradient.show(frame);
     else showPrediction(frame);
   },
   onMessage: (message) => {
@@ -119,6 +121,13 @@ backwardMode = new BackwardMode({
   onToggle: () => renderStrip(),
 });
 
+const inputGradient = new InputGradientPanel({
+  socket,
+  withDrawing,
+  preprocess: () => state.preprocess,
+  isEmpty: () => pad.empty,
+});
+
 // ---- Requests ----
 
 function withDrawing(header) {
@@ -138,6 +147,7 @@ function sendDraw() {
   const unit = zoomRequest(zoomed);
   if (unit) header.unit = unit;
   socket.request(withDrawing(header), LENET.prediction, LENET.draw);
+  inputGradient.request(); // the same drawing's input gradients, once the panel is on screen
   backwardMode?.request(); // in Backward mode, the same drawing's backward pass
 }
 
