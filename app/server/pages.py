@@ -96,8 +96,8 @@ class LessonStep:
 LESSON: tuple[LessonStep, ...] = (
     LessonStep("The artificial neuron", "/neuron"),
     LessonStep("XOR: how many layers?", "/xor"),
-    LessonStep("Kernels: a feature map makes XOR separable", "/kernels"),
     LessonStep("Backpropagation step by step", "/xor", anchor="derivation"),
+    LessonStep("Kernels: a feature map makes XOR separable", "/kernels"),
     LessonStep("Why backpropagation", "/why-backprop"),
     LessonStep("Convolution arithmetic: k, s, p", "/conv"),
     LessonStep("Stride 2: the 7×7 image gives 3×3", "/conv", query="s=2"),

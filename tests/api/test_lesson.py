@@ -10,15 +10,15 @@ from fastapi.testclient import TestClient
 
 from app.server.pages import LESSON, PAGES
 
-# The recitation's order: neuron, XOR, kernels (XOR's question answered by a feature map), the derivation, why
+# The recitation's order: neuron, XOR, the derivation, kernels (XOR's question answered by a feature map), why
 # backpropagation, convolution arithmetic, its stride-2 example, the 7×7 input volume → 3×3 output volume, pooling,
 # LeNet.
 VOLUME = "input=volume&n=5&c=3&kernel=volume&f=2&s=2&p=1"
 RECITATION = [
     ("/neuron", "", ""),
     ("/xor", "", ""),
-    ("/kernels", "", ""),
     ("/xor", "", "derivation"),
+    ("/kernels", "", ""),
     ("/why-backprop", "", ""),
     ("/conv", "", ""),
     ("/conv", "s=2", ""),
@@ -30,7 +30,7 @@ RECITATION = [
 
 def test_lesson_follows_the_recitations_order() -> None:
     assert [(step.path, step.query, step.anchor) for step in LESSON] == RECITATION
-    assert [step.title for step in LESSON][3] == "Backpropagation step by step"
+    assert [step.title for step in LESSON][2] == "Backpropagation step by step"
     assert LESSON[8].title == "Pooling"
 
 

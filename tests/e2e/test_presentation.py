@@ -227,7 +227,7 @@ def test_page_down_steps_the_conv_walkthrough_in_presentation_mode(
         page.keyboard.press(key)
     expect(page.get_by_test_id("blank-screen")).to_be_hidden()
     assert page.evaluate("location.pathname") == "/conv"
-    expect(page.get_by_test_id("lesson-where")).to_have_text(where(4))
+    expect(page.get_by_test_id("lesson-where")).to_have_text(where([s.path for s in LESSON].index("/conv")))
     expect(announce).to_contain_text("output row 0, column 1")
     page.keyboard.press("Escape")
     expect(settings).to_be_hidden()
