@@ -15,7 +15,8 @@ import { URL_CHANGED } from "./url-state.js";
 const STORAGE_KEY = "backprop-lab.room";
 const SEND_EVERY_MS = 100; // the teacher's view at most 10 times a second
 const PERSONAL = ["present"]; // query parameters of one screen alone, never sent to nor followed from the room
-const RETRY_JOIN_MS = 5000; // a join the server throttled (too_many_attempts) is sent again after this long
+const RETRY_JOIN_MS = 5000; // a join refused for a while (see joinsAgain) is sent again after this long
+const PASSING = new Set(["too_many_attempts", "unavailable"]); // throttled; the rooms' store (Redis) is away
 
 /** The membership this tab keeps: {code, key (teacher only), member, name, following}, or null. */
 export function loadMembership() {
@@ -37,6 +38,12 @@ export function saveMembership(membership) {
 }
 
 /** A query string without the parameters named in `drop` ("" when none is left). */
+/** Whether a refused join is only for a while (this address is throttled, or the server's rooms' store does not
+ * answer), so the tab keeps its membership and joins again by itself. */
+export function joinsAgain(error) {
+  return error.request === ROOM.join && PASSING.has(error.code);
+}
+
 export function withoutParams(query, drop) {
   const params = new URLSearchParams(query);
   if (!drop.some((name) => params.has(name))) return query;
@@ -138,9 +145,10 @@ class Room {
   }
 
   failed(error) {
-    // A join throttled for this address is tried again in a moment (a class behind one address joins a few at a
-    // time); a code that no longer opens a room (or a key that is not the teacher's) ends the membership.
-    if (error.request === ROOM.join && error.code === "too_many_attempts") {
+    // A join throttled for this address (a class behind one address joins a few at a time) or unanswered while the
+    // rooms' store is away is tried again in a moment; a code that no longer opens a room (or a key that is not
+    // the teacher's) ends the membership.
+    if (joinsAgain(error)) {
       this.emit("refused", error);
       clearTimeout(this.retry);
       this.retry = setTimeout(() => this.socket && this.join(), RETRY_JOIN_MS);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, test } from "node:test";
 
-import { loadMembership, sameAddress, saveMembership, withoutParams } from "../../../static/js/lib/room.js";
+import { joinsAgain, loadMembership, sameAddress, saveMembership, withoutParams } from "../../../static/js/lib/room.js";
 import { memoryStorage } from "../helpers.mjs";
 
 beforeEach(() => (globalThis.sessionStorage = memoryStorage()));
@@ -43,4 +43,12 @@ test("sameAddress: same page, same parameters in any order (but the ignored and 
   assert.ok(sameAddress(at("/conv", "?n=5&step=3"), at("/conv", "?n=5&step=9"), ["step"]));
   assert.ok(!sameAddress(at("/xor", "", "derivation"), at("/xor", "")));
   assert.ok(sameAddress(at("/xor", "", null), at("/xor", "", undefined)));
+});
+
+test("a join refused for a while (throttled, or the rooms' store away) is tried again; a wrong code is final", () => {
+  assert.equal(joinsAgain({ request: "join", code: "too_many_attempts" }), true);
+  assert.equal(joinsAgain({ request: "join", code: "unavailable" }), true);
+  assert.equal(joinsAgain({ request: "join", code: "room_expired" }), false);
+  assert.equal(joinsAgain({ request: "join", code: "forbidden" }), false);
+  assert.equal(joinsAgain({ request: "answer", code: "unavailable" }), false);
 });

@@ -6,7 +6,7 @@
 
 import { showStage } from "../../lib/present.js";
 import { ROOM } from "../../lib/protocol.js";
-import { room } from "../../lib/room.js";
+import { joinsAgain, room } from "../../lib/room.js";
 import { AnswerBars } from "../../views/answer-bars.js";
 import { RoomAsk } from "../../views/room-ask.js";
 import { RoomBar } from "../../views/room-bar.js";
@@ -144,7 +144,7 @@ room.on("following", (following) => {
 });
 room.on("refused", (error) => {
   const code = room.membership?.code ?? "";
-  bar.update({ notice: error.code === "too_many_attempts"
+  bar.update({ notice: joinsAgain(error)
     ? `Joining room ${code}: ${error.message}. Trying again by itself…`
     : `Could not join room ${code}: ${error.message}` });
 });
