@@ -37,13 +37,13 @@ export function saveMembership(membership) {
   }
 }
 
-/** A query string without the parameters named in `drop` ("" when none is left). */
 /** Whether a refused join is only for a while (this address is throttled, or the server's rooms' store does not
  * answer), so the tab keeps its membership and joins again by itself. */
 export function joinsAgain(error) {
   return error.request === ROOM.join && PASSING.has(error.code);
 }
 
+/** A query string without the parameters named in `drop` ("" when none is left). */
 export function withoutParams(query, drop) {
   const params = new URLSearchParams(query);
   if (!drop.some((name) => params.has(name))) return query;
