@@ -45,6 +45,7 @@ def base_url(request: Request, settings: Settings) -> str:
 LOOKUP_REFUSALS: dict[int | str, dict[str, Any]] = {
     404: {"model": ApiError, "description": "no such room (room_not_found) or gone (room_expired)"},
     429: {"model": ApiError, "description": "too_many_attempts: too many wrong codes from this address (Retry-After)"},
+    503: {"model": ApiError, "description": "unavailable: the rooms' store (Redis) does not answer (Retry-After)"},
 }
 
 
@@ -82,7 +83,11 @@ def may_open(request: Request, address: str, settings: Settings) -> bool:
     summary="Open a classroom room",
     responses={
         429: {"model": ApiError, "description": "this address opened too many rooms this hour"},
-        503: {"model": ApiError, "description": "the server holds as many rooms as it allows"},
+        503: {
+            "model": ApiError,
+            "description": "too_many_rooms: the server holds as many rooms as it allows; or unavailable: the rooms'"
+            " store (Redis) does not answer (Retry-After)",
+        },
     },
 )
 async def open_room(request: Request, store: Rooms, settings: AppSettings, client: ClientAddress) -> OpenedRoom:
