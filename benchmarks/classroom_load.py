@@ -40,7 +40,7 @@ dropped connection, round trip p50 ≤ 10 ms and p99 ≤ 50 ms, every view reach
 memory flat; `beyond` (default 10 drawings/s) checks that the server stays up, keeps at most one pending
 drawing per connection and answers what it answers within 500 ms (it reports the answered share).
 
-    python benchmarks/classroom_load.py                                  # in-process rooms, 1 worker, 300 × 2/s
+    python benchmarks/classroom_load.py                                  # SQLite rooms, 1 worker, 300 × 2/s
     python benchmarks/classroom_load.py --mode beyond                    # 300 × 10/s
     python benchmarks/classroom_load.py --workers 2 --redis spawn        # 2 workers, rooms on a spawned Redis
     python benchmarks/classroom_load.py --students 50 --duration 10      # a quick look
@@ -648,7 +648,7 @@ def figures(args: argparse.Namespace, result: dict, log: Path) -> dict:
         "duration_s": args.duration,
         "views_per_s": args.views,
         "workers": args.workers,
-        "rooms": "redis" if args.redis_url else "in-process",
+        "rooms": "redis" if args.redis_url else dict(item.split("=", 1) for item in args.set).get("rooms", "sqlite"),
         "generator_processes": args.processes,
         "connect_s": result["connect_s"],
         "drawings": {
