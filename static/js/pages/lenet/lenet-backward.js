@@ -170,8 +170,11 @@ export class BackwardMode {
     $("backward-sgd").disabled = false;
     const kernels = message.kernels.slice(0, TOP_KERNELS)
       .map((k) => `${k.layer} kernel ${k.kernel} (‖Δ‖ = ${formatValue(k.change, 3)})`).join(", ");
+    const moved = message.kernels[0].change > 0
+      ? ` Moved most: ${kernels}.`
+      : " No weight moved: η times a gradient this small is below what a float32 weight can change by; pick another digit.";
     $("backward-sgd-result").textContent = `One step with η = ${message.lr} towards ${message.label}: l went from ` +
-      `${formatValue(message.loss_before)} to ${formatValue(message.loss_after)}. Moved most: ${kernels}.`;
+      `${formatValue(message.loss_before)} to ${formatValue(message.loss_after)}.${moved}`;
   }
 
   failed() {
