@@ -102,11 +102,10 @@ class Adversarial:
 
 @dataclass(frozen=True, eq=False)
 class Attack:
-    """One-shot FGSM on one image at one ε, with the smallest one-shot ε that changes the reading."""
+    """One-shot FGSM on one image at one ε."""
 
     before: np.ndarray  # (10,) probabilities of the clean image
     one_shot: Adversarial  # at the chosen ε
-    smallest_epsilon: float | None  # smallest ε of EPSILON_GRID at which one-shot FGSM changes the reading
 
     @property
     def prediction(self) -> int:
@@ -114,22 +113,34 @@ class Attack:
         return int(np.argmax(self.before))
 
 
+def step_direction(model64: Sequential, x: np.ndarray, label: int | None) -> tuple[np.ndarray, int, np.ndarray]:
+    """The clean probabilities (10,) of x (28, 28), the label whose loss rises (None: the digit LeNet reads) and
+    sign(∇ₓ −log p(label)), (28, 28): the direction every FGSM step takes."""
+    before = probabilities_of(model64, x[None])[0]
+    label = int(np.argmax(before)) if label is None else label
+    _, gradient = loss_gradient(model64, x[None], label)
+    return before, label, np.sign(gradient[0])
+
+
 def fgsm(model: Sequential, image: np.ndarray, epsilon: float, label: int | None = None) -> Attack:
-    """One-shot FGSM at epsilon for image (28, 28), raising the loss of label (None: the digit LeNet reads), with
-    the smallest one-shot ε on EPSILON_GRID that changes the reading (one batch of the grid's images)."""
+    """One-shot FGSM at epsilon for image (28, 28), raising the loss of label (None: the digit LeNet reads)."""
     twin = widened(model)
     x = image.astype(np.float64)
-    before = probabilities_of(twin, x[None])[0]
-    read_as = int(np.argmax(before))
-    label = read_as if label is None else label
-    _, gradient = loss_gradient(twin, x[None], label)
-    direction = np.sign(gradient[0])
-    candidates = np.clip(x + EPSILON_GRID[:, None, None] * direction, 0, 1)
-    flipped = np.flatnonzero(probabilities_of(twin, candidates).argmax(axis=1) != read_as)
+    before, label, direction = step_direction(twin, x, label)
     shot = np.clip(x + epsilon * direction, 0, 1)
-    one_shot = Adversarial(label, epsilon, 1, shot, shot - x, probabilities_of(twin, shot[None])[0])
-    smallest = float(EPSILON_GRID[flipped[0]]) if flipped.size else None
-    return Attack(before=before, one_shot=one_shot, smallest_epsilon=smallest)
+    return Attack(before, Adversarial(label, epsilon, 1, shot, shot - x, probabilities_of(twin, shot[None])[0]))
+
+
+def smallest_flip(model: Sequential, image: np.ndarray, label: int | None = None) -> float | None:
+    """The smallest ε of EPSILON_GRID at which one-shot FGSM (against label; None: the digit LeNet reads) makes
+    LeNet read another digit, or None: one forward pass of the grid's images as a batch. It does not depend on the
+    ε a student chooses, so a page can ask once per drawing."""
+    twin = widened(model)
+    x = image.astype(np.float64)
+    before, _, direction = step_direction(twin, x, label)
+    candidates = np.clip(x + EPSILON_GRID[:, None, None] * direction, 0, 1)
+    flipped = np.flatnonzero(probabilities_of(twin, candidates).argmax(axis=1) != np.argmax(before))
+    return float(EPSILON_GRID[flipped[0]]) if flipped.size else None
 
 
 def iterated_fgsm(model: Sequential, image: np.ndarray, label: int | None = None) -> Adversarial:

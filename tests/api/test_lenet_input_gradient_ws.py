@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+import app.services.input_gradient_frames as frames_module
 from app.models.lenet import load_lenet5
-from app.services.input_gradients import Objective, dream, fgsm, saliency
-from app.services.lenet import prepare
+from app.services.input_gradient_frames import epsilon_free
+from app.services.input_gradients import Objective, dream, fgsm, saliency, smallest_flip
+from app.services.lenet import LeNetSession, prepare
 from app.wire.frames import pack_frame, unpack_frame
 from app.wire.protocol import PROTOCOL_VERSION
 
@@ -60,7 +62,7 @@ def test_gradient_faces_are_the_services_numbers(ws: Any) -> None:
     assert header["saliency"]["target"] == 1
     assert header["saliency"]["scale"] == pytest.approx(np.abs(faces.gradient).max())
     assert header["fgsm"]["epsilon"] == 0.2 and header["fgsm"]["prediction"] == attack.one_shot.prediction
-    assert header["fgsm"]["smallest_epsilon"] == attack.smallest_epsilon
+    assert header["fgsm"]["smallest_epsilon"] == smallest_flip(model, image)
     assert header["iterated"]["prediction"] != 1 and header["iterated"]["steps"] >= 1
     np.testing.assert_allclose(arrays["perturbation"][0], attack.one_shot.perturbation, atol=0.4 / 255 + 1e-6)
     np.testing.assert_allclose(arrays["saliency"][0], faces.gradient / np.abs(faces.gradient).max(), atol=1 / 255)
@@ -163,3 +165,27 @@ def test_json_requests_work_too(ws: Any) -> None:
     ws.send_text(json.dumps({"type": "input_gradient", "canvas": bar().tolist(), "target": 4}))
     header, _ = frame(ws)
     assert header["saliency"]["target"] == 4
+
+
+def test_what_does_not_depend_on_epsilon_is_computed_once_per_drawing_and_lesson(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Moving the slider reuses the smallest ε and the iterated attack; another drawing, label or a lesson does not."""
+    calls: list[int | None] = []
+
+    def counted(model: Any, image: np.ndarray, label: int | None = None) -> float | None:
+        calls.append(label)
+        return smallest_flip(model, image, label)
+
+    monkeypatch.setattr(frames_module, "smallest_flip", counted)
+    session = LeNetSession(load_lenet5()[0])
+    one, other = prepare(bar()).image, prepare(bar()[::-1].T.copy()).image
+    assert one is not None and other is not None
+    first = epsilon_free(session, one, None)
+    assert epsilon_free(session, one, None) == first and len(calls) == 1
+    epsilon_free(session, one, 4)
+    epsilon_free(session, other, 4)
+    assert len(calls) == 3
+    session.teach(bar(), "mnist", 1, 1, 0.01)
+    epsilon_free(session, other, 4)
+    assert len(calls) == 4
