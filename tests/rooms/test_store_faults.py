@@ -1,12 +1,16 @@
 """Faults must not lose a class's work: the SQLite store keeps rooms, galleries, answers and gone codes when it is
-closed and opened again (a restart), a file it cannot use is StoreUnavailable; Redis stopped makes every call
-StoreUnavailable (logged once, its recovery once) and the store recovers by itself when Redis is back."""
+closed and opened again (a restart) or its process is killed (a crash), and a file it cannot use is StoreUnavailable;
+Redis stopped makes every call StoreUnavailable (logged once, its recovery once) and the store recovers by itself
+when Redis is back."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,6 +60,45 @@ async def test_a_reopened_sqlite_store_keeps_rooms_galleries_answers_and_gone_co
         assert await store.room(ended) is None and await store.known(ended)
         assert not await store.create(ended, {"teacher": "again"})
         assert await store.count() == 1
+    finally:
+        await store.close()
+
+
+# A server process that writes a room and a drawing, says so, and waits to be killed.
+CRASHING_SERVER = """
+import asyncio, sys
+from pathlib import Path
+from app.rooms.sqlite_store import SqliteStore
+
+async def main():
+    store = SqliteStore(Path(sys.argv[1]), 3600.0)
+    await store.start()
+    await store.create(sys.argv[2], {"teacher": "t"})
+    await store.add_submission(sys.argv[2], {"member": "m", "tag": 4})
+    await store.answer(sys.argv[2], 1, "m", "4")
+    print("written", flush=True)
+    await asyncio.sleep(60)
+
+asyncio.run(main())
+"""
+
+
+@in_own_loop
+async def test_a_crash_loses_nothing_the_sqlite_store_wrote(tmp_path: Path) -> None:
+    path, code = tmp_path / "rooms.sqlite3", new_code()
+    server = subprocess.Popen(
+        [sys.executable, "-c", CRASHING_SERVER, str(path), code], stdout=subprocess.PIPE, text=True, cwd=Path.cwd()
+    )
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "written"
+    finally:
+        server.send_signal(signal.SIGKILL)  # no close, no checkpoint: a crash
+        server.wait(timeout=10)
+    store = await opened(path)
+    try:
+        assert await store.room(code) == {"teacher": "t"}
+        assert [item["tag"] for item in await store.submissions(code)] == [4]
+        assert await store.answers(code, 1) == {"m": "4"}
     finally:
         await store.close()
 
