@@ -21,7 +21,7 @@ from app.rooms.codes import new_code
 from app.rooms.redis_store import RedisStore
 from app.rooms.sqlite_store import SqliteStore
 from app.rooms.store import StoreUnavailable
-from tests.conftest import free_port
+from tests.conftest import REPO_ROOT, free_port
 from tests.redis_server import RedisServer
 from tests.rooms.conftest import in_own_loop
 
@@ -87,7 +87,7 @@ asyncio.run(main())
 async def test_a_crash_loses_nothing_the_sqlite_store_wrote(tmp_path: Path) -> None:
     path, code = tmp_path / "rooms.sqlite3", new_code()
     server = subprocess.Popen(
-        [sys.executable, "-c", CRASHING_SERVER, str(path), code], stdout=subprocess.PIPE, text=True, cwd=Path.cwd()
+        [sys.executable, "-c", CRASHING_SERVER, str(path), code], stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT
     )
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "written"
