@@ -1,7 +1,7 @@
 """The Backward mode of /lenet in Chromium against a real server: draw a digit, step δ from fc3 back to the input
 with every reached stage's δ maps drawn, drill into a conv1 weight until the running sum, the engine's gradient
 and the finite difference agree, take one SGD step, step with Page Down in presentation mode where the stepped
-stage is one 1920×1080 screen, and a room's student follows the teacher's backward stage."""
+stage is one screen at 1280×720 and 1920×1080, and a room's student follows the teacher's stage and drill-down."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.e2e import test_lenet_room as room
-from tests.e2e.stage import off_screen, small_text, viewport_shot
+from tests.e2e.stage import MIN_TEXT_PX, PROJECTORS, off_screen, small_text, viewport_shot
 from tests.e2e.test_lenet import DISTINCT_COLOURS, draw_one, open_lenet, settled
 
 if TYPE_CHECKING:
@@ -99,10 +99,11 @@ def test_stepping_draws_delta_stage_by_stage_and_a_conv1_weight_agrees_three_way
     assert console_errors == []
 
 
-def test_in_presentation_page_down_steps_and_the_stepped_stage_fits_1080p(
-    page: Page, base_url: str, screenshot_dir: Path, console_errors: list[str]
+@pytest.mark.parametrize("size", PROJECTORS)
+def test_in_presentation_page_down_steps_and_the_stepped_stage_fits_one_screen(
+    page: Page, base_url: str, screenshot_dir: Path, console_errors: list[str], size: str
 ) -> None:
-    page.set_viewport_size(room.PROJECTOR)
+    page.set_viewport_size(PROJECTORS[size])
     page.goto(f"{base_url}/lenet?present=1")
     page.wait_for_selector('[data-testid="map-conv2-0"]')
     page.locator("#lenet-example").select_option("3")
@@ -113,12 +114,12 @@ def test_in_presentation_page_down_steps_and_the_stepped_stage_fits_1080p(
         page.locator("body").press("PageDown")
         reached(page, stage)
         if stage in ("conv2", "conv1"):
-            viewport_shot(page, screenshot_dir, f"lenet-backward-{stage}-1080p")
+            viewport_shot(page, screenshot_dir, f"lenet-backward-{stage}-{size}")
     page.get_by_test_id("drill-weight-2-2").click()
     page.wait_for_function("() => document.querySelector('[data-testid=weight-grad-sum]').dataset.done === 'true'")
     page.locator("body").press("PageUp")
     reached(page, "conv1")
-    viewport_shot(page, screenshot_dir, "lenet-backward-1080p")
+    viewport_shot(page, screenshot_dir, f"lenet-backward-{size}")
     parts = [
         '[data-testid="backward-loss"]',
         '[data-testid="backward-step"]',
@@ -131,7 +132,8 @@ def test_in_presentation_page_down_steps_and_the_stepped_stage_fits_1080p(
         *[f'.fm-column[data-stage="{stage}"]' for stage in BACKWARD],
     ]
     assert [reason for selector in parts if (reason := off_screen(page, selector))] == []
-    assert small_text(page, "#lenet-stage", 0.8 * 28 - 0.5) == []
+    assert small_text(page, "#lenet-stage", MIN_TEXT_PX[size]) == []
+    assert page.evaluate("document.scrollingElement.scrollTop") == 0
     assert console_errors == []
 
 
@@ -144,7 +146,10 @@ def test_a_following_student_sees_the_teachers_backward_stage(new_person, base_u
     for _ in range(4):
         teacher.get_by_test_id("backward-step").click()
     reached(teacher, "conv2")
+    teacher.get_by_test_id("drill-weight-3-1").click()  # and drills into a conv1 weight
     reached(student, "conv2")  # the student's tab follows, and computes δ for the teacher's strokes itself
+    student.wait_for_function("() => document.querySelector('[data-testid=weight-grad-sum]').dataset.done === 'true'")
+    assert student.get_by_test_id("drill-weight-3-1").get_attribute("aria-pressed") == "true"
     # the student's pad holds the teacher's strokes, rasterised by its own canvas: the same digit, nearly the same loss
     shown = "#backward-label-shown"
     assert student.locator(shown).inner_text() == teacher.locator(shown).inner_text()
