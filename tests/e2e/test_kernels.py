@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.stage import PROJECTORS, off_screen, small_text, viewport_shot
+from tests.e2e.stage import MIN_TEXT_PX, PROJECTORS, off_screen, small_text, viewport_shot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -147,6 +147,22 @@ def test_presentation_mode_fits_the_points_the_lifted_view_and_the_boundary_on_o
     for selector in ("#kernels-preimage", "#kernels-lifted", "#kernels-svm", "[data-testid=kernels-sv-count]"):
         assert off_screen(page, selector) is None, off_screen(page, selector)
     viewport_shot(page, screenshot_dir, f"kernels-present-{size}")
+    assert console_errors == []
+
+
+@pytest.mark.parametrize("size", PROJECTORS)
+def test_the_chosen_and_the_learned_feature_map_share_a_second_screen(
+    page: Page, base_url: str, screenshot_dir: Path, console_errors: list[str], size: str
+) -> None:
+    page.set_viewport_size(PROJECTORS[size])
+    open_page(page, base_url, "/kernels?present=1#learned")
+    expect(page.get_by_test_id("kernels-chosen")).to_have_attribute("data-points", "4")
+    expect(page.get_by_test_id("kernels-net-hidden-point")).to_have_count(4)
+    selectors = ("[data-testid=kernels-sentence]", "#kernels-chosen", "#kernels-net-hidden", "#kernels-net-surface")
+    for selector in selectors:
+        assert off_screen(page, selector) is None, off_screen(page, selector)
+    assert [small_text(page, selector, MIN_TEXT_PX[size]) for selector in selectors] == [[], [], [], []]
+    viewport_shot(page, screenshot_dir, f"kernels-present-learned-{size}")
     assert console_errors == []
 
 

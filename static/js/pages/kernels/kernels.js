@@ -38,6 +38,7 @@ const views = {
     testid: "kernels-preimage", scale: DIVERGING, onAdd: addPoint, onRemove: removePoint,
   }),
   lifted: new LiftedView($("kernels-lifted"), { label: "The points lifted by φ into three dimensions, with the separating plane", testid: "kernels-lifted" }),
+  chosen: new LiftedView($("kernels-chosen"), { label: "The feature map we chose: the points lifted by φ, with the plane", testid: "kernels-chosen" }),
   svm: new PointPlane($("kernels-svm"), {
     label: "The kernel SVM's f(x) over the plane, its boundary f = 0 and margin f = ±1, support vectors ringed",
     testid: "kernels-svm", scale: DIVERGING, onAdd: addPoint, onRemove: removePoint,
@@ -196,10 +197,12 @@ function showState(header, arrays) {
     values: arrays.feature_surface.data, size, box, bounds: scale,
     curves: [curve(arrays.feature_boundary, "boundary")], points: pointsOf(header, arrays),
   });
-  views.lifted.update({
+  const lifted = {
     points: arrays.lifted.data, labels: arrays.labels.data, lo: feature.view_lo, hi: feature.view_hi,
     plane: arrays.plane.data, axes: feature.axes,
-  });
+  };
+  views.lifted.update(lifted);
+  views.chosen.update(lifted);
   views.svm.update({
     values: arrays.svm_surface.data, size, box, bounds: scale,
     curves: [curve(arrays.svm_margin_plus, "margin"), curve(arrays.svm_margin_minus, "margin"), curve(arrays.svm_boundary, "boundary")],
