@@ -92,11 +92,12 @@ class SqliteStore:
         return result
 
     def connection(self) -> sqlite3.Connection:
+        """The open database (start() opened it)."""
         if self.db is None:
             raise RuntimeError("SqliteStore.start() was not awaited")
         return self.db
 
-    # ---- on the store's thread ----
+    # ---- on the store's thread: do_<name> is RoomStore's <name> (store.py says what each does) ----
 
     def expire(self, db: sqlite3.Connection, codes: list[str], at: float) -> None:
         """Drop these rooms with their galleries and answers, and remember their codes as gone since `at`."""
@@ -127,6 +128,7 @@ class SqliteStore:
         return json.loads(row[0])
 
     def is_open(self, db: sqlite3.Connection, code: str) -> bool:
+        """Whether the room is open (expiring it if its time is up)."""
         return self.open_fields(db, code) is not None
 
     def do_create(self, db: sqlite3.Connection, code: str, room: dict) -> bool:
@@ -222,6 +224,7 @@ class SqliteStore:
         return self.answers_to(db, code, question) if self.is_open(db, code) else {}
 
     def answers_to(self, db: sqlite3.Connection, code: str, question: int) -> dict[str, str]:
+        """Every answer to the question, by member, without checking the room is open."""
         rows = db.execute("SELECT member, value FROM answers WHERE code = ? AND question = ?", (code, question))
         return dict(rows.fetchall())
 
