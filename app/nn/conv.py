@@ -56,6 +56,15 @@ def scatter_windows(
     return dxp[:, :, p : p + h, p : p + w]
 
 
+def check_kernel(x: np.ndarray, w: np.ndarray) -> None:
+    """Raise a ValueError unless the kernels w (F, C, K, K) are square and fit x's (N, C, H, W) channels."""
+    c, (wc, k, kw) = x.shape[1], w.shape[1:]
+    if k != kw:
+        raise ValueError(f"conv: kernels must be square (KH = KW), got {k}×{kw}")
+    if wc != c:
+        raise ValueError(f"conv: input has {c} channels but the kernel expects {wc}")
+
+
 def conv2d_forward(
     x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int = 1, pad: int = 0, dilation: int = 1
 ) -> tuple[np.ndarray, tuple]:
@@ -64,11 +73,8 @@ def conv2d_forward(
     im2col: every window of every image becomes a column of a (C·K·K, N·OH·OW) matrix; one matmul does the rest.
     """
     n, c, h, wd = x.shape
-    f, wc, k, kw = w.shape
-    if k != kw:
-        raise ValueError(f"conv: kernels must be square (KH = KW), got {k}×{kw}")
-    if wc != c:
-        raise ValueError(f"conv: input has {c} channels but the kernel expects {wc}")
+    f, k = w.shape[0], w.shape[2]
+    check_kernel(x, w)
     oh, ow = output_size(h, k, stride, pad, dilation), output_size(wd, k, stride, pad, dilation)
     xp = pad2d(x, pad)
     cols = window_view(xp, k, stride, dilation, oh, ow).transpose(1, 2, 3, 0, 4, 5).reshape(c * k * k, -1)

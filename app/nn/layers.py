@@ -13,14 +13,14 @@ import numpy as np
 
 from app.nn.activations import ACTIVATIONS
 from app.nn.arithmetic import LayerGeometry
-from app.nn.conv import conv2d_backward, conv2d_forward
-from app.nn.pool import (
-    avg_pool2d_backward,
-    avg_pool2d_forward,
-    max_pool2d_backward,
-    max_pool2d_forward,
-    max_pool2d_winners,
+from app.nn.fast import (
+    conv2d_backward_fast,
+    conv2d_forward_fast,
+    max_pool2d_backward_fast,
+    max_pool2d_forward_fast,
+    max_pool2d_winners_fast,
 )
+from app.nn.pool import avg_pool2d_backward, avg_pool2d_forward
 
 
 class Layer:
@@ -51,7 +51,10 @@ def he_normal(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int, dty
 
 
 class Conv2D(Layer):
-    """Convolution of C input channels into F feature maps with F kernels of size C×k×k."""
+    """Convolution of C input channels into F feature maps with F kernels of size C×k×k.
+
+    It runs conv.py's pair in its faster layout (app/nn/fast.py), which gives the same numbers.
+    """
 
     geometry: LayerGeometry
     cache: tuple
@@ -80,11 +83,11 @@ class Conv2D(Layer):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         g = self.geometry
-        out, self.cache = conv2d_forward(x, self.params["w"], self.params.get("b"), g.s, g.p, g.d)
+        out, self.cache = conv2d_forward_fast(x, self.params["w"], self.params.get("b"), g.s, g.p, g.d)
         return out
 
     def backward(self, dout: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        dx, self.grads["w"], db = conv2d_backward(dout, self.cache, input_grad)
+        dx, self.grads["w"], db = conv2d_backward_fast(dout, self.cache, input_grad)
         if db is not None:
             self.grads["b"] = db
         return dx
@@ -111,10 +114,10 @@ class Pool2D(Layer):
 
 
 class MaxPool2D(Pool2D):
-    """Keeps the largest value of each k×k window."""
+    """Keeps the largest value of each k×k window (pool.py's pair, run in app/nn/fast.py's faster form)."""
 
-    pool_forward = staticmethod(max_pool2d_forward)
-    pool_backward = staticmethod(max_pool2d_backward)
+    pool_forward = staticmethod(max_pool2d_forward_fast)
+    pool_backward = staticmethod(max_pool2d_backward_fast)
 
     def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0, *, name: str = "maxpool") -> None:
         super().__init__(kernel_size, stride, padding, name=name)
@@ -123,7 +126,7 @@ class MaxPool2D(Pool2D):
         """(N, C, OH, OW, 2): row and column in the last forward pass's input of each window's winner."""
         if self.cache is None:
             raise RuntimeError(f"{self.name}: no forward pass to read the winners of")
-        return max_pool2d_winners(self.cache)
+        return max_pool2d_winners_fast(self.cache)
 
 
 class AvgPool2D(Pool2D):
