@@ -189,3 +189,17 @@ def test_what_does_not_depend_on_epsilon_is_computed_once_per_drawing_and_lesson
     session.teach(bar(), "mnist", 1, 1, 0.01)
     epsilon_free(session, other, 4)
     assert len(calls) == 4
+
+
+def test_after_a_lesson_the_faces_are_the_taught_copys(ws: Any) -> None:
+    """The panel reads this connection's weights: after teaching, its answers say so and its numbers change."""
+    ws.send_bytes(request("input_gradient", bar(), epsilon=0.1))
+    before, _ = frame(ws)
+    ws.send_bytes(request("teach", bar(), label=7, steps=5, lr=0.05))
+    assert ws.receive_json()["type"] == "taught"
+    assert frame(ws)[0]["type"] == "model"
+    ws.send_bytes(request("input_gradient", bar(), epsilon=0.1))
+    after, _ = frame(ws)
+    assert before["model"] == "shared" and after["model"] == "taught" and after["taught_steps"] == 5
+    assert after["probabilities"][7] > before["probabilities"][7]
+    assert after["saliency"]["scale"] != before["saliency"]["scale"]
