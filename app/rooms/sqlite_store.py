@@ -45,8 +45,9 @@ CREATE INDEX IF NOT EXISTS rooms_touched ON rooms (touched);
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """Open (or create) the database file and its tables; autocommit, each write a transaction of its own."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Open (or create) the database file and its tables; autocommit, each write a transaction of its own. A folder
+    it creates is the user's alone: the file holds students' names and drawings."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")

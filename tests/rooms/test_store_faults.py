@@ -9,6 +9,7 @@ import asyncio
 import logging
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -46,6 +47,7 @@ async def test_a_reopened_sqlite_store_keeps_rooms_galleries_answers_and_gone_co
     await store.answer(code, 1, "m1", "4")
     assert await store.online(code, "c1", True) == 1
     await store.close()
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700  # students' names and drawings: the user's alone
 
     store = await opened(path)
     try:
