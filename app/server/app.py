@@ -16,6 +16,7 @@ from app.models.shared import load_shared_lenet
 from app.rooms.backends import open_store
 from app.rooms.lookup import RoomLimits
 from app.rooms.store import StoreUnavailable
+from app.server.memory import fix_mmap_threshold
 from app.server.responses import ApiProblem, answer_bad_parameters, answer_problem, answer_store_unavailable
 from app.server.routes import api_docs, backprop, conv, health, kernels, lenet, pages, rooms, svm, xor
 from app.server.security import RequestGuard, SecurityHeaders
@@ -39,6 +40,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.lenet = load_shared_lenet(settings.weights)
     app.state.rooms = await open_store(settings)
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+    fix_mmap_threshold()  # large blocks go back to the system when freed (app/server/memory.py)
     logger.info(
         "backprop-lab %s ready, rooms in %s, static files from %s", __version__, settings.rooms, settings.static_dir
     )

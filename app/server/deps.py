@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from app.models.shared import SharedModel
 from app.rooms.lookup import RoomLimits
 from app.rooms.store import RoomStore
+from app.server.fair import FairLimiter, FairShare
 from app.server.uploads import Admission
 from app.settings import Settings
 
@@ -36,8 +37,8 @@ def _room_limits(connection: HTTPConnection) -> RoomLimits:
 
 
 def _compute(connection: HTTPConnection) -> anyio.CapacityLimiter:
-    """The limiter of the worker threads that run NumPy for every request."""
-    return connection.app.state.compute
+    """The worker threads that run NumPy, as this client address's fair turn at them (app/server/fair.py)."""
+    return FairLimiter(FairShare.of(connection.app.state), client_address(connection))
 
 
 def _uploads(connection: HTTPConnection) -> Admission:

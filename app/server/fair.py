@@ -152,3 +152,33 @@ class FairShare:
         """Drop an address's time once it has nothing waiting or running: it comes back level with the others."""
         if address not in self.running and address not in self.waiting:
             self.used.pop(address, None)
+
+
+class FairLimiter(anyio.CapacityLimiter):
+    """One client address's door to the compute threads, for code that takes an anyio limiter (the REST uploads'
+    and the rooms' anyio.to_thread.run_sync(..., limiter=...)): each use is a job of its own in the app's FairShare,
+    waiting for the address's turn, then takes a thread. Only `async with` is supported, which is all run_sync uses."""
+
+    def __new__(cls, *args: object) -> FairLimiter:  # anyio's CapacityLimiter.__new__ returns its backend's class
+        return object.__new__(cls)
+
+    def __init__(self, share: FairShare, address: str) -> None:
+        self.share, self.address = share, address
+        self.jobs: dict[asyncio.Task[Any] | None, object] = {}  # the task in the block -> its job's key
+
+    async def __aenter__(self) -> None:
+        job = object()
+        await self.share.acquire(self.address, job)
+        try:
+            await self.share.limiter.__aenter__()
+        except BaseException:
+            self.share.release(self.address, job)
+            raise
+        self.jobs[asyncio.current_task()] = job
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        job = self.jobs.pop(asyncio.current_task())
+        try:
+            await self.share.limiter.__aexit__(*exc_info)
+        finally:
+            self.share.release(self.address, job)

@@ -11,6 +11,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Message
 
+from app.server.memory import TRIMMER
+
 
 class UploadError(ValueError):
     """A body that cannot be read, with a code and a sentence."""
@@ -105,6 +107,7 @@ class Admission:
         try:
             yield
         finally:
+            TRIMMER.closed()
             self.admitted -= 1
             self.holding[client] -= 1
             if not self.holding[client]:

@@ -33,6 +33,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.server.fair import FairShare
+from app.server.memory import TRIMMER
 from app.server.security import origin_allowed
 from app.settings import Settings
 from app.wire.frames import read_frame
@@ -310,6 +311,11 @@ async def run_socket(
             pass
         except TimeoutError:
             ending = "send timed out"
+        except anyio.get_cancelled_exc_class():
+            # Ended by another loop's end (or the server's shutdown): return instead of ending with the
+            # cancellation, which anyio would keep in a reference cycle with its traceback, holding this
+            # connection's frames and their last message (up to 256 KB, and its arrays) until a full collection.
+            return
         except Exception as exc:  # a bug below: logged (rate-limited), the socket closed as a server error
             FAILURES.record(name, None, exc)
             ending = "internal"
@@ -326,6 +332,7 @@ async def run_socket(
             if feed is not None:
                 group.start_soon(until_done, functools.partial(feed, link), "feed")
     finally:
+        TRIMMER.closed()
         seats.give_back(host)
         if websocket in clients:
             clients.discard(websocket)

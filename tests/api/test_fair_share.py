@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 import anyio
 import pytest
 
-from app.server.fair import RECENT_S, FairShare
+from app.server.fair import RECENT_S, FairLimiter, FairShare
 
 
 def run(scenario: Callable[[], Awaitable[object]]) -> object:
@@ -204,5 +204,28 @@ def test_run_computes_in_a_worker_thread_and_passes_exceptions_back() -> None:
         with pytest.raises(ZeroDivisionError):
             await fair.run("A", "a", divmod, 1, 0)
         assert settled(fair)
+
+    run(scenario)
+
+
+def test_a_fair_limiter_makes_each_thread_run_a_job_of_its_address() -> None:
+    async def scenario() -> None:
+        fair = share(1)
+        door = FairLimiter(fair, "uploader")
+        seen: list[tuple[int, list[str]]] = []
+
+        def job() -> None:
+            seen.append((fair.busy, list(fair.running)))
+
+        await anyio.to_thread.run_sync(job, limiter=door)
+        with pytest.raises(ZeroDivisionError):
+            await anyio.to_thread.run_sync(divmod, 1, 0, limiter=door)
+        await fair.acquire("other", "o")  # while another address holds the only slot, the upload waits its turn
+        waiting = asyncio.create_task(anyio.to_thread.run_sync(job, limiter=door))
+        await asyncio.sleep(0.05)
+        assert not waiting.done() and "uploader" in fair.waiting
+        fair.release("other", "o")
+        await waiting
+        assert seen == [(1, ["uploader"]), (1, ["uploader"])] and settled(fair)
 
     run(scenario)

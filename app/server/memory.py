@@ -1,0 +1,92 @@
+"""Giving memory back to the system after waves of clients (glibc's malloc; elsewhere nothing is done).
+
+Waves of 200 flooding and stuck sockets from one attacker (benchmarks/memory_waves.py: soak.py's attack against
+an in-process server, measured once every connection had gone) left the server at 430–600 MB from 87 MB; a
+malloc_trim then brought it to 160–220 MB, and a full garbage collection had more to free. Three causes, each
+fixed here or in the websocket loop:
+
+- glibc's mmap threshold rises to the size of the largest block freed (up to 32 MB), so after the first 3 MB
+  walkthrough frame or upload every frame and array below that size came from the heap, where a freed block is
+  kept for reuse and a heap shrinks only from its top. A fixed threshold (MMAP_THRESHOLD, set at start-up) keeps
+  large blocks in mappings of their own, given back when freed: 300 MB after a wave instead of 430–600.
+- Each worker thread has an arena of its own, whose free pages only malloc_trim returns: Trimmer runs it in a
+  worker thread once the closes of a wave have stopped for QUIET_S (or at most every EVERY_S while they go on).
+- A socket's tasks ended by cancellation left anyio's CancelledError in a reference cycle with its traceback,
+  holding the connection's frames and their last message until a full collection (app/server/ws.py returns from
+  the cancellation instead).
+
+Together: 165–170 MB after each of three waves, not growing from one wave to the next, of which a malloc_trim
+still finds 20–40 MB (benchmarks/memory_waves.py; soak.py --attacker prints the RSS before, during and after).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import logging
+import time
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
+MMAP_THRESHOLD = 131_072  # blocks of 128 KB and more (a 400×400 canvas frame, any large array) get a mapping
+QUIET_S = 2.0
+EVERY_S = 30.0
+
+
+def glibc() -> Any | None:
+    """The C library when it is glibc (it has malloc_trim), else None."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+
+
+LIBC = glibc()
+
+
+def fix_mmap_threshold() -> bool:
+    """Keep blocks of MMAP_THRESHOLD bytes and more in mappings of their own from now on (glibc only)."""
+    return bool(LIBC is not None and LIBC.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+
+
+def trim() -> None:
+    """Return the free pages of every arena to the system (glibc only); takes ~10–30 ms after a wave."""
+    if LIBC is not None:
+        LIBC.malloc_trim(0)
+
+
+class Trimmer:
+    """Calls trim in a worker thread once closes (of sockets, of uploads) have stopped for QUIET_S, or after one
+    when the last trim is more than EVERY_S old. Used from the event loop."""
+
+    def __init__(self) -> None:
+        self.timer: asyncio.TimerHandle | None = None
+        self.last = time.monotonic()
+
+    def closed(self) -> None:
+        """Something that may have held a lot of memory has ended."""
+        if LIBC is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not serving (a test of the upload queue's counts)
+            return
+        if self.timer is not None:
+            self.timer.cancel()
+        overdue = time.monotonic() - self.last > EVERY_S
+        self.timer = loop.call_later(0 if overdue else QUIET_S, self.start, loop)
+        if overdue:
+            self.last = time.monotonic()
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run trim in the loop's default executor."""
+        self.timer, self.last = None, time.monotonic()
+        loop.run_in_executor(None, trim)
+
+
+TRIMMER = Trimmer()
