@@ -79,8 +79,11 @@ class SqliteStore:
         self.outage = Outage("sqlite")
 
     async def start(self) -> None:
-        """Open the file; one that cannot be opened or written fails here, at start-up, not at the first room."""
-        self.db = await asyncio.get_running_loop().run_in_executor(self.thread, connect, self.path)
+        """Open the file and drop the rooms that expired while no server ran (a first write): a file that cannot be
+        opened or written fails here, at start-up, not at the first room."""
+        loop = asyncio.get_running_loop()
+        self.db = await loop.run_in_executor(self.thread, connect, self.path)
+        await loop.run_in_executor(self.thread, self.sweep, self.db)
 
     async def run(self, work: Callable[..., T], *args: object) -> T:
         """work(db, *args) on the store's thread; a file that cannot be read or written is StoreUnavailable."""
