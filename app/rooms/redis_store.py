@@ -62,7 +62,7 @@ def guarded(
 
 
 class RedisStore:
-    """Rooms in Redis: the backend when BACKPROP_LAB_REDIS_URL is set."""
+    """Rooms in Redis: the backend when BACKPROP_LAB_ROOMS is redis (the default once BACKPROP_LAB_REDIS_URL is set)."""
 
     def __init__(self, url: str, idle_s: float) -> None:
         pool = BlockingConnectionPool.from_url(
