@@ -186,6 +186,10 @@ class Settings(BaseSettings):
         ge=1,
         description="Wrong join codes or teacher keys one address may try a minute on REST and websockets together.",
     )
+    room_batch_max_drawings: int = Field(
+        500, ge=1, description="Most tagged drawings one class step runs on (the newest, when more are tagged)."
+    )
+    room_batch_max_lr: float = Field(1.0, gt=0, description="Largest learning rate of a room's class step.")
     room_max_view_bytes: int = Field(
         32_768,
         ge=1024,

@@ -1,0 +1,162 @@
+"""A room's class step: its own LeNet-5 takes one SGD step on the class's tagged drawings, and every screen hears it.
+
+The room's weights live in the store, not in a process: as float64 values packed in one text (~660 kB) under the
+record WEIGHTS, and the last step's answer under LAST (records numbered below 0 are a room's own, see session.py).
+So with rooms in Redis and several workers, the worker that gets the request computes the step once, writes the new
+weights, and publishes the result, which every worker's listeners pass on; the next step, on any worker, starts from
+the weights written; a restart (SQLite, Redis) keeps them. No record: the shared weights, which are never written.
+Room fields are read on every message, so these large values stay out of them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import weakref
+
+import anyio
+import numpy as np
+
+from app.nn import Sequential
+from app.rooms.export import drawing
+from app.rooms.store import RoomStore
+from app.services.class_step import ClassStep, Params, class_step, pack, unpack, weights_of
+from app.services.lenet import PARAMETER_LAYERS
+from app.settings import Settings
+from app.wire.class_step import StepMode
+
+WEIGHTS = -10  # "weights" -> the room's LeNet-5 packed (class_step.pack); "" or no record: the shared weights
+LAST = -11  # "step" -> the last class step as JSON; "count" -> steps since the shared weights
+STRIP = 16  # drawings of the ranked strip sent with their pixels (the largest shares)
+# One class step of a room at a time in this process, so a double click makes two steps, not one step twice.
+LOCKS: weakref.WeakValueDictionary[str, anyio.Lock] = weakref.WeakValueDictionary()
+
+
+class NothingTagged(Exception):
+    """A class step asked for while no drawing the class may see carries an "I meant" tag."""
+
+
+class StepRefused(Exception):
+    """A class step that cannot run as asked (a learning rate over the room's limit)."""
+
+
+def tagged(gallery: list[dict], limit: int) -> list[dict]:
+    """The drawings of a class step: of the class's drawings (the caller leaves out removed, hidden, pending ones),
+    those with a tag, the newest `limit` of them, oldest first."""
+    return [item for item in gallery if item.get("tag") is not None][-limit:]
+
+
+async def room_weights(store: RoomStore, code: str, shared: Sequential) -> tuple[Params, int]:
+    """The room's LeNet-5 weights (float64) and how many class steps made them from the shared ones."""
+    packed = (await store.answers(code, WEIGHTS)).get("weights", "")
+    count = int((await store.answers(code, LAST)).get("count", "0"))
+    return (unpack(packed) if packed else weights_of(shared)), count if packed else 0
+
+
+async def run(
+    store: RoomStore,
+    code: str,
+    gallery: list[dict],
+    shared: Sequential,
+    settings: Settings,
+    compute: anyio.CapacityLimiter,
+    lr: float,
+    mode: StepMode,
+    names: bool,
+) -> dict:
+    """Run a class step of room `code` on the class's drawings `gallery`, keep its weights and answer, and publish
+    it to every screen; the answer (ClassStepResult's fields). NothingTagged, StepRefused when it cannot run."""
+    if lr > settings.room_batch_max_lr:
+        raise StepRefused(f"the learning rate is at most {settings.room_batch_max_lr:g} in a class step")
+    batch = tagged(gallery, settings.room_batch_max_drawings)
+    if not batch:
+        raise NothingTagged("no drawing in the class's gallery says which digit it meant: tag some, then step")
+    images = np.stack([drawing(item) for item in batch]).astype(np.float64) / 255
+    labels = np.array([item["tag"] for item in batch])
+    lock = LOCKS.setdefault(code, anyio.Lock())
+    async with lock:
+        params, count = await room_weights(store, code, shared)
+        step = await anyio.to_thread.run_sync(class_step, params, images, labels, lr, mode, limiter=compute)
+        answer = result(step, batch, count + 1)
+        await store.answer(code, WEIGHTS, "weights", await anyio.to_thread.run_sync(pack, step.params_after))
+        await store.answer(code, LAST, "step", json.dumps(answer))
+        await store.answer(code, LAST, "count", str(count + 1))
+    await publish(store, code, shown(answer, batch, names))
+    return answer
+
+
+async def reset(store: RoomStore, code: str) -> None:
+    """The room's LeNet-5 goes back to the shared weights; every screen hears it."""
+    await store.answer(code, WEIGHTS, "weights", "")
+    await store.answer(code, LAST, "step", "")
+    await store.answer(code, LAST, "count", "0")
+    await publish(store, code, None)
+
+
+async def last(store: RoomStore, code: str) -> dict | None:
+    """The room's last class step (ClassStepResult's fields), or None when there was none since the last reset."""
+    text = (await store.answers(code, LAST)).get("step", "")
+    return json.loads(text) if text else None
+
+
+async def publish(store: RoomStore, code: str, answer: dict | None) -> None:
+    """Send the class step (None: the reset) to every screen of the room, on every process."""
+    message = {"type": "class_step", "step": answer, "at": time.time()}
+    await store.publish(code, {"message": message, "key": "class_step", "to": "all"})
+
+
+def shown(answer: dict, batch: list[dict], names: bool) -> dict:
+    """The class step as every screen shows it: each drawing's author only when the teacher shows names."""
+    if not names:
+        return answer
+    authors = {item["id"]: item.get("name", "") for item in batch}
+    rows = [{**row, "author": authors.get(row["id"], "")} for row in answer["per_submission"]]
+    return {**answer, "per_submission": rows}
+
+
+def result(step: ClassStep, batch: list[dict], count: int) -> dict:
+    """A class step's answer: per drawing, per layer, conv1's kernels and the strip of the largest shares."""
+    grads, before, after = step.grads, step.before, step.after
+    shares = grads.shares
+    rows = [
+        {
+            "id": item["id"],
+            "label": int(step.labels[i]),
+            "loss_before": float(before.losses[i]),
+            "loss_after": float(after.losses[i]),
+            "grad_norm": float(grads.total_norms[i]),
+            "layer_norms": {layer: float(grads.norms[i, j]) for j, layer in enumerate(PARAMETER_LAYERS)},
+            "share": float(shares[i]),
+            "prediction_before": int(before.predictions[i]),
+            "prediction_after": int(after.predictions[i]),
+            "p_before": float(before.p_label[i]),
+            "p_after": float(after.p_label[i]),
+            "author": "",
+        }
+        for i, item in enumerate(batch)
+    ]
+    mean = grads.mean
+    kernels = {
+        "before": step.params_before["conv1.w"][:, 0],
+        "after": step.params_after["conv1.w"][:, 0],
+    }
+    kernels["delta"] = kernels["after"] - kernels["before"]
+    ranked = np.argsort(-shares, kind="stable")[:STRIP]
+    return {
+        "step": count,
+        "mode": step.mode,
+        "submissions": [item["id"] for item in batch],
+        "lr": step.lr,
+        "loss_before": float(before.losses.mean()),
+        "loss_after": float(after.losses.mean()),
+        "per_submission": rows,
+        "mean_grad_norm": {
+            layer: float(np.sqrt((mean[f"{layer}.w"] ** 2).sum() + (mean[f"{layer}.b"] ** 2).sum()))
+            for layer in PARAMETER_LAYERS
+        },
+        "moved": step.moved(),
+        "conv1": {name: value.tolist() for name, value in kernels.items()},
+        "strip": [
+            {"id": batch[i]["id"], "share": float(shares[i]), "pixels": batch[i]["pixels"]} for i in ranked.tolist()
+        ],
+    }
