@@ -7,6 +7,7 @@ server logged an error or a traceback (see the `serve` fixture)."""
 import asyncio
 import contextlib
 import gc
+import itertools
 import json
 import logging
 import socket
@@ -16,6 +17,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 import uvicorn
 from fastapi import FastAPI, WebSocket
@@ -24,6 +26,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app.cli import file_budget, uvicorn_options
+from app.server.app import create_app
+from app.server.fair import FairShare
 from app.settings import Settings
 from app.wire.frames import unpack_frame
 from app.wire.protocol import PROTOCOL_VERSION
@@ -555,6 +559,85 @@ def test_sockets_from_one_address_are_capped_while_other_sockets_work(serve) -> 
 
     run(scenario())
     assert len(server.log.lines("ws_refused reason=address_full")) == 1
+
+
+# ---- fair shares of the compute threads (app/server/fair.py) ----
+
+
+def drawing_frame(fields: dict, canvas: np.ndarray) -> bytes:
+    """A binary frame as the /lenet page's encodeFrame builds it: one u8 canvas with lo 0 and hi 255."""
+    entry = {"name": "canvas", "shape": list(canvas.shape), "dtype": "u8", "offset": 0, "lo": [0], "hi": [255]}
+    return pack_frame_bytes({**fields, "arrays": [entry]}, canvas.tobytes())
+
+
+def pack_frame_bytes(header: dict, data: bytes) -> bytes:
+    """Header length, header JSON padded to 4 bytes, payload padded to 4 bytes."""
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-(4 + len(text)) % 4)
+    return len(text).to_bytes(4, "little") + text + data + b"\0" * (-len(data) % 4)
+
+
+def test_a_second_clients_drawings_are_answered_in_order_and_in_its_turn_while_another_floods(serve) -> None:
+    app = create_app(Settings(rate_per_s=10_000.0, rate_burst=10_000, compute_threads=2))
+    server = serve(app)
+    share = FairShare.of(app.state)
+    turns: list[str] = []  # every grant of a compute slot, by address, and the student's sends, in order
+    grant = share.grant
+
+    def recorded(address: str, connection: object) -> None:
+        turns.append(address)
+        grant(address, connection)
+
+    share.grant = recorded  # type: ignore[method-assign]
+    side = app.state.settings.lenet_max_canvas
+    heavy = np.zeros((side, side), np.uint8)
+    heavy[side // 4 : 3 * side // 4, side // 3 : side // 2] = 255
+    light = np.zeros((140, 140), np.uint8)
+    light[30:110, 60:80] = 255
+    unit = {"stage": "conv2", "channel": 3, "row": 4, "col": 4}
+
+    async def flood(ws: ClientConnection) -> None:
+        """Heavy drawings (the largest canvas, explained, a unit) as fast as the server reads them; replies read."""
+        reader = asyncio.create_task(drain(ws))
+        try:
+            for n in itertools.count(1):
+                fields = {"type": "draw", "preprocess": "mnist", "explain": True, "target": 3, "seq": n, "unit": unit}
+                await ws.send(drawing_frame(fields, heavy))
+        finally:
+            reader.cancel()
+
+    async def drain(ws: ClientConnection) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            async for _ in ws:
+                pass
+
+    async def scenario() -> list[int]:
+        attackers = [await greeted(server, "/ws/lenet", local_addr=("127.0.0.2", 0)) for _ in range(24)]
+        floods = [asyncio.create_task(flood(ws)) for ws in attackers]
+        assert await eventually(lambda: turns.count("127.0.0.2") > 50)  # the pool is full of the attacker's work
+        student = await greeted(server, "/ws/lenet")
+        answered = []
+        for seq in range(1, 9):
+            turns.append("sent")
+            await student.send(drawing_frame({"type": "draw", "preprocess": "mnist", "seq": seq}, light))
+            header, _ = unpack_frame(await asyncio.wait_for(student.recv(), DEADLINE_S))
+            answered.append(header["seq"])
+        for task in floods:
+            task.cancel()
+        for ws in attackers:
+            ws.transport.abort()
+        await student.close()
+        assert await eventually(lambda: not server.app.state.clients)  # each noticed once its last frame was read
+        return answered
+
+    assert run(scenario(), 120) == list(range(1, 9))
+    # each drawing of the student was read and answered (two grants) with at most a few of the attacker's 24
+    # sockets' jobs granted in between, not after a queue of them
+    waits = []
+    for start in [i for i, turn in enumerate(turns) if turn == "sent"]:
+        mine = [i for i, turn in enumerate(turns[start:], start) if turn == "127.0.0.1"][:2]
+        waits.append(sum(turn == "127.0.0.2" for turn in turns[start : mine[-1]]))
+    assert max(waits) <= 6, waits
 
 
 # ---- HTTP connections: header size, idle and trickling connections, the open-file budget ----
