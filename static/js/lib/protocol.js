@@ -79,6 +79,9 @@ export const ROOM = Object.freeze({
   removed: "removed", // event: ids of drawings taken off every screen
   names: "names", // teacher request and event: students see names or not
   end: "end", // teacher request: close the room; everyone gets ended
+  batch: "batch", // teacher request: lr, mode (batch | each): a class step of the room's LeNet-5; everyone gets class_step
+  batch_reset: "batch_reset", // teacher request: the room's LeNet-5 back to the shared weights; everyone gets class_step
+  class_step: "class_step", // event: the last class step (null after a reset), as GET /api/rooms/{code}/batch answers
   joined: "joined", // reply: role, code, member, and the room's state now
   question: "question", // event: the open (or revealed) question, or null
   answers: "answers", // teacher event: counts of the answers so far

@@ -6,7 +6,7 @@
 import { SIDE, decodePixels, misread } from "../lib/gallery.js";
 
 /** Paint 28×28 ink bytes on a canvas as black ink on white paper. */
-function paintInk(canvas, pixels) {
+export function paintInk(canvas, pixels) {
   canvas.width = canvas.height = SIDE;
   const context = canvas.getContext("2d");
   const image = context.createImageData(SIDE, SIDE);
