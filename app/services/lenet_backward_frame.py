@@ -67,6 +67,16 @@ def step_details(result: Backward, stage: str) -> dict:
     return details
 
 
+def stamped(result: Backward, conv: str, stage: str) -> tuple[dict, dict[str, np.ndarray]]:
+    """One kernel stamped back through `conv` to `stage`: the map f of ∂l/∂z with the largest |value|, the map c of
+    δ at `stage` with the largest |value|, and kernel w[f, c] flipped (the full convolution's kernel), (K, K)."""
+    z, delta = result.z_deltas[conv], result.deltas[stage]
+    f = int(np.abs(z).reshape(len(z), -1).max(axis=1).argmax())
+    c = int(np.abs(delta).reshape(len(delta), -1).max(axis=1).argmax())
+    kernel = result.model.layer(conv).params["w"][f, c]
+    return {"map": f, "channel": c}, {"stamp.zdelta": z[f], "stamp.kernel": kernel[::-1, ::-1]}
+
+
 def drill_fields(model: Sequential, drill: Drill) -> dict:
     """The drill-down's header: the weight, the three numbers, whether they agree, and where its terms sit (for a
     conv weight: the map it reads, the tap and the stride, so term (y, x) reads row s·y + i − p, col s·x + j − p)."""
@@ -110,7 +120,8 @@ def backward_frame(prepared: Prepared, result: Backward | None, stage: str, dril
     Arrays: "delta.<stage>" for every stage reached (u8, a range per map); for the stage just reached
     "mask.<stage>" and "zdelta.<stage>" after a ReLU, "routed.<stage>" before a max pooling (u8); with a drill,
     "drill.inputs", "drill.deltas", "drill.terms", "drill.running" (f32, the terms in reading order) and
-    "drill.map" (the map the weight reads, f32).
+    "drill.map" (the map the weight reads, f32); after crossing a convolution, "stamp.zdelta" and "stamp.kernel" (f32,
+    see stamped()).
     """
     fields = {
         "type": "backward",
@@ -145,6 +156,10 @@ def backward_frame(prepared: Prepared, result: Backward | None, stage: str, dril
     if stage in result.routed:
         arrays[f"routed.{stage}"] = result.routed[stage]
     u8 = frozenset(arrays)
+    through = fields["step"]["through"]
+    if through is not None and through["kind"] == "conv":
+        fields["step"]["stamp"], stamp = stamped(result, through["stage"], stage)
+        arrays |= stamp
     if drill is not None:
         fields["drill"] = drill_fields(result.model, drill)
         arrays |= {

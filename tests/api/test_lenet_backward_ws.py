@@ -51,6 +51,13 @@ def test_each_step_brings_delta_for_every_stage_reached(ws) -> None:  # noqa: F8
         through = {"fc2": "fc3", "fc1": "fc2", "pool2": "fc1", "pool1": "conv2", "input": "conv1"}.get(stage)
         if through:
             assert [g["parameter"] for g in details["gradients"]] == [f"{through}.w", f"{through}.b"]
+        if through in ("conv1", "conv2"):  # one kernel stamped back: the flipped kernel of the liveliest maps
+            f, c = details["stamp"]["map"], details["stamp"]["channel"]
+            kernel = load_lenet5()[0].params()[f"{through}.w"][f, c]
+            np.testing.assert_array_equal(arrays["stamp.kernel"], kernel[::-1, ::-1])
+            np.testing.assert_allclose(arrays["stamp.zdelta"], expected.z_deltas[through][f], rtol=1e-6, atol=1e-30)
+        else:
+            assert "stamp" not in details and "stamp.kernel" not in arrays
     assert [w["layer"] for w in header["work"]] == ["conv1", "conv2", "fc1", "fc2", "fc3"]
 
 

@@ -91,7 +91,7 @@ def test_stepping_draws_delta_stage_by_stage_and_a_conv1_weight_agrees_three_way
     result = page.get_by_test_id("backward-sgd-result")
     result.wait_for()
     page.wait_for_function("() => document.querySelector('[data-testid=backward-sgd-result]').textContent !== ''")
-    before, after = (number(x) for x in re.findall(r"from (\S+) to (\S+)\.", result.inner_text())[0])
+    before, after = (number(x) for x in re.findall(r"l (\S+) → (\S+)\.", result.inner_text())[0])
     assert after < before and "conv" in result.inner_text()
     assert page.get_by_test_id("backward-work").inner_text().count("conv") == 2
     page.get_by_test_id("backward-toggle").click()  # back to the forward view: activations again
@@ -119,6 +119,10 @@ def test_in_presentation_page_down_steps_and_the_stepped_stage_fits_one_screen(
     page.wait_for_function("() => document.querySelector('[data-testid=weight-grad-sum]').dataset.done === 'true'")
     page.locator("body").press("PageUp")
     reached(page, "conv1")
+    page.get_by_test_id("backward-label").select_option("7")
+    page.wait_for_function("() => document.getElementById('backward-label-shown').textContent === '7'")
+    page.get_by_test_id("backward-sgd").click()  # the step's result takes room above the counts
+    page.wait_for_function("() => document.querySelector('[data-testid=backward-sgd-result]').textContent !== ''")
     viewport_shot(page, screenshot_dir, f"lenet-backward-{size}")
     parts = [
         '[data-testid="backward-loss"]',
@@ -129,6 +133,7 @@ def test_in_presentation_page_down_steps_and_the_stepped_stage_fits_one_screen(
         '[data-testid="weight-grad-fd"]',
         '[data-testid="backward-sgd"]',
         '[data-testid="backward-work"]',
+        '[data-testid="backward-sgd-result"]',
         *[f'.fm-column[data-stage="{stage}"]' for stage in BACKWARD],
     ]
     assert [reason for selector in parts if (reason := off_screen(page, selector))] == []

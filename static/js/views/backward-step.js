@@ -52,6 +52,10 @@ export class BackwardStep {
     const [height, width] = spatial ? delta.shape.slice(1) : [delta.shape[0], 1];
     const channel = liveliestMap(delta.data, channels);
     const pick = (array) => array.data.subarray(channel * height * width, (channel + 1) * height * width);
+    if (header.step.stamp) {
+      this.stamp(header, arrays, width, height);
+      return;
+    }
     if (spatial) {
       this.figures.append(Object.assign(document.createElement("p"), {
         className: "backward-step__which",
@@ -69,6 +73,19 @@ export class BackwardStep {
       const z = pick(arrays[`zdelta.${stage}`]);
       this.figure(z, width, height, this.scales.diverging, symmetric(z), "∂l/∂z");
     }
+  }
+
+  /** Through a convolution: one map of ∂l/∂z beyond it, the kernel that links it to one map here, flipped, and
+   * that map's δ (the sum of every map's kernels stamped back; the step's text says so). */
+  stamp(header, arrays, width, height) {
+    const { map, channel } = header.step.stamp;
+    const through = header.step.through.stage;
+    const z = arrays["stamp.zdelta"];
+    const kernel = arrays["stamp.kernel"];
+    const delta = arrays[`delta.${header.stage}`].data.subarray(channel * height * width, (channel + 1) * height * width);
+    this.figure(z.data, z.shape[1], z.shape[0], this.scales.diverging, symmetric(z.data), `∂l/∂z ${through} ${map}`);
+    this.figure(kernel.data, kernel.shape[1], kernel.shape[0], this.scales.diverging, symmetric(kernel.data), `w[${map}, ${channel}] flipped`);
+    this.figure(delta, width, height, this.scales.diverging, symmetric(delta), `δ ${header.stage} ${channel}`);
   }
 
   /** One captioned map, drawn CELL_PX per cell; with routing, each window outlined and its winner marked. */

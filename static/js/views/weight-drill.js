@@ -81,7 +81,7 @@ export class WeightDrill {
     this.verdict.dataset.testid = "weight-grad-verdict";
     this.replay = el("button", { type: "button", textContent: "Replay" });
     const numbers = el("dl", { className: "weight-drill__numbers" }, [
-      el("dt", { textContent: "running sum" }), el("dd", {}, [this.sum]),
+      el("dt", { textContent: "Σ so far" }), el("dd", {}, [this.sum]),
       el("dt", { textContent: "engine" }), el("dd", {}, [this.engine]),
       el("dt", { textContent: "finite diff." }), el("dd", {}, [this.fd]),
     ]);
@@ -209,7 +209,7 @@ export class WeightDrill {
     this.engine.textContent = formatValue(drill.engine);
     this.fd.textContent = formatValue(drill.finite_difference);
     this.verdict.textContent = drill.agree
-      ? `The three agree to 3 significant digits (finite difference: ε = ${drill.epsilon}, float64).`
+      ? `The three agree to 3 significant digits (ε = ${drill.epsilon}, float64).`
       : `They differ: ${drill.note}.`;
     this.verdict.dataset.agree = String(drill.agree);
     if (!same) this.animate();

@@ -48,13 +48,13 @@ export function stepText(header) {
     title = `${step.stage} ← ${through}: max pooling routes δ to the winners`;
     lines.push(`Each of ${count(windows)} windows sends its δ to its winner (1 cell of ${window}); the other ${count(cells - windows)} cells get 0.`);
   } else {
-    title = `${step.stage} ← ${through}: the kernels stamped back`;
-    lines.push(`Each δ cell of ${through} stamps its kernel × δ over the window it read: a full convolution with the flipped kernels.`);
+    title = `${step.stage} ← ${through}: kernels stamped back`;
+    lines.push(`Each δ cell of ${through} stamps kernel × δ back on its window: a full convolution with flipped kernels.`);
   }
   if (step.gradients.length) {
     const [w, b] = step.gradients;
-    const rule = kind === "conv" ? "the input correlated with δ" : "δ_out · inputᵀ";
-    lines.push(`∂l/∂${w.parameter} (${w.shape.join("×")}) = ${rule}, ‖·‖ = ${formatValue(w.norm, 3)}; ∂l/∂${b.parameter} = Σ δ_out, ‖·‖ = ${formatValue(b.norm, 3)}.`);
+    const rule = kind === "conv" ? "input ⋆ δ" : "δ_out · inputᵀ";
+    lines.push(`∂l/∂${w.parameter} (${w.shape.join("×")}) = ${rule}, ‖·‖ = ${formatValue(w.norm, 3)}; ∂l/∂${b.parameter} = Σ δ_out.`);
   }
   if (step.relu) {
     const { units, active, passing } = step.relu;

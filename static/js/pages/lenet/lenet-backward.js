@@ -150,10 +150,13 @@ export class BackwardMode {
       tr.append(...cells.map((text) => Object.assign(document.createElement(tag), { textContent: text })));
       return tr;
     };
+    const caption = document.createElement("caption");
+    caption.textContent = `Multiply-adds (backward ${ratio.toFixed(1)}×)`;
     $("backward-work").replaceChildren(
+      caption,
       row(["layer", "forward", "backward"], "th"),
       ...rows.map((r) => row([r.layer, r.forward.toLocaleString("en-US"), r.backward.toLocaleString("en-US")])),
-      row(["all", forward.toLocaleString("en-US"), `${backward.toLocaleString("en-US")} (${ratio.toFixed(1)}×)`]),
+      row(["all", forward.toLocaleString("en-US"), backward.toLocaleString("en-US")]),
     );
   }
 
@@ -168,13 +171,14 @@ export class BackwardMode {
   /** The server's `stepped`: the loss before and after, and the kernels that moved most. */
   stepped(message) {
     $("backward-sgd").disabled = false;
-    const kernels = message.kernels.slice(0, TOP_KERNELS)
-      .map((k) => `${k.layer} kernel ${k.kernel} (‖Δ‖ = ${formatValue(k.change, 3)})`).join(", ");
-    const moved = message.kernels[0].change > 0
-      ? ` Moved most: ${kernels}.`
+    const [top] = message.kernels;
+    const kernels = message.kernels.slice(0, TOP_KERNELS).map((k) => `${k.layer} ${k.kernel}`);
+    const moved = top.change > 0
+      ? ` Kernels moved most: ${kernels.join(", ")}.`
       : " No weight moved: η times a gradient this small is below what a float32 weight can change by; pick another digit.";
-    $("backward-sgd-result").textContent = `One step with η = ${message.lr} towards ${message.label}: l went from ` +
-      `${formatValue(message.loss_before)} to ${formatValue(message.loss_after)}.${moved}`;
+    const result = $("backward-sgd-result");
+    result.textContent = `Towards ${message.label}: l ${formatValue(message.loss_before)} → ${formatValue(message.loss_after)}.${moved}`;
+    result.title = message.kernels.slice(0, TOP_KERNELS).map((k) => `${k.layer} kernel ${k.kernel}: ‖Δ‖ = ${formatValue(k.change)}`).join("\n");
   }
 
   failed() {
