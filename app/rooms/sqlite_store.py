@@ -34,11 +34,11 @@ CREATE TABLE IF NOT EXISTS rooms (
 );
 CREATE TABLE IF NOT EXISTS submissions (
     code TEXT NOT NULL, id INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (code, id)
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS answers (
     code TEXT NOT NULL, question INTEGER NOT NULL, member TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (code, question, member)
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS gone (code TEXT PRIMARY KEY, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS rooms_touched ON rooms (touched);
 """
