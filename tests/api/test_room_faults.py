@@ -175,3 +175,11 @@ def test_an_outage_is_logged_once_and_a_heartbeat_during_it_keeps_the_socket(
     events = [record.message.split()[0] for record in caplog.records if record.name == "app.rooms.store"]
     assert events == ["rooms_store_unavailable", "rooms_store_recovered"]
     assert not [record for record in caplog.records if record.exc_info or record.message.startswith("ws_internal")]
+
+
+@pytest.mark.parametrize("rooms", ["sqlite", "memory"])
+def test_healthz_says_where_rooms_live_and_that_they_answer(rooms: str) -> None:
+    with TestClient(create_app(Settings(rooms=rooms))) as client:
+        health = client.get("/healthz").json()
+    assert health["status"] == "ok" and health["rooms"] == rooms and health["rooms_reachable"] is True
+    assert health["lenet"] == "loaded"  # the fields it had stay
