@@ -208,8 +208,11 @@ export class WeightDrill {
     this.play.hidden = false;
     this.engine.textContent = formatValue(drill.engine);
     this.fd.textContent = formatValue(drill.finite_difference);
+    const zero = drill.nonzero === 0
+      ? " Every term is 0: the units it feeds passed no δ (ReLU off, or not a pooling winner), or what it reads is 0."
+      : "";
     this.verdict.textContent = drill.agree
-      ? `The three agree to 3 significant digits (ε = ${drill.epsilon}, float64).`
+      ? `The three agree to 3 significant digits (ε = ${drill.epsilon}, float64).${zero}`
       : `They differ: ${drill.note}.`;
     this.verdict.dataset.agree = String(drill.agree);
     if (!same) this.animate();
