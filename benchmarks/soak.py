@@ -17,18 +17,19 @@ close codes.
 
     python benchmarks/soak.py [--clients 100] [--minutes 30] [--think 0.5] [--seed 0]
 
-With --attacker the students run through three phases of --phase-seconds each (default 30): before, during and
-after an attack by one client from its own loopback address (127.0.0.2, so the server sees a second address), in
-a process of its own so its work does not slow the students' client: it does the worst it can within the server's
-limits — as many websockets as the per-address cap allows, most drawing the largest canvas at the message rate
-limit (each with the gradients and a unit's computation, a "teach" of the most steps now and then, each canvas
-different so no answer can be cached), some sending the largest convolution walkthroughs the limits allow, some
-asking for streams and never reading them (dropped by the send timeout, they reconnect: waves of stuck clients),
-and its share of 4 MB PNG uploads (1024×1024, every pixel different) to POST /api/predict, again and again. It
-prints the students' p50/p99 in each phase, the server's RSS at the end of each phase and its peak during the
-attack, and what the attacker got (answers, errors by code, closes by code, upload statuses).
+With --attacker the students (each from a loopback address of its own, 127.0.1.1 and up, as on a school network;
+all from 127.0.0.1 with --one-address, as a class behind one NAT address) run through three phases of
+--phase-seconds each (default 30): before, during and after an attack by one client from its own loopback address
+(127.0.0.2), in a process of its own so its work does not slow the students' client. It does the worst it can
+within the server's limits: as many websockets as the per-address cap allows, most drawing the largest canvas at
+the message rate limit (each with the gradients and a unit's computation, a "teach" of the most steps one time in
+ten, each canvas different so no answer can be cached), some sending the largest convolution walkthroughs the
+limits allow, some asking for them and never reading (dropped by the send timeout, they come back: waves of stuck
+clients), and its share of 3 MB PNG uploads (1024×1024, every pixel different) to POST /api/predict, again and
+again. It prints the students' p50/p99 in each phase, the server's RSS at the end of each phase and its peak during
+the attack, and what the attacker got (answers, errors by code, closes by code, upload statuses).
 
-    python benchmarks/soak.py --attacker [--clients 100] [--phase-seconds 30] [--attacker-sockets N]
+    python benchmarks/soak.py --attacker [--clients 100] [--phase-seconds 30] [--attacker-sockets N] [--one-address]
 
 Loopback only, bounded in time: it stops by itself after the duration plus at most a minute.
 """
@@ -105,8 +106,8 @@ def header(message: str | bytes) -> dict:
 class Page:
     """One client's page: the requests it sends and how to tell its answer is complete."""
 
-    def __init__(self, kind: str, rng: random.Random, drawings: list[np.ndarray]) -> None:
-        self.kind, self.rng, self.drawings = kind, rng, drawings
+    def __init__(self, kind: str, rng: random.Random, drawings: list[np.ndarray], host: str = "127.0.0.1") -> None:
+        self.kind, self.rng, self.drawings, self.host = kind, rng, drawings, host
         self.stroke, self.seq = 0, 0
 
     def opening(self) -> list[str]:
@@ -176,7 +177,9 @@ async def answer(ws: ClientConnection, kind: str) -> dict:
 
 async def session(url: str, page: Page, stats: Stats, deadline: float, think: float, keep: list) -> None:
     """One connection until the deadline (then kept open for the shutdown) or a random disconnect."""
-    ws = await connect(url, proxy=None, compression=None, max_size=None, open_timeout=ANSWER_TIMEOUT_S)
+    ws = await connect(
+        url, proxy=None, compression=None, max_size=None, open_timeout=ANSWER_TIMEOUT_S, local_addr=(page.host, 0)
+    )
     stats.connections += 1
     try:
         if await converse(ws, page, stats, deadline, think):
@@ -234,12 +237,21 @@ async def converse(ws: ClientConnection, page: Page, stats: Stats, deadline: flo
 
 
 async def student(
-    index: int, url: str, stats: Stats, deadline: float, think: float, seed: int, drawings: list[np.ndarray], keep: list
+    index: int,
+    url: str,
+    stats: Stats,
+    deadline: float,
+    think: float,
+    seed: int,
+    drawings: list[np.ndarray],
+    keep: list,
+    host: str = "127.0.0.1",
 ) -> None:
-    """One simulated student: sessions on one page, reconnecting after each disconnect, until the deadline."""
+    """One simulated student (connecting from `host`): sessions on one page, reconnecting after each disconnect,
+    until the deadline."""
     rng = random.Random(seed * 1000 + index)
     kind = PAGES[index % len(PAGES)]
-    page = Page(kind, rng, drawings)
+    page = Page(kind, rng, drawings, host)
     await asyncio.sleep(rng.uniform(0, 5))  # not all at the same instant
     while time.monotonic() < deadline:
         try:
@@ -253,7 +265,8 @@ async def student(
             await asyncio.sleep(1)
 
 
-ATTACKER_HOST = "127.0.0.2"  # a second loopback address: the server tells the attacker from the students
+ATTACKER_HOST = "127.0.0.2"  # a loopback address of its own: the server tells the attacker from the students
+STUDENT_HOST = "127.0.0.1"  # with --one-address every student's (a class behind one NAT address)
 
 
 @dataclass
@@ -550,8 +563,14 @@ async def attacked(args: argparse.Namespace) -> dict:
         deadline = time.monotonic() + 3 * phase + 600  # the students are stopped after the third phase
         drawings = canvases()
         url = f"ws://127.0.0.1:{port}"
+        hosts = [
+            STUDENT_HOST if args.one_address else f"127.0.{1 + i // 250}.{1 + i % 250}" for i in range(args.clients)
+        ]
         load = asyncio.gather(
-            *[student(i, url, stats, deadline, args.think, args.seed, drawings, keep) for i in range(args.clients)]
+            *[
+                student(i, url, stats, deadline, args.think, args.seed, drawings, keep, hosts[i])
+                for i in range(args.clients)
+            ]
         )
         stats.phase = "before"
         await asyncio.sleep(phase)
@@ -609,6 +628,12 @@ def main() -> None:
     parser.add_argument("--attacker", action="store_true", help="before, during and after one client's attack")
     parser.add_argument(
         "--phase-seconds", type=float, default=30.0, help="with --attacker: each phase's length (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--one-address",
+        action="store_true",
+        help="with --attacker: every student from 127.0.0.1, as a class behind one NAT address (default: each "
+        "student from an address of its own, 127.0.1.1 and up, as on a school network)",
     )
     parser.add_argument(
         "--attacker-sockets",
