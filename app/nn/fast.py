@@ -97,7 +97,7 @@ def conv2d_backward_fast(
     n, f, oh, ow = dout.shape
     c, k = w.shape[1], w.shape[2]
     hp, wp = h + 2 * pad, wd + 2 * pad
-    span, reach = oh * width, dilation * (k - 1) if stride == 1 else 0
+    span, reach = oh * width, (dilation * (k - 1) if stride == 1 else 0)
     g = np.zeros((n, f, reach + span + reach), dtype=dout.dtype)
     g[:, :, reach : reach + span].reshape(n, f, oh, width)[..., :ow] = dout
     dw_t = np.zeros((c * k * k, f), dtype=np.result_type(dout, windows))  # cols @ gᵀ is the faster product
