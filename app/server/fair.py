@@ -93,7 +93,8 @@ class FairShare:
         horizon = self.clock() - RECENT_S
         while self.recent and next(iter(self.recent.values())) < horizon:  # forget addresses quiet for long
             del self.recent[next(iter(self.recent))]
-        return not any(other != address for other in (*self.used, *self.recent))
+        others_busy = len(self.used) - (address in self.used)  # with work waiting or running
+        return not others_busy and len(self.recent) - (address in self.recent) == 0
 
     def grant(self, address: str, connection: Hashable) -> None:
         """Give one slot to the connection; its time starts."""
