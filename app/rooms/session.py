@@ -37,16 +37,21 @@ from app.wire.limits import check_canvas
 from app.wire.protocol import Problem, Sender
 from app.wire.room import (
     MAX_NAME,
+    PAUSABLE,
     TEACHER_ONLY,
     Answer,
+    Approve,
     Ask,
     Dismiss,
     End,
+    Hide,
     Join,
     Names,
+    Pause,
     Remove,
     Reveal,
     RoomRequest,
+    Screen,
     Show,
     Submit,
     Tag,
@@ -66,13 +71,20 @@ MAX_NAME_TRIES = 100
 
 def envelope(message: dict, key: str, to: str = "all") -> dict:
     """An event as published: the message, the outbox key it replaces, and who gets it: "all", "teacher" or
-    "student" (the teacher's own screen is where a view comes from, so views go to students only)."""
+    "student" (the teacher's own screen is where a view comes from, so views go to students only), "private" (the
+    teacher's screens marked private: the teacher link on a phone) or "public" (everyone else)."""
     return {"message": message, "key": key, "to": to}
 
 
 def kept(gallery: list[dict]) -> list[dict]:
-    """The submissions the teacher has not removed: what every screen, and the export, shows."""
+    """The submissions the teacher has not removed: what the teacher's private screen, and the export, shows."""
     return [item for item in gallery if not item.get("removed")]
+
+
+def in_class(submission: dict) -> bool:
+    """Whether the class may see a drawing: not removed, not hidden by the teacher, not waiting for approval. The
+    projected gallery, the drawing shown, snapshots and class steps take only these."""
+    return not (submission.get("removed") or submission.get("hidden") or submission.get("pending"))
 
 
 def public(submission: dict, names: bool) -> dict:
@@ -102,6 +114,16 @@ def counts(answers: dict[str, str]) -> dict:
     return {"counts": tally, "total": len(answers)}
 
 
+def answer_events(question: int, answers: dict[str, str]) -> list[dict]:
+    """The `answers` events of an open question: the distribution to the teacher's private screens, only how many
+    answered to everyone else (the projected screen, students), so results stay hidden until the reveal."""
+    tally = counts(answers)
+    return [
+        envelope({"type": "answers", "question": question, **tally}, "answers", "private"),
+        envelope({"type": "answers", "question": question, "total": tally["total"]}, "answers", "public"),
+    ]
+
+
 @dataclass(frozen=True)
 class RoomServices:
     """What every connection to a room shares: the store, the settings, LeNet, the compute threads, the paths of
@@ -127,6 +149,7 @@ class RoomSession:
         self.role: str | None = None
         self.member = ""
         self.name = ""
+        self.private = False  # a teacher's own screen (not projected): sees distributions and moderation
         self.rejoined = False
         self.stop: Callable[[], Awaitable[None]] | None = None
         self.joined = anyio.Event()
@@ -175,7 +198,9 @@ class RoomSession:
 
     def deliver(self, event: dict, text: str) -> None:
         """Store listener: queue an event meant for this connection."""
-        if event["to"] == "all" or event["to"] == self.role:
+        private = self.role == "teacher" and self.private
+        to = event["to"]
+        if to == "all" or to == self.role or (to == "private" and private) or (to == "public" and not private):
             self.outbox.put(event["key"], text)
 
     # ---- messages ----
@@ -208,6 +233,8 @@ class RoomSession:
             raise Problem(missing.code, str(missing))
         if message.type in TEACHER_ONLY and self.role != "teacher":
             raise Problem("forbidden", f"only the teacher of room {self.code} can send {message.type}")
+        if message.type in PAUSABLE and self.role == "student" and room.get("paused"):
+            raise Problem("paused", "your teacher has paused the class (eyes up!); try again once it resumes")
         handler = getattr(self, f"on_{message.type}")
         return await handler(message, room)
 
@@ -223,6 +250,7 @@ class RoomSession:
             limits.failures.take(self.address)
             raise Problem("forbidden", f"this is not the teacher link of room {code}; join with the code instead")
         role = "teacher" if message.key is not None else "student"
+        self.private = role == "teacher" and message.private
         self.member, self.rejoined = await self.membership(code, message.member, role)
         self.name = await self.claim_name(code, message.name or "")
         self.code, self.role = code, role
@@ -290,11 +318,16 @@ class RoomSession:
             "shown": room.get("shown"),
             "names": room.get("names", False),
             "students": await self.store.students(self.room_code),
+            "paused": room.get("paused"),
+            "approve_first": room.get("approve_first", False),
         }
+        if question is not None and question["open"]:
+            tally = counts(await self.store.answers(self.room_code, question["id"]))
+            joined["answers"] = tally if self.role == "teacher" and self.private else {"total": tally["total"]}
         if self.role == "teacher":
-            joined["gallery"] = [for_teacher(item) for item in kept(await self.store.submissions(self.room_code))]
-            if question is not None:
-                joined["answers"] = counts(await self.store.answers(self.room_code, question["id"]))
+            joined["private"] = self.private
+            gallery = kept(await self.store.submissions(self.room_code))
+            joined["gallery"] = [for_teacher(item) for item in gallery if self.private or in_class(item)]
         else:
             # Only a tab that joined before can have sent drawings: a new student does not read the whole gallery.
             gallery = kept(await self.store.submissions(self.room_code)) if self.rejoined else []
@@ -341,10 +374,8 @@ class RoomSession:
         }
         await self.store.update(self.room_code, {"question": question, "asked": question["id"]})
         await self.store.publish(self.room_code, envelope({"type": "question", "question": question}, "question"))
-        await self.store.publish(
-            self.room_code,
-            envelope({"type": "answers", "question": question["id"], "counts": {}, "total": 0}, "answers", "teacher"),
-        )
+        for event in answer_events(question["id"], {}):
+            await self.store.publish(self.room_code, event)
         return []
 
     async def on_answer(self, message: Answer, room: dict) -> list[str]:
@@ -353,10 +384,8 @@ class RoomSession:
             raise Problem("impossible", "this question is closed; wait for the next one")
         value = answer_value(question, message.value)
         answers = await self.store.answer(self.room_code, question["id"], self.member, value)
-        await self.store.publish(
-            self.room_code,
-            envelope({"type": "answers", "question": question["id"], **counts(answers)}, "answers", "teacher"),
-        )
+        for event in answer_events(question["id"], answers):
+            await self.store.publish(self.room_code, event)
         return [reply({"type": "answered", "question": question["id"], "value": value})]
 
     async def on_reveal(self, message: Reveal, room: dict) -> list[str]:
@@ -405,13 +434,19 @@ class RoomSession:
             "probabilities": [round(float(p), 4) for p in probabilities],
             "pixels": base64.b64encode(np.rint(image * 255).astype(np.uint8).tobytes()).decode(),
         }
+        if room.get("approve_first") and self.role == "student":
+            submission["pending"] = True
         sid = await self.store.add_submission(self.room_code, submission)
         submission["id"] = sid
-        await self.store.publish(
-            self.room_code,
-            envelope({"type": "submission", "submission": for_teacher(submission)}, f"submission:{sid}", "teacher"),
-        )
+        await self.publish_submission(submission)
         return [reply({"type": "submitted", "submission": public(submission, True)})]
+
+    async def publish_submission(self, submission: dict) -> None:
+        """Tell the teacher's screens of a new or changed drawing: every one when the class may see it, only the
+        private ones while it is hidden or waits for approval (the projected screen never gets it)."""
+        to = "teacher" if in_class(submission) else "private"
+        event = {"type": "submission", "submission": for_teacher(submission)}
+        await self.store.publish(self.room_code, envelope(event, f"submission:{submission['id']}", to))
 
     def check_drawings(self, claims: dict[str, str]) -> None:
         """Problem too_many_drawings when this member, or its address, has sent as many drawings as it may."""
@@ -447,12 +482,7 @@ class RoomSession:
         submission = await self.store.update_submission(self.room_code, message.id, {"tag": message.tag})
         if submission is None:  # the room ended meanwhile
             raise Problem("impossible", f"there is no drawing {message.id} of yours in this room")
-        await self.store.publish(
-            self.room_code,
-            envelope(
-                {"type": "submission", "submission": for_teacher(submission)}, f"submission:{message.id}", "teacher"
-            ),
-        )
+        await self.publish_submission(submission)
         return [reply({"type": "submitted", "submission": public(submission, True)})]
 
     async def on_show(self, message: Show, room: dict) -> list[str]:
@@ -461,6 +491,8 @@ class RoomSession:
             found = await self.store.submission(self.room_code, message.id)
             if found is None or found.get("removed"):
                 raise Problem("impossible", f"there is no drawing {message.id} in this room's gallery")
+            if not in_class(found):
+                raise Problem("impossible", f"drawing {message.id} is hidden or waits for approval; let it in first")
             shown = public(found, room.get("names", False))
         await self.store.update(self.room_code, {"shown": shown})
         await self.store.publish(self.room_code, envelope({"type": "show", "submission": shown}, "show"))
@@ -487,6 +519,61 @@ class RoomSession:
         if "shown" in fields:
             await self.store.publish(self.room_code, envelope({"type": "show", "submission": None}, "show"))
         return []
+
+    async def on_screen(self, message: Screen, room: dict) -> list[str]:
+        """This teacher screen becomes private (the teacher's phone) or projected; the room's state as it may now
+        see it comes back as `joined`."""
+        self.private = message.private
+        return [reply(await self.welcome(room))]
+
+    async def on_pause(self, message: Pause, room: dict) -> list[str]:
+        """Pause the class ("eyes up") with the teacher's message, or resume it."""
+        paused = {"message": message.message or "Eyes up: look at the board."} if message.on else None
+        await self.store.update(self.room_code, {"paused": paused})
+        await self.store.publish(self.room_code, envelope({"type": "paused", "paused": paused}, "paused"))
+        return []
+
+    async def on_hide(self, message: Hide, room: dict) -> list[str]:
+        """Hide a drawing from the class (the projected gallery, the drawing shown, snapshots, class steps), or bring
+        it back; it stays in the store and the export, restorable, unlike `remove`."""
+        found = await self.store.submission(self.room_code, message.id)
+        if found is None or found.get("removed"):
+            raise Problem("impossible", f"there is no drawing {message.id} in this room's gallery")
+        submission = await self.store.update_submission(self.room_code, message.id, {"hidden": message.hidden})
+        if submission is None:  # the room ended meanwhile
+            raise Problem("impossible", f"there is no drawing {message.id} in this room's gallery")
+        await self.withdraw(submission, room)
+        return []
+
+    async def on_approve(self, message: Approve, room: dict) -> list[str]:
+        """Switch "approve before it appears" on or off, or let one waiting drawing appear."""
+        if message.first is not None:
+            await self.store.update(self.room_code, {"approve_first": message.first})
+            event = {"type": "approve_first", "on": message.first}
+            await self.store.publish(self.room_code, envelope(event, "approve_first", "teacher"))
+        if message.id is not None:
+            found = await self.store.submission(self.room_code, message.id)
+            if found is None or found.get("removed"):
+                raise Problem("impossible", f"there is no drawing {message.id} in this room's gallery")
+            submission = await self.store.update_submission(self.room_code, message.id, {"pending": False})
+            if submission is not None:
+                await self.withdraw(submission, room)
+        if message.first is None and message.id is None:
+            raise Problem("bad_value", "say which drawing to approve (id) or whether drawings wait (first)")
+        return []
+
+    async def withdraw(self, submission: dict, room: dict) -> None:
+        """After a drawing was hidden, restored or approved: every screen hears `hidden` (the projected gallery and
+        a student's own list follow it), the teacher's screens get the drawing as it now is, and a drawing shown to
+        everyone that the class may no longer see stops being shown."""
+        sid, seen = submission["id"], in_class(submission)
+        event = {"type": "hidden", "id": sid, "hidden": bool(submission.get("hidden")), "visible": seen}
+        await self.store.publish(self.room_code, envelope(event, f"hidden:{sid}"))
+        await self.publish_submission(submission)
+        shown = room.get("shown")
+        if not seen and shown is not None and shown["id"] == sid:
+            await self.store.update(self.room_code, {"shown": None})
+            await self.store.publish(self.room_code, envelope({"type": "show", "submission": None}, "show"))
 
     async def on_names(self, message: Names, room: dict) -> list[str]:
         await self.store.update(self.room_code, {"names": message.visible})

@@ -34,6 +34,7 @@ ErrorCode = Literal[
     "room_expired",  # the room ended or was idle too long
     "room_full",  # the room's gallery holds as many drawings as the server allows
     "too_many_drawings",  # this member (or client address) sent as many drawings to the room as it may
+    "paused",  # the teacher paused the class: a student's changes wait until it resumes
     "too_many_attempts",  # too many wrong room codes or new members from this address lately; the sentence says when
     "forbidden",  # a student (or a wrong teacher key) asking for what only the room's teacher may do
     "internal",  # the server failed; the failure is logged

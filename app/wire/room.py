@@ -72,6 +72,7 @@ class Join(Message):
     key: Annotated[str, StringConstraints(max_length=64)] | None = None
     member: Annotated[str, StringConstraints(pattern=r"^m[0-9a-f]{24}$")] | None = None
     name: Name | None = None
+    private: StrictBool = False  # teacher: this screen is the teacher's own (a phone), not the projected one
 
 
 class View(Message):
@@ -159,10 +160,66 @@ class End(Message):
     type: Literal["end"]
 
 
-RoomRequest = Join | View | Ask | Answer | Reveal | Dismiss | Submit | Tag | Show | Remove | Names | End
+class Screen(Message):
+    """Teacher: whether this screen is the teacher's own (private: it sees the live distribution of answers and
+    the drawings waiting or hidden) or the projected one (only what the class may see); answered by `joined`."""
+
+    type: Literal["screen"]
+    private: StrictBool
+
+
+class Pause(Message):
+    """Teacher: "eyes up": every student screen dims and shows `message`, and students' changes are refused, until
+    a pause with `on` false."""
+
+    type: Literal["pause"]
+    on: StrictBool
+    message: Text | None = None
+
+
+class Hide(Message):
+    """Teacher: take a drawing off the class's screens (the gallery, the drawing shown, snapshots, class steps), or
+    bring it back (`hidden` false). Unlike `remove`, it stays in the export and can be restored."""
+
+    type: Literal["hide"]
+    id: SubmissionId
+    hidden: StrictBool = True
+
+
+class Approve(Message):
+    """Teacher: with `first` true, new drawings wait for the teacher's approval before they appear (`id` absent);
+    with `id`, let that waiting drawing appear."""
+
+    type: Literal["approve"]
+    id: SubmissionId | None = None
+    first: StrictBool | None = None
+
+
+RoomRequest = (
+    Join
+    | View
+    | Ask
+    | Answer
+    | Reveal
+    | Dismiss
+    | Submit
+    | Tag
+    | Show
+    | Remove
+    | Names
+    | End
+    | Screen
+    | Pause
+    | Hide
+    | Approve
+)
 ROOM_REQUESTS: TypeAdapter[RoomRequest] = TypeAdapter(Annotated[RoomRequest, Field(discriminator="type")])
 ROOM_LATEST_WINS = frozenset({"view", "answer"})
-TEACHER_ONLY = frozenset({"view", "ask", "reveal", "dismiss", "show", "remove", "names", "end"})
+TEACHER_ONLY = frozenset(
+    {"view", "ask", "reveal", "dismiss", "show", "remove", "names", "end", "screen", "pause", "hide", "approve"}
+)
+# A student's requests that change the room: refused with `paused` while the teacher has paused the class.
+PAUSABLE = frozenset({"answer", "submit", "tag"})
 
 
 class OpenedRoom(BaseModel):

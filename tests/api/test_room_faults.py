@@ -74,7 +74,7 @@ def test_a_restarted_server_keeps_the_room_its_gallery_and_its_members(
 
     with start_server(env) as base_url:  # a new process on the same file: a crash or a restart
         assert httpx.get(f"{base_url}/api/rooms/{code}", timeout=WAIT_S).status_code == 200
-        with member(base_url, code, key=key) as (teacher, joined):
+        with member(base_url, code, key=key, private=True) as (teacher, joined):
             assert joined["type"] == "joined" and joined["role"] == "teacher"
             assert [(item["id"], item["author"], item["tag"]) for item in joined["gallery"]] == [(sent["id"], "Ana", 1)]
             assert joined["question"]["id"] == question["id"] and joined["answers"]["counts"] == {"1": 1}

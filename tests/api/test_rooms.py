@@ -174,7 +174,7 @@ def test_questions_collect_answers_and_reveal_the_distribution(
     client: TestClient, connect: Callable[..., tuple]
 ) -> None:
     room = open_room(client)
-    teacher, _ = connect(client, room["code"], key=room["key"])
+    teacher, _ = connect(client, room["code"], key=room["key"], private=True)  # the teacher's phone
     students = [connect(client, room["code"])[0] for _ in range(3)]
     teacher.send_json({"type": "ask", "prompt": "What number lands in this output cell?", "kind": "number"})
     question = receive(students[0], "question")["question"]

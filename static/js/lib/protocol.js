@@ -90,4 +90,11 @@ export const ROOM = Object.freeze({
   submitted: "submitted", // reply: the sender's own drawing with LeNet's prediction
   students: "students", // event: students connected
   ended: "ended", // event: the room is closed
+  screen: "screen", // teacher request: private (the teacher's own screen) or projected; answered by joined
+  pause: "pause", // teacher request: on, message ("eyes up")
+  paused: "paused", // event: {message} while the class is paused, or null
+  hide: "hide", // teacher request: id, hidden (false restores)
+  hidden: "hidden", // event: id, hidden, visible (whether the class may see it now)
+  approve: "approve", // teacher request: first (drawings wait for approval) and/or id (let it appear)
+  approveFirst: "approve_first", // teacher event: on
 });
