@@ -25,7 +25,13 @@ def test_home_page_names_the_app_and_has_a_card_linking_to_every_page(client: Te
 def test_healthz_reports_ok_the_version_and_the_loaded_lenet(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "version": __version__, "lenet": "loaded"}
+    assert response.json() == {
+        "status": "ok",
+        "version": __version__,
+        "lenet": "loaded",
+        "rooms": "sqlite",
+        "rooms_reachable": True,
+    }
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.slug)
