@@ -26,12 +26,14 @@ import numpy as np
 from app.models.lenet import CLASSES
 from app.models.shared import SharedModel
 from app.nn import Sequential
+from app.rooms import class_step as class_steps
 from app.rooms.codes import address_key, new_member, secret_matches
 from app.rooms.lookup import RoomLimits, RoomMissing, TooManyAttempts, expired, find_room
 from app.rooms.outbox import Outbox
 from app.rooms.store import RoomStore, StoreUnavailable
 from app.services.lenet import prepare, read, weight_sharing_copy
 from app.settings import Settings
+from app.wire.class_step import Batch, BatchReset
 from app.wire.lenet import Preprocessing
 from app.wire.limits import check_canvas
 from app.wire.protocol import Problem, Sender
@@ -320,6 +322,7 @@ class RoomSession:
             "students": await self.store.students(self.room_code),
             "paused": room.get("paused"),
             "approve_first": room.get("approve_first", False),
+            "class_step": await class_steps.last(self.store, self.room_code),
         }
         if question is not None and question["open"]:
             tally = counts(await self.store.answers(self.room_code, question["id"]))
@@ -574,6 +577,35 @@ class RoomSession:
         if not seen and shown is not None and shown["id"] == sid:
             await self.store.update(self.room_code, {"shown": None})
             await self.store.publish(self.room_code, envelope({"type": "show", "submission": None}, "show"))
+
+    async def on_batch(self, message: Batch, room: dict) -> list[str]:
+        """A class step of the room's LeNet-5 on the tagged drawings the class may see; every screen hears it."""
+        lenet = self.services.lenet
+        if lenet.model is None:
+            raise Problem("unavailable", lenet.error or "LeNet-5 is not loaded")
+        gallery = [item for item in await self.store.submissions(self.room_code) if in_class(item)]
+        try:
+            await class_steps.run(
+                self.store,
+                self.room_code,
+                gallery,
+                lenet.model,
+                self.settings,
+                self.services.compute,
+                message.lr,
+                message.mode,
+                room.get("names", False),
+            )
+        except class_steps.NothingTagged as exc:
+            raise Problem("impossible", str(exc)) from None
+        except class_steps.StepRefused as exc:
+            raise Problem("bad_value", str(exc)) from None
+        return []
+
+    async def on_batch_reset(self, message: BatchReset, room: dict) -> list[str]:
+        """The room's LeNet-5 goes back to the shared weights."""
+        await class_steps.reset(self.store, self.room_code)
+        return []
 
     async def on_names(self, message: Names, room: dict) -> list[str]:
         await self.store.update(self.room_code, {"names": message.visible})

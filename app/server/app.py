@@ -18,7 +18,7 @@ from app.rooms.lookup import RoomLimits
 from app.rooms.store import StoreUnavailable
 from app.server.memory import fix_mmap_threshold
 from app.server.responses import ApiProblem, answer_bad_parameters, answer_problem, answer_store_unavailable
-from app.server.routes import api_docs, backprop, conv, health, kernels, lenet, pages, rooms, svm, xor
+from app.server.routes import api_docs, backprop, class_step, conv, health, kernels, lenet, pages, rooms, svm, xor
 from app.server.security import RequestGuard, SecurityHeaders
 from app.server.templating import make_templates
 from app.server.uploads import Admission
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(xor.router)
     app.include_router(kernels.router)
     app.include_router(rooms.router)
+    app.include_router(class_step.router)
     app.include_router(svm.router)
     # Starlette types every handler as taking any Exception, though it calls each with its own kind only.
     app.add_exception_handler(ApiProblem, answer_problem)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictInt, StringConstraints, TypeAdapter
 from pydantic_core import PydanticCustomError
 
+from app.wire.class_step import Batch, BatchReset
 from app.wire.lenet import Digit, DrawingMessage
 from app.wire.protocol import Message
 
@@ -212,11 +213,14 @@ RoomRequest = (
     | Pause
     | Hide
     | Approve
+    | Batch
+    | BatchReset
 )
 ROOM_REQUESTS: TypeAdapter[RoomRequest] = TypeAdapter(Annotated[RoomRequest, Field(discriminator="type")])
 ROOM_LATEST_WINS = frozenset({"view", "answer"})
 TEACHER_ONLY = frozenset(
     {"view", "ask", "reveal", "dismiss", "show", "remove", "names", "end", "screen", "pause", "hide", "approve"}
+    | {"batch", "batch_reset"}
 )
 # A student's requests that change the room: refused with `paused` while the teacher has paused the class.
 PAUSABLE = frozenset({"answer", "submit", "tag"})
