@@ -5,6 +5,7 @@
 // after and how far each layer moved; a student also reads her own drawing's before and after. The numbers and
 // sentences come from class-step-model.js; this file only wires the section and its views.
 
+import { openStage } from "../../lib/present.js";
 import { ROOM } from "../../lib/protocol.js";
 import { room } from "../../lib/room.js";
 import { ClassStrip } from "../../views/class-strip.js";
@@ -13,7 +14,27 @@ import { LayerMoves } from "../../views/layer-moves.js";
 import { kernelRows, moves, ownLines, ranked, summary, tileText } from "./class-step-model.js";
 
 const REQUESTS = new Set([ROOM.batch, ROOM.batch_reset]);
+const STAGE = "lenet-class-step"; // the section's id: /lenet#lenet-class-step is its presentation stage
 const $ = (id) => document.getElementById(id);
+
+const SETTLE_MS = 3000; // how long the stage is kept in view while the page above it lays itself out
+const INTERACTIONS = ["wheel", "touchstart", "pointerdown", "keydown"]; // the person takes the view over
+
+/** The section shows only once the room answered, after the page opened: when the address names it, put it on
+ * screen in presentation mode, and keep it there while the gallery and the layers above it are drawn (as
+ * room-boot.js does for a following student) until the person scrolls or touches the page. */
+function openIfNamed() {
+  if (location.hash !== `#${STAGE}`) return;
+  openStage();
+  const settle = new ResizeObserver(() => openStage());
+  const stop = () => {
+    settle.disconnect();
+    for (const type of INTERACTIONS) removeEventListener(type, stop, true);
+  };
+  settle.observe(document.body);
+  for (const type of INTERACTIONS) addEventListener(type, stop, { capture: true, passive: true });
+  setTimeout(stop, SETTLE_MS);
+}
 
 function setStatus(text, problem = false) {
   const el = $("class-step-status");
@@ -42,14 +63,15 @@ class ClassStep {
   }
 
   joined(message) {
-    $("lenet-class-step").hidden = false;
+    $(STAGE).hidden = false;
     $("class-step-controls").hidden = message.role !== "teacher";
     for (const submission of message.mine ?? []) this.mine.add(submission.id);
     this.show(message.class_step ?? null, false);
+    openIfNamed();
   }
 
   left() {
-    $("lenet-class-step").hidden = true;
+    $(STAGE).hidden = true;
     this.mine.clear();
     for (const view of Object.values(this.views ?? {})) view.destroy();
     this.views = null;

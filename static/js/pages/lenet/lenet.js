@@ -24,6 +24,7 @@ import { TeachResult } from "../../views/teach-result.js";
 import { UnitDetails } from "../../views/unit-details.js";
 import { UnitEdges } from "../../views/unit-edges.js";
 import { UnitZoom } from "../../views/unit-zoom.js";
+import { connectClassStep } from "./class-step.js";
 import { InputGradientPanel } from "./input-gradient.js";
 import { BackwardMode } from "./lenet-backward.js";
 import { EXAMPLES } from "./lenet-examples.js";
@@ -457,4 +458,5 @@ $("lenet-reset").addEventListener("click", () => {
 
 writeState(state);
 updateButtons();
+connectClassStep().start();
 classroom.start();
