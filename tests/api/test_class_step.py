@@ -112,6 +112,11 @@ def test_the_rooms_weights_carry_on_from_step_to_step_until_reset(
     teacher.send_json({"type": "batch", "lr": LR})
     third = receive(teacher, "class_step")["step"]
     assert third["step"] == 1 and third["loss_before"] == pytest.approx(first["loss_before"], rel=1e-12)
+    teacher.send_json({"type": "names", "visible": True})
+    teacher.send_json({"type": "batch", "lr": LR})
+    named = receive(teacher, "class_step")["step"]
+    assert {row["author"] for row in named["per_submission"]} == {"Ana"}  # names only once the teacher shows them
+    assert client.get(f"/api/rooms/{code}/batch", headers={"X-Teacher-Key": key}).json()["step"] == 2
 
 
 def test_only_the_teacher_runs_or_reads_class_steps(
