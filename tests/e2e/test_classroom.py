@@ -262,6 +262,7 @@ def test_a_question_is_answered_counted_and_revealed(
     screenshot(student, "classroom-student-question-revealed-390x844")
     teacher.evaluate("() => document.documentElement.classList.add('present')")
     screenshot(teacher, "classroom-teacher-question-revealed-present")
+    teacher.evaluate("() => document.documentElement.classList.remove('present')")  # the teacher's own screen again
 
     teacher.get_by_test_id("room-ask").click()
     teacher.get_by_test_id("room-ask-prompt").fill("Above or below?")

@@ -76,6 +76,7 @@ class Room {
     this.lastSent = 0;
     this.shareable = true; // false: this page's address is not sent to the room (see the top of this file)
     this.retry = null; // the timer of a throttled join's next try
+    this.private = false; // a teacher's own screen (not the projected one): set by the page before start()
   }
 
   get active() {
@@ -124,6 +125,7 @@ class Room {
     const { code, key, member, name } = this.membership;
     const message = { type: ROOM.join, code };
     if (key) message.key = key;
+    if (key && this.private) message.private = true;
     if (member) message.member = member;
     if (name) message.name = name;
     this.socket.send(message);

@@ -1,7 +1,9 @@
 // The class gallery: every drawing sent to the room as a tile — the 28×28 image LeNet read (black ink on white,
 // readable on a projector), its prediction and confidence from the server, what the student meant when they said,
-// a mark when LeNet misread it, the author when names are shown — a button to show it to everyone, and one to
-// remove it, or every drawing of its author, after a confirmation (the server takes them off every screen).
+// a mark when LeNet misread it, the author when names are shown — a button to show it to everyone, one to hide it
+// from the class (restorable; a hidden or waiting drawing reaches only the teacher's private screen, marked, with
+// Restore or Approve), and one to remove it, or every drawing of its author, after a confirmation (the server
+// takes them off every screen).
 
 import { SIDE, decodePixels, misread } from "../lib/gallery.js";
 
@@ -27,13 +29,16 @@ function element(tag, className, text) {
 export class ClassGallery {
   /**
    * el: an empty list element (<ol>). options: onShow(id) when the teacher picks a drawing for everyone,
-   * onRemove(id, all) when the teacher confirms removing it (all: every drawing of its author).
+   * onRemove(id, all) when the teacher confirms removing it (all: every drawing of its author), onHide(id, hidden)
+   * to hide it from the class or restore it, onApprove(id) to let a waiting drawing appear.
    */
-  constructor(el, { onShow = () => {}, onRemove = () => {} } = {}) {
+  constructor(el, { onShow = () => {}, onRemove = () => {}, onHide = () => {}, onApprove = () => {} } = {}) {
     this.el = el;
     this.el.classList.add("class-gallery");
     this.onShow = onShow;
     this.onRemove = onRemove;
+    this.onHide = onHide;
+    this.onApprove = onApprove;
     this.tiles = new Map(); // id -> {node, signature}
     this.empty = element("li", "class-gallery__empty", "No drawing yet: students send theirs with “Send to the class”.");
     this.el.append(this.empty);
@@ -41,6 +46,8 @@ export class ClassGallery {
       const button = event.target.closest("button");
       if (!button) return;
       if (button.dataset.show) this.onShow(Number(button.dataset.show));
+      else if (button.dataset.hide) this.onHide(Number(button.dataset.hide), button.dataset.hidden === "true");
+      else if (button.dataset.approve) this.onApprove(Number(button.dataset.approve));
       else if (button.dataset.removeAsk) this.confirming(button.closest("li"), true);
       else if (button.dataset.removeKeep) this.confirming(button.closest("li"), false);
       else if (button.dataset.remove) this.onRemove(Number(button.dataset.remove), button.dataset.all === "true");
@@ -49,7 +56,7 @@ export class ClassGallery {
   }
 
   /**
-   * data: {items: submissions (id, tag, prediction, confidence, pixels, author), shown: the id everyone sees or
+   * data: {items: submissions (id, tag, prediction, confidence, pixels, author, hidden, pending), shown: the id everyone sees or
    * null, names: whether authors are shown, misreadOnly: hide the drawings LeNet read as meant or untagged}.
    * Tiles are kept by id (newest first), so an update never moves the keyboard focus.
    */
@@ -74,7 +81,8 @@ export class ClassGallery {
   }
 
   upsert(item, names) {
-    const signature = JSON.stringify([item.tag, item.prediction, item.confidence, names && item.author]);
+    const signature = JSON.stringify([item.tag, item.prediction, item.confidence, names && item.author,
+      Boolean(item.hidden), Boolean(item.pending)]);
     const known = this.tiles.get(item.id);
     if (known && known.signature === signature) return;
     const node = known?.node ?? this.place(item.id);
@@ -114,7 +122,28 @@ export class ClassGallery {
     node.dataset.prediction = String(item.prediction);
     node.dataset.tag = item.tag === null ? "" : String(item.tag);
     node.classList.toggle("is-misread", misread(item));
-    node.replaceChildren(canvas, read, meant, meta, button, this.removal(item.id));
+    const kept = Boolean(item.hidden || item.pending); // the class does not see it: only this private screen does
+    node.classList.toggle("is-kept", kept);
+    node.dataset.hidden = String(Boolean(item.hidden));
+    node.dataset.pending = String(Boolean(item.pending));
+    button.disabled = kept;
+    if (item.hidden) meta.append(" · hidden from the class");
+    else if (item.pending) meta.append(" · waits for your approval");
+    node.replaceChildren(canvas, read, meant, meta, button, ...this.moderation(item), this.removal(item.id));
+  }
+
+  /** The tile's Hide or Restore button, and Approve while the drawing waits for approval. */
+  moderation(item) {
+    const hide = element("button", "class-gallery__hide", item.hidden ? "Restore" : "Hide");
+    hide.type = "button";
+    Object.assign(hide.dataset, { hide: String(item.id), hidden: String(!item.hidden), testid: `room-hide-${item.id}` });
+    hide.setAttribute("aria-label", `${item.hidden ? "Restore" : "Hide"} drawing ${item.id} ${item.hidden ? "to" : "from"} the class`);
+    if (!item.pending) return [hide];
+    const approve = element("button", "class-gallery__approve primary", "Approve");
+    approve.type = "button";
+    Object.assign(approve.dataset, { approve: String(item.id), testid: `room-approve-${item.id}` });
+    approve.setAttribute("aria-label", `Approve drawing ${item.id}: the class sees it`);
+    return [approve, hide];
   }
 
   /** The tile's "Remove…" button and the confirmation it opens: this drawing, or every one of its author. */

@@ -11,10 +11,10 @@ export class RoomPoll {
     const part = (name) => el.querySelector(`[data-testid=${name}]`);
     this.parts = {
       prompt: part("room-poll-prompt"), count: part("room-poll-count"), answer: part("room-reveal-answer"),
-      reveal: part("room-reveal"), choices: el.querySelector("datalist"),
+      reveal: part("room-reveal"), choices: el.querySelector("datalist"), secret: part("room-poll-hidden"),
     };
     this.bars = bars(part("room-answers"));
-    this.data = { question: null, answers: null, students: 0 };
+    this.data = { question: null, answers: null, students: 0, private: false };
     this.closed = null; // the id of a question put away
     this.parts.reveal.addEventListener("click", () => onReveal(this.parts.answer.value.trim() || null));
     this.parts.answer.addEventListener("keydown", (event) => {
@@ -23,7 +23,8 @@ export class RoomPoll {
     part("room-dismiss").addEventListener("click", () => onDismiss());
   }
 
-  /** data (each part optional): question (the room's, or null), answers ({question, counts, total}), students. */
+  /** data (each part optional): question (the room's, or null), answers ({question, counts, total}: a projected
+   * screen gets no counts before the reveal), students, private (the teacher's own screen, not the projected one). */
   update(data) {
     const asked = data.question && data.question.id !== this.data.question?.id;
     Object.assign(this.data, data);
@@ -44,6 +45,9 @@ export class RoomPoll {
       : `${total} of ${students} student${students === 1 ? "" : "s"} answered`;
     this.bars.update({ kind: question.kind, choices: question.choices, counts: answers?.counts ?? {}, total,
       answer: revealed ? question.answer ?? null : null });
+    const secret = !revealed && !this.data.private; // the distribution waits for the reveal on this screen
+    this.parts.secret.hidden = !secret;
+    this.bars.el.hidden = secret;
     this.parts.reveal.hidden = revealed;
     this.parts.answer.closest("label").hidden = revealed;
     this.el.dataset.state = revealed ? "revealed" : "open";

@@ -16,7 +16,7 @@ import { ConfusionMatrix } from "../../views/confusion-matrix.js";
 
 const STROKES_BUDGET = 30_000; // characters of strokes in a view: the server takes at most 32 KB per view
 const STUDENT_ERRORS = new Set([ROOM.submit, ROOM.tag]);
-const TEACHER_ERRORS = new Set([ROOM.show, ROOM.remove]); // room-boot.js shows the errors of names, view and the rest
+const TEACHER_ERRORS = new Set([ROOM.show, ROOM.remove, ROOM.hide, ROOM.approve]); // room-boot.js: names, view, …
 
 const $ = (id) => document.getElementById(id);
 
@@ -60,6 +60,8 @@ class LenetRoom {
     room.on(ROOM.submission, (message) => this.upsert(message.submission));
     room.on(ROOM.show, (message) => this.show(message.submission));
     room.on(ROOM.removed, (message) => this.removed(message.ids));
+    room.on(ROOM.hidden, (message) => this.hidden(message));
+    room.on(ROOM.approveFirst, (message) => this.approveFirst(message.on));
     room.on(ROOM.names, (message) => this.setNames(message.visible));
     room.on("error", (error) => this.failed(error));
     room.on("left", () => this.left());
@@ -81,6 +83,11 @@ class LenetRoom {
     $("room-show-none").addEventListener("click", () => this.request({ type: ROOM.show, id: null }));
     $("room-names").addEventListener("click", () => this.request({ type: ROOM.names, visible: !this.names }));
     $("room-gallery-misread").addEventListener("change", () => this.renderGallery());
+    const approve = document.createElement("label"); // "approve before it appears", beside the names button
+    approve.innerHTML = '<input type="checkbox" data-testid="room-approve-first"> approve each drawing before it appears';
+    $("room-names").after(approve);
+    this.approveBox = approve.querySelector("input");
+    this.approveBox.addEventListener("change", () => this.request({ type: ROOM.approve, first: this.approveBox.checked }));
     $("room-export-gallery").addEventListener("click", () => this.exportGallery());
   }
 
@@ -94,13 +101,17 @@ class LenetRoom {
       this.galleryView ??= new ClassGallery($("room-gallery"), {
         onShow: (id) => this.request({ type: ROOM.show, id }),
         onRemove: (id, all) => this.request({ type: ROOM.remove, id, all }),
+        onHide: (id, hidden) => this.request({ type: ROOM.hide, id, hidden }),
+        onApprove: (id) => this.request({ type: ROOM.approve, id }),
       });
       if (!this.matrix) {
         this.matrix = new ConfusionMatrix($("room-confusion"));
         addSaveButton($("room-gallery"), { name: "class-gallery", label: "the class gallery" });
         addSaveButton($("room-confusion"), { name: "class-confusion", label: "the confusion matrix" });
       }
+      this.gallery.clear(); // a screen turned projected keeps none of the drawings kept from the class
       for (const submission of message.gallery ?? []) this.gallery.set(submission.id, submission);
+      this.approveFirst(message.approve_first);
       this.setNames(message.names);
     } else {
       for (const submission of message.mine ?? []) this.mine.set(submission.id, submission);
@@ -157,8 +168,10 @@ class LenetRoom {
     list.replaceChildren(...items.map((submission) => {
       const item = document.createElement("li");
       item.dataset.testid = `room-mine-${submission.id}`;
+      item.dataset.hidden = String(Boolean(submission.hidden));
       const label = document.createElement("label");
-      label.append(`#${submission.id}: read as ${submission.prediction} (${percent(submission.confidence)}) · I meant `);
+      const kept = submission.hidden ? " · hidden by your teacher" : submission.pending ? " · waits for your teacher" : "";
+      label.append(`#${submission.id}: read as ${submission.prediction} (${percent(submission.confidence)})${kept} · I meant `);
       const select = document.createElement("select");
       select.dataset.id = String(submission.id);
       select.dataset.testid = `room-tag-${submission.id}`;
@@ -195,6 +208,24 @@ class LenetRoom {
     } else {
       this.renderMine();
     }
+  }
+
+  /** A drawing hidden, restored or approved: the teacher's screens drop it when the class may not see it (a private
+   * screen gets it back, marked, in the submission event that follows); a student's own list says so. */
+  hidden({ id, hidden, visible }) {
+    if (room.role === "teacher") {
+      if (!visible) this.gallery.delete(id);
+      this.renderGallery();
+      return;
+    }
+    const mine = this.mine.get(id);
+    if (!mine) return;
+    this.mine.set(id, { ...mine, hidden, pending: visible ? false : mine.pending && !hidden });
+    this.renderMine();
+  }
+
+  approveFirst(on) {
+    this.approveBox.checked = Boolean(on);
   }
 
   setNames(visible) {

@@ -4,12 +4,13 @@
 // A following student's tab scrolls to the page's stage, the view the teacher projects (lib/present.js). On a
 // phone the region is one line: a revealed question goes after a few seconds, and at once on the next page.
 
-import { showStage } from "../../lib/present.js";
+import { presenting, showStage } from "../../lib/present.js";
 import { ROOM } from "../../lib/protocol.js";
 import { joinsAgain, room } from "../../lib/room.js";
 import { AnswerBars } from "../../views/answer-bars.js";
 import { RoomAsk } from "../../views/room-ask.js";
 import { RoomBar } from "../../views/room-bar.js";
+import { RoomPause } from "../../views/room-pause.js";
 import { RoomPoll } from "../../views/room-poll.js";
 import { RoomQuestion } from "../../views/room-question.js";
 import { sentence } from "./room-actions.js";
@@ -29,7 +30,8 @@ const SUGGESTIONS = {
   "/lenet": [{ prompt: "Which digit will it predict?", kind: "digit" }],
 };
 // Errors about these requests are this module's to show; the other pages' (the gallery's) are theirs.
-const OWN_REQUESTS = new Set([ROOM.view, ROOM.ask, ROOM.reveal, ROOM.dismiss, ROOM.end, ROOM.names]);
+const OWN_REQUESTS = new Set([ROOM.view, ROOM.ask, ROOM.reveal, ROOM.dismiss, ROOM.end, ROOM.names, ROOM.pause,
+  ROOM.screen]);
 const PUT_AWAY_MS = 4000; // how long a phone shows a revealed question
 const SETTLE_MS = 3000; // how long a following tab keeps the stage in view while the page draws itself
 const phone = matchMedia("(max-width: 40rem)"); // the width at which room.css folds the region
@@ -71,6 +73,14 @@ const question = new RoomQuestion(part("room-question"), {
   onAnswer: (value) => {
     if (asked) send({ type: ROOM.answer, question: asked.id, value });
   },
+});
+
+const pause = new RoomPause({
+  button: part("room-pause"), dialog: part("room-pause-dialog"), overlay: part("room-paused"),
+  blocked: [document.querySelector("main"), part("room-question")],
+}, {
+  onPause: (message) => send(message ? { type: ROOM.pause, on: true, message } : { type: ROOM.pause, on: true }),
+  onResume: () => send({ type: ROOM.pause, on: false }),
 });
 
 /** The question view of this tab's role. */
@@ -116,9 +126,10 @@ room.on(ROOM.joined, (message) => {
   students = message.students;
   asked = message.question;
   bar.update({ role: message.role, code: message.code, students, following: room.following, notice: null });
+  pause.update({ role: message.role, paused: message.paused ?? null });
   if (message.role === "teacher") {
     const answers = message.answers ? { question: message.question.id, ...message.answers } : null;
-    poll.update({ question: message.question, answers, students });
+    poll.update({ question: message.question, answers, students, private: message.private === true });
   } else {
     question.update({ question: message.question, answered: message.answered ?? null });
   }
@@ -136,7 +147,10 @@ room.on(ROOM.question, (message) => {
   panel().update({ question: message.question });
   putAwayRevealed(false);
 });
-room.on(ROOM.answers, (answers) => poll.update({ answers }));
+room.on(ROOM.answers, (answers) => {
+  if (room.role === "teacher") poll.update({ answers });
+});
+room.on(ROOM.paused, ({ paused }) => pause.update({ paused }));
 room.on(ROOM.answered, ({ value }) => question.update({ answered: value, error: null }));
 room.on("following", (following) => {
   bar.update({ following });
@@ -152,6 +166,7 @@ room.on(ROOM.ended, (message) => bar.update({ notice: `${sentence(message.messag
 room.on("left", () => {
   asked = null;
   bar.update({ role: null, code: null });
+  pause.update({ role: null, paused: null });
   poll.update({ question: null });
   question.update({ question: null });
 });
@@ -180,6 +195,15 @@ new ResizeObserver(() => {
   if (Math.abs(moved) >= 1 && scrollY > 0) scrollBy(0, moved);
   mainTop = main.getBoundingClientRect().top;
 }).observe(region);
+
+// A teacher's screen in presentation mode is the projected one; any other is the teacher's own (the teacher link on
+// a phone), which the server sends the live answers and the drawings kept from the class (docs/protocol/room.md).
+room.private = !presenting();
+new MutationObserver(() => {
+  if (presenting() === !room.private) return;
+  room.private = !presenting();
+  if (room.role === "teacher") send({ type: ROOM.screen, private: room.private });
+}).observe(document.documentElement, { attributes: true, attributeFilter: ["class"] });
 
 room.shareable = region.dataset.shareable === "true";
 bar.update(membershipShown());
