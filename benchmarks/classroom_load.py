@@ -35,6 +35,11 @@ What it measures and prints (a summary table, and one JSON object with --json):
   server's; the CPU other programs took from the machine meanwhile is printed too (a busy neighbour, such as a
   browser test suite, makes every latency worse: compare runs only when it is near 0).
 
+- the class step (issue 16; `--no-class-step` leaves it out): after the load, every student sends one tagged
+  drawing to the room's gallery on its room socket, then the teacher asks for a class step on them (POST
+  /api/rooms/{code}/batch): the POST's time (aim ≤ 1 s for 300 drawings) and, from the ask, when each student's
+  room socket got the `class_step` event (aim: every student within 2 s).
+
 Modes: `target` (default 2 drawings/s per student) checks the issue's targets: every drawing answered, no
 dropped connection, round trip p50 ≤ 10 ms and p99 ≤ 50 ms, every view reaching all N with p99 ≤ 100 ms,
 memory flat; `beyond` (default 10 drawings/s) checks that the server stays up, keeps at most one pending
@@ -53,6 +58,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import logging
@@ -82,6 +88,8 @@ OPEN_AT_ONCE = 32  # connections opened concurrently while the class joins
 ANSWER_TIMEOUT_S = 30.0  # a handshake or join answer slower than this fails the connection
 LAG_TICK_S = 0.05  # the generator's event-loop lag probe
 ROUND_TRIP_P50_MS, ROUND_TRIP_P99_MS, BROADCAST_P99_MS, BEYOND_MAX_MS = 10.0, 50.0, 100.0, 500.0
+CLASS_STEP_POST_MS, CLASS_STEP_SEEN_MS = 1000.0, 2000.0  # issue 16: computed within 1 s, seen by all within 2 s
+CLASS_STEP_WAIT_S = 30.0  # how long students wait for the class step's event before giving up
 FLAT_MB, FLAT_GROWTH = 5.0, 0.05  # flat: the second half of the load adds at most 5 MB or 5% (after warm-up)
 MODES = {"target": 2.0, "beyond": 10.0}
 
@@ -112,6 +120,8 @@ class Tally:
     dropped: Counter = field(default_factory=Counter)  # "socket:close code" -> connections the server closed
     failures: Counter = field(default_factory=Counter)  # connections that could not be opened or joined
     cpu_s: float = 0.0  # this process's CPU time during the load
+    class_step_drawings: int = 0  # --class-step: tagged drawings the gallery took (a `submitted` came back)
+    class_step_at: list[float] = field(default_factory=list)  # --class-step: when each student got `class_step`
 
 
 def frame_header(message: str | bytes) -> dict:
@@ -148,6 +158,8 @@ class Student:
         self.newest_answered = 0
         self.held: tuple[int, bytes] | None = None  # --client page: the drawing waiting for the one in flight
         self.closing = False
+        self.submitted = asyncio.Event()  # --class-step: the gallery took this student's tagged drawing
+        self.stepped = asyncio.Event()  # --class-step: the class step's event arrived
 
     async def open(self, base: str, code: str) -> None:
         """Join the room as a student and open /lenet's socket as the page does (hello, describe)."""
@@ -163,6 +175,11 @@ class Student:
                 event = frame_header(message)
                 if event.get("type") == "view":
                     self.tally.views.append((event["state"]["n"], received))
+                elif event.get("type") == "submitted":
+                    self.submitted.set()
+                elif event.get("type") == "class_step" and event.get("step") is not None:
+                    self.tally.class_step_at.append(received)
+                    self.stepped.set()
                 elif event.get("type") == "error":
                     self.tally.errors[f"room:{event.get('code')}"] += 1
         except ConnectionClosed:
@@ -238,6 +255,16 @@ class Student:
             self.sent_at.pop(seq, None)
             self.tally.sent -= 1
 
+    async def submit_tagged(self) -> None:
+        """--class-step: send one drawing to the room's gallery, tagged with a digit, and wait for it to be taken."""
+        canvas = self.drawings[(self.index * 7) % len(self.drawings)]
+        frame = browser_frame({"type": "submit", "preprocess": "mnist", "tag": self.index % 10}, canvas)
+        try:
+            await self.room.send(frame)
+            await asyncio.wait_for(self.submitted.wait(), ANSWER_TIMEOUT_S)
+        except (ConnectionClosed, TimeoutError):
+            return
+
     def settle(self) -> None:
         """After the drain: drawings with neither an answer nor a newer answered one are lost."""
         self.tally.lost += len(self.sent_at)
@@ -310,9 +337,21 @@ async def run_students(
     gc.unfreeze()
     for student in students:
         student.settle()
+    if args.class_step:
+        await class_step_share(students, tally, ready)
     await asyncio.gather(*[s.close() for s in students], return_exceptions=True)
     await asyncio.gather(*readers, return_exceptions=True)
     return dict(vars(tally))
+
+
+async def class_step_share(students: list[Student], tally: Tally, ready: Callable[[], Awaitable[float]]) -> None:
+    """--class-step, after the load: every student sends one tagged drawing to the gallery; once every share has,
+    the teacher runs a class step on them (POST /api/rooms/{code}/batch), and each student waits for its event."""
+    await asyncio.gather(*[s.submit_tagged() for s in students])
+    tally.class_step_drawings = sum(s.submitted.is_set() for s in students)
+    await ready()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*[s.stepped.wait() for s in students]), CLASS_STEP_WAIT_S)
 
 
 def generator_process(pipe, indices: list[int], base: str, code: str, args: argparse.Namespace) -> None:
@@ -452,6 +491,30 @@ def post_json(url: str) -> dict:
         return json.loads(response.read())
 
 
+def post_class_step(http: str, room: dict) -> dict:
+    """The teacher's class step on the room's tagged drawings: when it was asked for (monotonic), how long the POST
+    took, its HTTP status and how many drawings it ran on."""
+    request = urllib.request.Request(
+        f"{http}/api/rooms/{room['code']}/batch",
+        data=json.dumps({"lr": 0.05}).encode(),
+        headers={"X-Teacher-Key": room["key"], "Content-Type": "application/json"},
+        method="POST",
+    )
+    asked = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            status, answer = response.status, json.loads(response.read())
+    except urllib.error.HTTPError as refused:
+        status, answer = refused.code, {}
+    took = time.monotonic() - asked
+    return {
+        "asked": asked,
+        "post_ms": round(1e3 * took, 1),
+        "status": status,
+        "drawings": len(answer.get("submissions", [])),
+    }
+
+
 def get_json(url: str) -> dict:
     """GET; the JSON answer."""
     with urllib.request.urlopen(url, timeout=10) as response:
@@ -493,17 +556,21 @@ async def run(args: argparse.Namespace, server: subprocess.Popen, base: str) -> 
         child.start()
         pipes.append(mine)
         children.append(child)
-    starting: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-    own_ready = asyncio.Event()
+    # Each share reports ready at each phase: connected (answered with the load's start time), then, with
+    # --class-step, its tagged drawings sent (answered with the time the teacher's class step was asked for).
+    starting: list[asyncio.Future[float]] = [asyncio.get_running_loop().create_future() for _ in range(2)]
+    own_ready = [asyncio.Event(), asyncio.Event()]
+    phases = iter(range(2))
 
     async def ready() -> float:
-        """The parent's own share is connected; the start time, once every share is."""
-        own_ready.set()
-        return await starting
+        """The parent's own share reached its next phase; that phase's time, once every share has."""
+        phase = next(phases)
+        own_ready[phase].set()
+        return await starting[phase]
 
     connect_began = time.monotonic()
     own = asyncio.create_task(run_students(shares[0], base, code, args, ready))
-    await own_ready.wait()
+    await own_ready[0].wait()
     for pipe in pipes:
         await asyncio.to_thread(pipe.recv)
     connect_s = time.monotonic() - connect_began
@@ -512,7 +579,7 @@ async def run(args: argparse.Namespace, server: subprocess.Popen, base: str) -> 
     stop = start + args.duration
     for pipe in pipes:
         pipe.send(start)
-    starting.set_result(start)
+    starting[0].set_result(start)
     await asyncio.sleep(start - time.monotonic())
     server_cpu, machine = cpu_seconds(process_tree(server.pid)), machine_busy_s()
     redis_cpu = cpu_seconds([args.redis_process.pid]) if args.redis_process else 0.0
@@ -525,6 +592,15 @@ async def run(args: argparse.Namespace, server: subprocess.Popen, base: str) -> 
         "machine": machine_busy_s() - machine,
         "redis": (cpu_seconds([args.redis_process.pid]) - redis_cpu) if args.redis_process else None,
     }
+    class_step = None
+    if args.class_step:
+        await own_ready[1].wait()
+        for pipe in pipes:
+            await asyncio.to_thread(pipe.recv)
+        class_step = await asyncio.to_thread(post_class_step, f"http{base.removeprefix('ws')}", room)
+        for pipe in pipes:
+            pipe.send(class_step["asked"])
+        starting[1].set_result(class_step["asked"])
     tallies = [await own] + [await asyncio.to_thread(pipe.recv) for pipe in pipes]
     for child in children:
         child.join(10)
@@ -543,6 +619,7 @@ async def run(args: argparse.Namespace, server: subprocess.Popen, base: str) -> 
         "tallies": tallies,
         "teacher": teacher,
         "server_alive": alive,
+        "class_step": class_step,
     }
 
 
@@ -681,9 +758,26 @@ def figures(args: argparse.Namespace, result: dict, log: Path) -> dict:
         },
         "generator": {"send_late_ms": quantiles(tally["send_late_ms"]), "loop_lag_ms": quantiles(tally["loop_lag_ms"])},
         "server_alive_after": result["server_alive"],
+        "class_step": class_step_figures(result["class_step"], tally),
         "server_log": str(log),
         "server_log_errors": len(errors := log_errors(log)),
         "server_log_error_lines": sorted(set(errors))[:10],
+    }
+
+
+def class_step_figures(step: dict | None, tally: dict) -> dict | None:
+    """--class-step: the drawings sent and stepped on, the POST's time, and from the ask to each student's event."""
+    if step is None:
+        return None
+    receipts = [1e3 * (at - step["asked"]) for at in tally["class_step_at"]]
+    return {
+        "drawings_sent": tally["class_step_drawings"],
+        "drawings_in_step": step["drawings"],
+        "status": step["status"],
+        "post_ms": step["post_ms"],
+        "students_reached": len(receipts),
+        "to_each_student_ms": quantiles(receipts),
+        "to_all_ms": round(max(receipts), 1) if len(receipts) == tally["students"] and receipts else None,
     }
 
 
@@ -695,6 +789,17 @@ def checks(f: dict) -> list[tuple[str, bool]]:
         ("server up after the run", f["server_alive_after"]),
         ("no errors in the server log", not f["server_log_errors"]),
     ]
+    if (step := f["class_step"]) is not None:
+        common += [
+            (
+                f"class step answered within {CLASS_STEP_POST_MS:g} ms",
+                step["status"] == 200 and step["post_ms"] <= CLASS_STEP_POST_MS,
+            ),
+            (
+                f"class step seen by every student within {CLASS_STEP_SEEN_MS:g} ms",
+                step["to_all_ms"] is not None and step["to_all_ms"] <= CLASS_STEP_SEEN_MS,
+            ),
+        ]
     if f["mode"] == "beyond":
         return common + [
             (
@@ -781,6 +886,15 @@ def table(f: dict) -> str:
         ),
         ("generator send lateness ms p50/p90/p99/max", ms(gen["send_late_ms"])),
         ("generator loop lag ms p50/p90/p99/max", ms(gen["loop_lag_ms"])),
+        (
+            "class step: drawings sent / in the step",
+            "-" if (step := f["class_step"]) is None else f"{step['drawings_sent']} / {step['drawings_in_step']}",
+        ),
+        (
+            "class step: POST ms / to all students ms",
+            "-" if step is None else f"{step['post_ms']} / {step['to_all_ms']} ({step['students_reached']} reached)",
+        ),
+        ("class step -> each student ms p50/p90/p99/max", "-" if step is None else ms(step["to_each_student_ms"])),
         (
             "server up after / error lines in its log",
             f"{f['server_alive_after']} / {f['server_log_errors']} ({f['server_log']})",
@@ -874,6 +988,13 @@ def parse_arguments() -> argparse.Namespace:
         metavar="NAME=VALUE",
         help="a server setting for this run, e.g. --set max_connections=2000 (BACKPROP_LAB_NAME); "
         "repeatable (default: the server's defaults)",
+    )
+    parser.add_argument(
+        "--class-step",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after the load, every student sends a tagged drawing and the teacher runs a class step on them, timed "
+        "to every student (default: on)",
     )
     parser.add_argument("--log-level", default="warning", help="the server's log level (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seeds each student's phase (default: %(default)s)")
