@@ -68,6 +68,7 @@ class Backward:
 
     @property
     def prediction(self) -> int:
+        """The most probable digit."""
         return int(np.argmax(self.probabilities))
 
     @property
@@ -142,6 +143,7 @@ class Drill:
 
     @property
     def sum(self) -> float:
+        """Where the running sum ends: the gradient added up term by term."""
         return float(self.running[-1])
 
 
@@ -295,6 +297,7 @@ class Work:
 
     @property
     def backward(self) -> int:
+        """Both backward products together."""
         return self.backward_weights + self.backward_input
 
 
