@@ -55,6 +55,8 @@ from app.wire.room import (
     RoomRequest,
     Screen,
     Show,
+    Snapshot,
+    Snapshots,
     Submit,
     Tag,
     View,
@@ -322,6 +324,7 @@ class RoomSession:
             "students": await self.store.students(self.room_code),
             "paused": room.get("paused"),
             "approve_first": room.get("approve_first", False),
+            "snapshot": room.get("snapshot"),
             "class_step": await class_steps.last(self.store, self.room_code),
         }
         if question is not None and question["open"]:
@@ -329,6 +332,7 @@ class RoomSession:
             joined["answers"] = tally if self.role == "teacher" and self.private else {"total": tally["total"]}
         if self.role == "teacher":
             joined["private"] = self.private
+            joined["snapshots"] = room.get("snapshots", {"items": [], "names": False})
             gallery = kept(await self.store.submissions(self.room_code))
             joined["gallery"] = [for_teacher(item) for item in gallery if self.private or in_class(item)]
         else:
@@ -577,6 +581,52 @@ class RoomSession:
         if not seen and shown is not None and shown["id"] == sid:
             await self.store.update(self.room_code, {"shown": None})
             await self.store.publish(self.room_code, envelope({"type": "show", "submission": None}, "show"))
+        snapshot = room.get("snapshot")
+        if not seen and snapshot is not None and snapshot["submission"]["id"] == sid:
+            await self.put_snapshot(None)
+
+    async def on_snapshots(self, message: Snapshots, room: dict) -> list[str]:
+        """Keep the teacher's ordered pick of drawings for a discussion (captions, names shown or not); a snapshot on
+        screen is shown again as the new list has it at its place, or taken away when the list is shorter."""
+        ids = [item.id for item in message.items]
+        if len(set(ids)) < len(ids):
+            raise Problem("bad_value", "each drawing can be in the snapshots once")
+        for sid in ids:
+            found = await self.store.submission(self.room_code, sid)
+            if found is None or not in_class(found):
+                raise Problem("impossible", f"there is no drawing {sid} the class may see in this room's gallery")
+        snapshots = {"items": [item.model_dump() for item in message.items], "names": message.names}
+        await self.store.update(self.room_code, {"snapshots": snapshots})
+        await self.store.publish(self.room_code, envelope({"type": "snapshots", **snapshots}, "snapshots", "teacher"))
+        shown = room.get("snapshot")
+        if shown is not None:
+            index = shown["index"] if shown["index"] < len(ids) else None
+            await self.put_snapshot(None if index is None else await self.snapshot_at(snapshots, index))
+        return []
+
+    async def on_snapshot(self, message: Snapshot, room: dict) -> list[str]:
+        """Show everyone one snapshot of the sequence (its drawing, caption, place; the author only when names are
+        shown), or none."""
+        snapshots = room.get("snapshots", {"items": [], "names": False})
+        if message.index is not None and message.index >= len(snapshots["items"]):
+            count = len(snapshots["items"])
+            raise Problem("impossible", f"the snapshots hold {count} drawing(s); pick one to show first")
+        await self.put_snapshot(None if message.index is None else await self.snapshot_at(snapshots, message.index))
+        return []
+
+    async def snapshot_at(self, snapshots: dict, index: int) -> dict:
+        """The snapshot at `index` as everyone sees it: {index, count, caption, submission}."""
+        item = snapshots["items"][index]
+        found = await self.store.submission(self.room_code, item["id"])
+        if found is None or not in_class(found):
+            raise Problem("impossible", f"drawing {item['id']} is no longer one the class may see; pick another")
+        submission = public(found, snapshots["names"])
+        return {"index": index, "count": len(snapshots["items"]), "caption": item["caption"], "submission": submission}
+
+    async def put_snapshot(self, snapshot: dict | None) -> None:
+        """Keep the snapshot shown (or none) in the room and send it to every screen."""
+        await self.store.update(self.room_code, {"snapshot": snapshot})
+        await self.store.publish(self.room_code, envelope({"type": "snapshot", "snapshot": snapshot}, "snapshot"))
 
     async def on_batch(self, message: Batch, room: dict) -> list[str]:
         """A class step of the room's LeNet-5 on the tagged drawings the class may see; every screen hears it."""

@@ -196,6 +196,32 @@ class Approve(Message):
     first: StrictBool | None = None
 
 
+MAX_SNAPSHOTS = 12  # drawings in one sequence of snapshots: a discussion's argument, not the gallery
+
+
+class SnapshotItem(Message):
+    """One drawing of a sequence of snapshots, with the teacher's caption."""
+
+    id: SubmissionId
+    caption: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+
+
+class Snapshots(Message):
+    """Teacher: the drawings picked for the discussion, in the order they will be shown, and whether their authors'
+    names are shown with them (hidden by default)."""
+
+    type: Literal["snapshots"]
+    items: list[SnapshotItem] = Field(default_factory=list, max_length=MAX_SNAPSHOTS)
+    names: StrictBool = False
+
+
+class Snapshot(Message):
+    """Teacher: show everyone the snapshot at `index` of the sequence (from 0), or none (null)."""
+
+    type: Literal["snapshot"]
+    index: Annotated[StrictInt, Field(ge=0, lt=MAX_SNAPSHOTS)] | None
+
+
 RoomRequest = (
     Join
     | View
@@ -213,6 +239,8 @@ RoomRequest = (
     | Pause
     | Hide
     | Approve
+    | Snapshots
+    | Snapshot
     | Batch
     | BatchReset
 )
@@ -220,7 +248,7 @@ ROOM_REQUESTS: TypeAdapter[RoomRequest] = TypeAdapter(Annotated[RoomRequest, Fie
 ROOM_LATEST_WINS = frozenset({"view", "answer"})
 TEACHER_ONLY = frozenset(
     {"view", "ask", "reveal", "dismiss", "show", "remove", "names", "end", "screen", "pause", "hide", "approve"}
-    | {"batch", "batch_reset"}
+    | {"batch", "batch_reset", "snapshots", "snapshot"}
 )
 # A student's requests that change the room: refused with `paused` while the teacher has paused the class.
 PAUSABLE = frozenset({"answer", "submit", "tag"})

@@ -41,6 +41,8 @@ def test_a_students_socket_can_neither_pause_nor_moderate_nor_change_its_screen(
         {"type": "hide", "id": 1},
         {"type": "approve", "first": False},
         {"type": "approve", "id": 1},
+        {"type": "snapshots", "items": [{"id": 1}]},
+        {"type": "snapshot", "index": 0},
     ):
         student.send_json(message)
         error = receive(student, "error")
@@ -185,3 +187,43 @@ def test_drawings_wait_for_approval_when_the_teacher_asks(client: TestClient, co
     ana.send_json({"type": "submit", "canvas": digit_canvas()})
     assert "pending" not in receive(ana, "submitted")["submission"]
     assert receive(projector, "submission")["submission"]["id"] == 2
+
+
+def test_snapshots_are_shown_one_at_a_time_with_names_hidden_by_default(
+    client: TestClient, connect: Callable[..., tuple]
+) -> None:
+    room = open_room(client)
+    code = room["code"]
+    teacher, _ = connect(client, code, key=room["key"], private=True)
+    ana, _ = connect(client, code, name="Ana")
+    bo, _ = connect(client, code, name="Bo")
+    for ws, kind in ((ana, "one"), (bo, "zero"), (ana, "zero")):
+        ws.send_json({"type": "submit", "canvas": digit_canvas(kind)})
+        receive(ws, "submitted")
+    teacher.send_json({"type": "snapshot", "index": 0})
+    assert receive(teacher, "error")["code"] == "impossible"  # nothing picked yet
+    teacher.send_json({"type": "snapshots", "items": [{"id": 3, "caption": "a closed loop"}, {"id": 1}]})
+    assert receive(teacher, "snapshots")["items"] == [{"id": 3, "caption": "a closed loop"}, {"id": 1, "caption": ""}]
+    teacher.send_json({"type": "snapshot", "index": 0})
+    for ws in (teacher, ana, bo):
+        shown = receive(ws, "snapshot")["snapshot"]
+        assert (shown["index"], shown["count"], shown["caption"]) == (0, 2, "a closed loop")
+        assert shown["submission"]["id"] == 3 and shown["submission"]["author"] == ""  # names hidden by default
+        assert "member" not in shown["submission"] and "name" not in shown["submission"]
+    _, joined = connect(client, code)
+    assert joined["snapshot"]["submission"]["id"] == 3 and "snapshots" not in joined  # the list is the teacher's
+    teacher.send_json({"type": "snapshots", "items": [{"id": 3, "caption": "a closed loop"}, {"id": 1}], "names": True})
+    assert receive(bo, "snapshot")["snapshot"]["submission"]["author"] == "Ana"  # shown again, with the name
+    teacher.send_json({"type": "snapshot", "index": 1})
+    assert receive(bo, "snapshot")["snapshot"]["submission"]["id"] == 1
+    teacher.send_json({"type": "snapshot", "index": 2})
+    assert receive(teacher, "error")["code"] == "impossible"
+    teacher.send_json({"type": "snapshots", "items": [{"id": 2}, {"id": 2}]})
+    assert receive(teacher, "error")["code"] == "bad_value"
+    teacher.send_json({"type": "hide", "id": 1})  # the drawing on screen is hidden: the snapshot goes
+    while (snapshot := receive(ana, "snapshot")["snapshot"]) is not None:
+        assert snapshot["submission"]["id"] in (1, 3)  # the ones shown before
+    teacher.send_json({"type": "snapshots", "items": [{"id": 1}]})
+    assert receive(teacher, "error")["code"] == "impossible"  # a hidden drawing cannot be picked
+    _, joined = connect(client, code, key=room["key"])
+    assert joined["snapshots"]["names"] is True and joined["snapshot"] is None

@@ -181,3 +181,45 @@ def test_a_hidden_drawing_leaves_every_screen_and_drawings_wait_for_approval(
     bo.get_by_test_id("room-mine-3").filter(has_not_text="waits").wait_for()
     for name, (_, errors) in people.items():
         assert errors == [], name
+
+
+def test_a_snapshot_sequence_is_shown_one_at_a_time_with_names_hidden(
+    browser: Browser, new_person: Person, base_url: str, screenshot_dir: Path
+) -> None:
+    people = classroom(browser, new_person, base_url)
+    projector, phone, ana, bo = (people[name][0] for name in ("projector", "phone", "ana", "bo"))
+    draw_one(ana)
+    assert send(ana, "1").startswith("Sent #1")
+    draw_zero(bo)
+    assert send(bo, "0").startswith("Sent #2")
+    projector.get_by_test_id("room-snapshot-add-2").wait_for(state="attached")
+    projector.get_by_test_id("room-snapshot-add-2").click()  # picked in this order: the 0, then the 1
+    projector.get_by_test_id("room-snapshot-item-0").wait_for()
+    projector.get_by_test_id("room-snapshot-add-1").click()
+    phone.get_by_test_id("room-snapshot-item-1").wait_for()
+    projector.get_by_test_id("room-snapshot-caption-0").fill("A loop: what does conv1 see here?")
+    projector.get_by_test_id("room-snapshot-caption-0").press("Enter")
+    phone.wait_for_function(
+        "() => document.querySelector('[data-testid=room-snapshot-caption-0]')?.value.startsWith('A loop')"
+    )
+    projector.get_by_test_id("room-snapshot-start").click()
+    for tab in (projector, ana, bo):
+        tab.get_by_test_id("room-snapshot-position").filter(has_text="Snapshot 1 of 2").wait_for()
+        assert tab.get_by_test_id("room-snapshot-caption").inner_text() == "A loop: what does conv1 see here?"
+        assert tab.get_by_test_id("room-snapshot-author").is_hidden(), "names are hidden by default"
+    assert "Bo" not in ana.get_by_test_id("room-snapshot").inner_text()
+    viewport_shot(bo, screenshot_dir, "teacher-console-snapshot-phone-390x844")
+    viewport_shot(projector, screenshot_dir, "teacher-console-snapshot-projector-1920x1080")
+    projector.get_by_test_id("room-snapshot-next").click()
+    for tab in (ana, bo):
+        tab.get_by_test_id("room-snapshot-position").filter(has_text="Snapshot 2 of 2").wait_for()
+        assert tab.get_by_test_id("room-snapshot-caption").is_hidden()  # no caption for this one
+        assert tab.get_by_test_id("room-snapshot-author").is_hidden()
+    tap(phone, "room-expand")
+    phone.get_by_test_id("room-snapshot-names").tap()  # the teacher shows names from the phone
+    ana.get_by_test_id("room-snapshot-author").filter(has_text="by Ana").wait_for()
+    projector.get_by_test_id("room-snapshot-stop").click()
+    for tab in (ana, bo):
+        tab.get_by_test_id("room-snapshot").wait_for(state="hidden")
+    for name, (_, errors) in people.items():
+        assert errors == [], name

@@ -97,4 +97,6 @@ export const ROOM = Object.freeze({
   hidden: "hidden", // event: id, hidden, visible (whether the class may see it now)
   approve: "approve", // teacher request: first (drawings wait for approval) and/or id (let it appear)
   approveFirst: "approve_first", // teacher event: on
+  snapshots: "snapshots", // teacher request and teacher event: items [{id, caption}] in order, names
+  snapshot: "snapshot", // teacher request: index (or null); event to all: {index, count, caption, submission} or null
 });

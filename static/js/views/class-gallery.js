@@ -30,15 +30,17 @@ export class ClassGallery {
   /**
    * el: an empty list element (<ol>). options: onShow(id) when the teacher picks a drawing for everyone,
    * onRemove(id, all) when the teacher confirms removing it (all: every drawing of its author), onHide(id, hidden)
-   * to hide it from the class or restore it, onApprove(id) to let a waiting drawing appear.
+   * to hide it from the class or restore it, onApprove(id) to let a waiting drawing appear, onSnapshot(id) to add it
+   * to the snapshots of a discussion.
    */
-  constructor(el, { onShow = () => {}, onRemove = () => {}, onHide = () => {}, onApprove = () => {} } = {}) {
+  constructor(el, { onShow = () => {}, onRemove = () => {}, onHide = () => {}, onApprove = () => {}, onSnapshot = () => {} } = {}) {
     this.el = el;
     this.el.classList.add("class-gallery");
     this.onShow = onShow;
     this.onRemove = onRemove;
     this.onHide = onHide;
     this.onApprove = onApprove;
+    this.onSnapshot = onSnapshot;
     this.tiles = new Map(); // id -> {node, signature}
     this.empty = element("li", "class-gallery__empty", "No drawing yet: students send theirs with “Send to the class”.");
     this.el.append(this.empty);
@@ -48,6 +50,7 @@ export class ClassGallery {
       if (button.dataset.show) this.onShow(Number(button.dataset.show));
       else if (button.dataset.hide) this.onHide(Number(button.dataset.hide), button.dataset.hidden === "true");
       else if (button.dataset.approve) this.onApprove(Number(button.dataset.approve));
+      else if (button.dataset.snapshot) this.onSnapshot(Number(button.dataset.snapshot));
       else if (button.dataset.removeAsk) this.confirming(button.closest("li"), true);
       else if (button.dataset.removeKeep) this.confirming(button.closest("li"), false);
       else if (button.dataset.remove) this.onRemove(Number(button.dataset.remove), button.dataset.all === "true");
@@ -132,13 +135,18 @@ export class ClassGallery {
     node.replaceChildren(canvas, read, meant, meta, button, ...this.moderation(item), this.removal(item.id));
   }
 
-  /** The tile's Hide or Restore button, and Approve while the drawing waits for approval. */
+  /** The tile's "+ Snapshot" and Hide or Restore buttons, and Approve while the drawing waits for approval. */
   moderation(item) {
     const hide = element("button", "class-gallery__hide", item.hidden ? "Restore" : "Hide");
     hide.type = "button";
     Object.assign(hide.dataset, { hide: String(item.id), hidden: String(!item.hidden), testid: `room-hide-${item.id}` });
     hide.setAttribute("aria-label", `${item.hidden ? "Restore" : "Hide"} drawing ${item.id} ${item.hidden ? "to" : "from"} the class`);
-    if (!item.pending) return [hide];
+    const snapshot = element("button", "class-gallery__snapshot", "+ Snapshot");
+    snapshot.type = "button";
+    snapshot.disabled = Boolean(item.hidden || item.pending);
+    Object.assign(snapshot.dataset, { snapshot: String(item.id), testid: `room-snapshot-add-${item.id}` });
+    snapshot.setAttribute("aria-label", `Add drawing ${item.id} to the snapshots`);
+    if (!item.pending) return [snapshot, hide];
     const approve = element("button", "class-gallery__approve primary", "Approve");
     approve.type = "button";
     Object.assign(approve.dataset, { approve: String(item.id), testid: `room-approve-${item.id}` });

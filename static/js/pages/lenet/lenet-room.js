@@ -16,7 +16,7 @@ import { ConfusionMatrix } from "../../views/confusion-matrix.js";
 
 const STROKES_BUDGET = 30_000; // characters of strokes in a view: the server takes at most 32 KB per view
 const STUDENT_ERRORS = new Set([ROOM.submit, ROOM.tag]);
-const TEACHER_ERRORS = new Set([ROOM.show, ROOM.remove, ROOM.hide, ROOM.approve]); // room-boot.js: names, view, …
+const TEACHER_ERRORS = new Set([ROOM.show, ROOM.remove, ROOM.hide, ROOM.approve, ROOM.snapshots]); // others: room-boot
 
 const $ = (id) => document.getElementById(id);
 
@@ -62,6 +62,9 @@ class LenetRoom {
     room.on(ROOM.removed, (message) => this.removed(message.ids));
     room.on(ROOM.hidden, (message) => this.hidden(message));
     room.on(ROOM.approveFirst, (message) => this.approveFirst(message.on));
+    room.on(ROOM.snapshots, (message) => {
+      this.snapshots = message;
+    });
     room.on(ROOM.names, (message) => this.setNames(message.visible));
     room.on("error", (error) => this.failed(error));
     room.on("left", () => this.left());
@@ -103,6 +106,7 @@ class LenetRoom {
         onRemove: (id, all) => this.request({ type: ROOM.remove, id, all }),
         onHide: (id, hidden) => this.request({ type: ROOM.hide, id, hidden }),
         onApprove: (id) => this.request({ type: ROOM.approve, id }),
+        onSnapshot: (id) => this.addSnapshot(id),
       });
       if (!this.matrix) {
         this.matrix = new ConfusionMatrix($("room-confusion"));
@@ -112,6 +116,7 @@ class LenetRoom {
       this.gallery.clear(); // a screen turned projected keeps none of the drawings kept from the class
       for (const submission of message.gallery ?? []) this.gallery.set(submission.id, submission);
       this.approveFirst(message.approve_first);
+      this.snapshots = message.snapshots;
       this.setNames(message.names);
     } else {
       for (const submission of message.mine ?? []) this.mine.set(submission.id, submission);
@@ -222,6 +227,13 @@ class LenetRoom {
     if (!mine) return;
     this.mine.set(id, { ...mine, hidden, pending: visible ? false : mine.pending && !hidden });
     this.renderMine();
+  }
+
+  /** Add a drawing at the end of the teacher's snapshots (the room bar's panel arranges and shows them). */
+  addSnapshot(id) {
+    const { items, names } = this.snapshots ?? { items: [], names: false };
+    if (items.some((item) => item.id === id)) return;
+    this.request({ type: ROOM.snapshots, items: [...items, { id, caption: "" }], names });
   }
 
   approveFirst(on) {

@@ -11,6 +11,7 @@ import { AnswerBars } from "../../views/answer-bars.js";
 import { RoomAsk } from "../../views/room-ask.js";
 import { RoomBar } from "../../views/room-bar.js";
 import { RoomPause } from "../../views/room-pause.js";
+import { RoomSnapshots } from "../../views/room-snapshots.js";
 import { RoomPoll } from "../../views/room-poll.js";
 import { RoomQuestion } from "../../views/room-question.js";
 import { sentence } from "./room-actions.js";
@@ -31,7 +32,7 @@ const SUGGESTIONS = {
 };
 // Errors about these requests are this module's to show; the other pages' (the gallery's) are theirs.
 const OWN_REQUESTS = new Set([ROOM.view, ROOM.ask, ROOM.reveal, ROOM.dismiss, ROOM.end, ROOM.names, ROOM.pause,
-  ROOM.screen]);
+  ROOM.screen, ROOM.snapshot]);
 const PUT_AWAY_MS = 4000; // how long a phone shows a revealed question
 const SETTLE_MS = 3000; // how long a following tab keeps the stage in view while the page draws itself
 const phone = matchMedia("(max-width: 40rem)"); // the width at which room.css folds the region
@@ -83,6 +84,11 @@ const pause = new RoomPause({
   onResume: () => send({ type: ROOM.pause, on: false }),
 });
 
+const snapshots = new RoomSnapshots(part("room-snapshot"), {
+  onList: ({ items, names }) => send({ type: ROOM.snapshots, items, names }),
+  onShow: (index) => send({ type: ROOM.snapshot, index }),
+});
+
 /** The question view of this tab's role. */
 function panel() {
   return room.role === "teacher" ? poll : question;
@@ -127,6 +133,8 @@ room.on(ROOM.joined, (message) => {
   asked = message.question;
   bar.update({ role: message.role, code: message.code, students, following: room.following, notice: null });
   pause.update({ role: message.role, paused: message.paused ?? null });
+  snapshots.update({ role: message.role, snapshot: message.snapshot ?? null,
+    snapshots: message.snapshots ?? { items: [], names: false } });
   if (message.role === "teacher") {
     const answers = message.answers ? { question: message.question.id, ...message.answers } : null;
     poll.update({ question: message.question, answers, students, private: message.private === true });
@@ -151,6 +159,8 @@ room.on(ROOM.answers, (answers) => {
   if (room.role === "teacher") poll.update({ answers });
 });
 room.on(ROOM.paused, ({ paused }) => pause.update({ paused }));
+room.on(ROOM.snapshot, ({ snapshot }) => snapshots.update({ snapshot }));
+room.on(ROOM.snapshots, ({ items, names }) => snapshots.update({ snapshots: { items, names } }));
 room.on(ROOM.answered, ({ value }) => question.update({ answered: value, error: null }));
 room.on("following", (following) => {
   bar.update({ following });
@@ -167,6 +177,7 @@ room.on("left", () => {
   asked = null;
   bar.update({ role: null, code: null });
   pause.update({ role: null, paused: null });
+  snapshots.destroy();
   poll.update({ question: null });
   question.update({ question: null });
 });
