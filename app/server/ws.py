@@ -331,6 +331,11 @@ async def run_socket(
             group.start_soon(until_done, answering, "work")
             if feed is not None:
                 group.start_soon(until_done, functools.partial(feed, link), "feed")
+    except asyncio.CancelledError:
+        # uvicorn cancels what is still running when its graceful shutdown times out (sockets whose frames still
+        # wait for their share of the compute threads, e.g. an attacker's abandoned ones): ended, not a failure
+        # with a traceback each.
+        ending = "shutdown"
     finally:
         TRIMMER.closed()
         seats.give_back(host)
