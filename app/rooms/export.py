@@ -1,17 +1,21 @@
 """A room's gallery as a zip: one PNG per drawing (the 28×28 image LeNet read, ink white on black as in MNIST)
-and submissions.csv with what the network answered and what the student meant."""
+and submissions.csv with what the network answered and what the student meant; with the class's record (`record`):
+the questions asked with every answer and their distribution, and the teacher's snapshots, as CSV and JSON."""
 
 from __future__ import annotations
 
 import base64
 import csv
 import io
+import json
 import zipfile
 from datetime import UTC, datetime
 
 import numpy as np
 
 from app.models.lenet import CLASSES
+from app.rooms.session import NAMES, counts
+from app.rooms.store import RoomStore
 from app.services.images import encode_png
 
 SIDE = 28
@@ -47,9 +51,73 @@ def file_name(submission: dict) -> str:
     return f"drawings/{submission['id']:04d}-read-as-{submission['prediction']}.png"
 
 
-def gallery_zip(code: str, gallery: list[dict]) -> bytes:
-    """The zip of a room's gallery; authors are the names students gave (empty when none), every text cell
-    neutralised for spreadsheets (`cell`)."""
+def csv_text(header: list[str], rows: list[list]) -> str:
+    """A CSV table with every text cell neutralised for spreadsheets (`cell`)."""
+    table = io.StringIO()
+    writer = csv.writer(table)
+    writer.writerow(header)
+    writer.writerows([cell(value) for value in row] for row in rows)
+    return table.getvalue()
+
+
+async def class_record(store: RoomStore, code: str, room: dict) -> dict:
+    """What the class did besides drawing, for the export: each question asked (its prompt, kind, choices, the
+    correct answer when the teacher gave one at the reveal) with every member's last answer under the name they
+    gave, and its distribution; the teacher's snapshots in order with their captions."""
+    names = await store.answers(code, NAMES)
+    questions = []
+    for asked in room.get("questions", []):
+        answers = await store.answers(code, asked["id"])
+        given = [{"author": names.get(member, ""), "value": value} for member, value in answers.items()]
+        questions.append({**asked, "answers": given, **counts(answers)})
+    snapshots = room.get("snapshots", {"items": [], "names": False})
+    return {"questions": questions, "snapshots": snapshots["items"]}
+
+
+def record_files(record: dict, gallery: list[dict]) -> dict[str, str]:
+    """The class's record as files of the zip: questions.json, questions.csv (one row per answer given: the
+    distribution), answers.csv (one row per student's answer), snapshots.json and snapshots.csv."""
+    questions = record["questions"]
+    by_id = {item["id"]: item for item in gallery}
+    distribution = [
+        [
+            q["id"],
+            q["prompt"],
+            q["kind"],
+            q.get("answer") or "",
+            value,
+            count,
+            "" if not q.get("answer") else value == q["answer"],
+        ]
+        for q in questions
+        for value, count in sorted(q["counts"].items())
+    ]
+    answers = [[q["id"], given["author"], given["value"]] for q in questions for given in q["answers"]]
+    snapshots = [
+        {
+            "order": order,
+            "id": item["id"],
+            "file": file_name(by_id[item["id"]]),
+            "caption": item["caption"],
+            "author": by_id[item["id"]].get("name", ""),
+        }
+        for order, item in enumerate(record["snapshots"], start=1)
+        if item["id"] in by_id
+    ]
+    return {
+        "questions.json": json.dumps(questions, indent=2, ensure_ascii=False),
+        "questions.csv": csv_text(
+            ["question", "prompt", "kind", "correct_answer", "value", "count", "correct"], distribution
+        ),
+        "answers.csv": csv_text(["question", "author", "value"], answers),
+        "snapshots.json": json.dumps(snapshots, indent=2, ensure_ascii=False),
+        "snapshots.csv": csv_text(["order", "id", "file", "caption", "author"], [list(s.values()) for s in snapshots]),
+    }
+
+
+def gallery_zip(code: str, gallery: list[dict], record: dict | None = None) -> bytes:
+    """The zip of a room's gallery, and of the class's record when given (`class_record`); authors are the names
+    students gave (empty when none), every text cell neutralised for spreadsheets (`cell`)."""
     table = io.StringIO()
     writer = csv.writer(table)
     writer.writerow(COLUMNS)
@@ -71,11 +139,15 @@ def gallery_zip(code: str, gallery: list[dict]) -> bytes:
             ]
             writer.writerow([cell(value) for value in row])
         archive.writestr("submissions.csv", table.getvalue())
+        for name, text in ({} if record is None else record_files(record, gallery)).items():
+            archive.writestr(name, text)
         archive.writestr(
             "README.txt",
             f"Drawings sent to backprop-lab room {code}: each PNG is the 28x28 image "
             "LeNet-5 read (white ink on black, as in MNIST); submissions.csv lists what "
             "it predicted, with the probability of each digit, and the digit the student "
-            "meant (tag, when given).\n",
+            "meant (tag, when given). questions.csv gives how many answered each value "
+            "of each question, answers.csv each student's answer, questions.json both; "
+            "snapshots.csv lists the drawings the teacher showed in order, with captions.\n",
         )
     return buffer.getvalue()

@@ -325,7 +325,7 @@ class RoomSession:
             "paused": room.get("paused"),
             "approve_first": room.get("approve_first", False),
             "snapshot": room.get("snapshot"),
-            "class_step": await class_steps.last(self.store, self.room_code),
+            "class_step": await class_steps.last_shown(self.store, self.room_code),
         }
         if question is not None and question["open"]:
             tally = counts(await self.store.answers(self.room_code, question["id"]))
@@ -379,7 +379,8 @@ class RoomSession:
             "choices": message.choices,
             "open": True,
         }
-        await self.store.update(self.room_code, {"question": question, "asked": question["id"]})
+        asked = [*room.get("questions", []), {k: question[k] for k in ("id", "prompt", "kind", "choices")}]
+        await self.store.update(self.room_code, {"question": question, "asked": question["id"], "questions": asked})
         await self.store.publish(self.room_code, envelope({"type": "question", "question": question}, "question"))
         for event in answer_events(question["id"], {}):
             await self.store.publish(self.room_code, event)
@@ -406,7 +407,11 @@ class RoomSession:
             "answer": answer,
             **counts(await self.store.answers(self.room_code, question["id"])),
         }
-        await self.store.update(self.room_code, {"question": question})
+        asked = [
+            {**item, "answer": answer, "revealed": True} if item["id"] == question["id"] else item
+            for item in room.get("questions", [])
+        ]
+        await self.store.update(self.room_code, {"question": question, "questions": asked})
         await self.store.publish(self.room_code, envelope({"type": "question", "question": question}, "question"))
         return []
 

@@ -4,6 +4,10 @@ moderating the gallery (hiding and restoring drawings, approving them before the
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import zipfile
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
@@ -227,3 +231,53 @@ def test_snapshots_are_shown_one_at_a_time_with_names_hidden_by_default(
     assert receive(teacher, "error")["code"] == "impossible"  # a hidden drawing cannot be picked
     _, joined = connect(client, code, key=room["key"])
     assert joined["snapshots"]["names"] is True and joined["snapshot"] is None
+
+
+def test_the_export_holds_the_questions_answers_distributions_and_snapshots(
+    client: TestClient, connect: Callable[..., tuple]
+) -> None:
+    room = open_room(client)
+    code = room["code"]
+    teacher, _ = connect(client, code, key=room["key"], private=True)
+    ana, _ = connect(client, code, name="=HYPERLINK(1)")  # a formula as a name
+    bo, _ = connect(client, code, name="Bo")
+    teacher.send_json({"type": "ask", "prompt": "-1 + 1 = ?", "kind": "number"})
+    for ws, value in ((ana, "0"), (bo, "2")):
+        receive(ws, "question")
+        ws.send_json({"type": "answer", "question": 1, "value": value})
+        receive(ws, "answered")
+    teacher.send_json({"type": "reveal", "answer": "0"})
+    receive(bo, "question")
+    teacher.send_json({"type": "ask", "prompt": "Which pooling?", "kind": "choice", "choices": ["max", "sum"]})
+    receive(bo, "question")
+    bo.send_json({"type": "answer", "question": 2, "value": "max"})
+    receive(bo, "answered")
+    for ws in (ana, bo):
+        ws.send_json({"type": "submit", "canvas": digit_canvas()})
+        receive(ws, "submitted")
+    teacher.send_json({"type": "snapshots", "items": [{"id": 2, "caption": "=SUM(A1)"}, {"id": 1}]})
+    receive(teacher, "snapshots")
+    response = client.get(f"/api/rooms/{code}/export.zip", headers={"X-Teacher-Key": room["key"]})
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    questions = json.loads(archive.read("questions.json"))
+    assert [(q["id"], q["prompt"], q.get("answer"), q["counts"], q["total"]) for q in questions] == [
+        (1, "-1 + 1 = ?", "0", {"0": 1, "2": 1}, 2),
+        (2, "Which pooling?", None, {"max": 1}, 1),  # never revealed
+    ]
+    assert sorted(map(tuple, (a.values() for a in questions[0]["answers"]))) == [("=HYPERLINK(1)", "0"), ("Bo", "2")]
+    rows = list(csv.reader(io.StringIO(archive.read("questions.csv").decode())))
+    assert rows == [
+        ["question", "prompt", "kind", "correct_answer", "value", "count", "correct"],
+        ["1", "'-1 + 1 = ?", "number", "0", "0", "1", "True"],  # every text cell neutralised, the prompt too
+        ["1", "'-1 + 1 = ?", "number", "0", "2", "1", "False"],
+        ["2", "Which pooling?", "choice", "", "max", "1", ""],
+    ]
+    answers = list(csv.reader(io.StringIO(archive.read("answers.csv").decode())))
+    assert sorted(answers[1:]) == [["1", "'=HYPERLINK(1)", "0"], ["1", "Bo", "2"], ["2", "Bo", "max"]]
+    snapshots = list(csv.DictReader(io.StringIO(archive.read("snapshots.csv").decode())))
+    assert [(s["order"], s["id"], s["caption"], s["author"]) for s in snapshots] == [
+        ("1", "2", "'=SUM(A1)", "Bo"),
+        ("2", "1", "", "'=HYPERLINK(1)"),
+    ]
+    assert all(s["file"] in archive.namelist() for s in snapshots)
+    assert json.loads(archive.read("snapshots.json"))[0]["caption"] == "=SUM(A1)"

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Request, WebSocket
 from fastapi.responses import HTMLResponse, Response
 
 from app.rooms.codes import digest, is_code, new_code, new_secret, normal_code, secret_matches
-from app.rooms.export import gallery_zip
+from app.rooms.export import class_record, gallery_zip
 from app.rooms.lookup import RoomLimits, RoomMissing, TooManyAttempts, find_room
 from app.rooms.session import RoomServices, RoomSession, kept
 from app.rooms.store import RoomStore
@@ -159,7 +159,7 @@ async def room_qr(
 
 @router.get(
     "/api/rooms/{code}/export.zip",
-    summary="A room's gallery: PNGs and a CSV",
+    summary="A room's gallery (PNGs and a CSV), its questions with their answers, and its snapshots",
     responses={200: {"content": {"application/zip": {}}}, 403: {"model": ApiError}, **LOOKUP_REFUSALS},
 )
 async def export_gallery(
@@ -169,14 +169,16 @@ async def export_gallery(
     client: ClientAddress,
     x_teacher_key: str = Header("", description="the room's teacher key"),
 ) -> Response:
-    """Every drawing sent to the room and not removed by the teacher, for the teacher only (the key goes in a
-    header, never in a URL)."""
+    """Every drawing sent to the room and not removed by the teacher, the questions asked with every answer and
+    their distribution, and the teacher's snapshots (CSV and JSON), for the teacher only (the key goes in a header,
+    never in a URL)."""
     code, room = await find(store, code, limits, client, x_teacher_key)
     if not secret_matches(x_teacher_key, room["teacher"]):
         limits.failures.take(client)
         raise ApiProblem(403, "forbidden", f"only the teacher of room {code} can export its gallery")
     gallery = kept(await store.submissions(code))
-    data = await anyio.to_thread.run_sync(gallery_zip, code, gallery)
+    record = await class_record(store, code, room)
+    data = await anyio.to_thread.run_sync(gallery_zip, code, gallery, record)
     return Response(
         data,
         media_type="application/zip",
