@@ -23,6 +23,7 @@ import numpy as np
 from app.data.drawing import preprocess_drawing, raw_downscale
 from app.models.lenet import CLASSES
 from app.nn import SGD, Conv2D, Dense, Sequential, softmax, softmax_cross_entropy
+from app.services.answer_cache import cache_of, key_of
 from app.wire.frames import pack_frame
 from app.wire.lenet import Movement, Preprocessing
 
@@ -385,14 +386,17 @@ class LeNetSession:
         unit: Unit | None = None,
     ) -> bytes:
         """The prediction frame for a drawing: preprocessing, one traced forward pass, one backward when explaining,
-        and the computation of `unit` (a conv unit the page zooms into) when asked."""
+        and the computation of `unit` (a conv unit the page zooms into) when asked. On the shared weights the same
+        drawing and options are answered from the shared model's AnswerCache."""
         started = time.perf_counter()
-        prepared = prepare(canvas, mode)
-        reading = None if prepared.image is None else read(self.model, prepared.image, explain, target)
-        try:
-            computation = None if reading is None or unit is None else unit_computation(self.model, reading, unit)
-        finally:
-            self.release()
+        key = None if self.taught_steps else key_of(canvas, mode, explain, target, unit)
+        cache = cache_of(self.shared)
+        found = None if key is None else cache.get(key)
+        if found is None:
+            found = self.compute(canvas, mode, explain, target, unit)
+            if key is not None:
+                cache.put(key, found)
+        prepared, reading, computation = found
         header = {
             "seq": seq,
             **self.state,
@@ -400,6 +404,18 @@ class LeNetSession:
             "server_ms": round((time.perf_counter() - started) * 1e3, 3),
         }
         return prediction_frame(prepared, reading, header)
+
+    def compute(
+        self, canvas: np.ndarray, mode: Preprocessing, explain: bool, target: int | None, unit: Unit | None
+    ) -> tuple[Prepared, Reading | None, dict | None]:
+        """What a drawing's frame shows: the prepared drawing, its reading and the unit's computation (or None)."""
+        prepared = prepare(canvas, mode)
+        reading = None if prepared.image is None else read(self.model, prepared.image, explain, target)
+        try:
+            computation = None if reading is None or unit is None else unit_computation(self.model, reading, unit)
+        finally:
+            self.release()
+        return prepared, reading, computation
 
     def release(self) -> None:
         """Drop the last pass's layer caches, trace and gradients once its frame is packed: a class of idle

@@ -601,6 +601,7 @@ def test_a_second_clients_drawings_are_answered_in_order_and_in_its_turn_while_a
         reader = asyncio.create_task(drain(ws))
         try:
             for n in itertools.count(1):
+                heavy.flat[(n * 7919) % heavy.size] ^= 0xFF  # a different drawing each time: nothing from the cache
                 fields = {"type": "draw", "preprocess": "mnist", "explain": True, "target": 3, "seq": n, "unit": unit}
                 await ws.send(drawing_frame(fields, heavy))
         finally:
