@@ -63,11 +63,10 @@ def conv2d_forward_fast(
     else:
         windows, width = window_view(pad2d(x, pad), k, stride, dilation, oh, ow), ow
     w_mat = w.reshape(f, -1)
-    grid = np.empty((n, f, oh * width), dtype=np.result_type(x, w))
+    out = np.empty((n, f, oh, ow), dtype=np.result_type(x, w))
     for start, cols in column_chunks(windows, c * k * k, oh * width):
-        np.matmul(w_mat, cols, out=grid[start : start + len(cols)])
-    maps = grid.reshape(n, f, oh, width)[..., :ow]
-    out = maps + b[:, None, None] if b is not None else np.ascontiguousarray(maps)
+        maps = (w_mat @ cols).reshape(-1, f, oh, width)[..., :ow]
+        out[start : start + len(cols)] = maps if b is None else maps + b[:, None, None]
     return out, (windows, width, w, b is not None, stride, pad, dilation, (h, wd))
 
 
@@ -90,25 +89,25 @@ def conv2d_backward_fast(
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """conv2d_backward's (dx, dw, db) for conv2d_forward_fast's cache, chunk by chunk like the forward pass.
 
-    dout is first put on the forward pass's OH × width grid (zeros in the dropped columns, so they add
-    nothing), flattened, with d·(K − 1) zeros before and after for add_rows.
+    Each chunk of dout is first put on the forward pass's OH × width grid (zeros in the dropped columns, so
+    they add nothing), flattened, with reach = d·(K − 1) zeros before and after for add_rows.
     """
     windows, width, w, has_bias, stride, pad, dilation, (h, wd) = cache
     n, f, oh, ow = dout.shape
     c, k = w.shape[1], w.shape[2]
     hp, wp = h + 2 * pad, wd + 2 * pad
     span, reach = oh * width, (dilation * (k - 1) if stride == 1 else 0)
-    g = np.zeros((n, f, reach + span + reach), dtype=dout.dtype)
-    g[:, :, reach : reach + span].reshape(n, f, oh, width)[..., :ow] = dout
     dw_t = np.zeros((c * k * k, f), dtype=np.result_type(dout, windows))  # cols @ gᵀ is the faster product
     dx_flat = np.zeros((n, c, hp * wp + reach), dtype=np.result_type(dout, w)) if input_grad else None
     for start, cols in column_chunks(windows, c * k * k, span):
-        dw_t += (cols @ g[start : start + CHUNK, :, reach : reach + span].transpose(0, 2, 1)).sum(axis=0)
+        g = np.zeros((len(cols), f, reach + span + reach), dtype=dout.dtype)
+        g[:, :, reach : reach + span].reshape(-1, f, oh, width)[..., :ow] = dout[start : start + len(cols)]
+        dw_t += (cols @ g[:, :, reach : reach + span].transpose(0, 2, 1)).sum(axis=0)
         if dx_flat is not None and stride == 1:
-            add_rows(w, g[start : start + CHUNK], dx_flat[start : start + CHUNK], wp, dilation)
+            add_rows(w, g, dx_flat[start : start + len(cols)], wp, dilation)
         elif dx_flat is not None:
-            dxp = dx_flat[start : start + CHUNK].reshape(-1, c, hp, wp)
-            scatter_taps(w, g[start : start + CHUNK].reshape(-1, f, oh, ow), dxp, stride, dilation)
+            dxp = dx_flat[start : start + len(cols)].reshape(-1, c, hp, wp)
+            scatter_taps(w, g.reshape(-1, f, oh, ow), dxp, stride, dilation)
     db = dout.sum(axis=(0, 2, 3)) if has_bias else None
     dw = dw_t.T.reshape(w.shape)
     if dx_flat is None:
