@@ -53,10 +53,13 @@ class StepRefused(Exception):
     """A class step that cannot run as asked (a learning rate over the room's limit)."""
 
 
-def tagged(gallery: list[dict], limit: int) -> list[dict]:
+def tagged(gallery: list[dict], limit: int, ids: list[int] | None = None) -> list[dict]:
     """The drawings of a class step: of the class's drawings (the caller leaves out removed, hidden, pending ones),
-    those with a tag, the newest `limit` of them, oldest first."""
-    return [item for item in gallery if item.get("tag") is not None][-limit:]
+    those with a tag (and in the teacher's selection `ids`, when given), the newest `limit` of them, oldest first."""
+    chosen = None if ids is None else set(ids)
+    return [item for item in gallery if item.get("tag") is not None and (chosen is None or item["id"] in chosen)][
+        -limit:
+    ]
 
 
 async def room_weights(store: RoomStore, code: str, shared: Sequential) -> tuple[Params, int]:
@@ -76,14 +79,17 @@ async def run(
     lr: float,
     mode: StepMode,
     names: bool,
+    ids: list[int] | None = None,
 ) -> dict:
-    """Run a class step of room `code` on the class's drawings `gallery`, keep its weights and answer, and publish
-    it to every screen; the answer (ClassStepResult's fields). NothingTagged, StepRefused when it cannot run."""
+    """Run a class step of room `code` on the class's drawings `gallery` (those in `ids`, the teacher's selection,
+    when given), keep its weights and answer, and publish it to every screen; the answer (ClassStepResult's
+    fields). NothingTagged, StepRefused when it cannot run."""
     if lr > settings.room_batch_max_lr:
         raise StepRefused(f"the learning rate is at most {settings.room_batch_max_lr:g} in a class step")
-    batch = tagged(gallery, settings.room_batch_max_drawings)
+    batch = tagged(gallery, settings.room_batch_max_drawings, ids)
     if not batch:
-        raise NothingTagged("no drawing in the class's gallery says which digit it meant: tag some, then step")
+        where = "the class's gallery" if ids is None else "the selection"
+        raise NothingTagged(f"no drawing in {where} says which digit it meant: tag some, then step")
     images = np.stack([drawing(item) for item in batch]).astype(np.float64) / 255
     labels = np.array([item["tag"] for item in batch])
     lock = LOCKS.setdefault(code, anyio.Lock())

@@ -650,6 +650,7 @@ class RoomSession:
                 message.lr,
                 message.mode,
                 room.get("names", False),
+                message.ids,
             )
         except class_steps.NothingTagged as exc:
             raise Problem("impossible", str(exc)) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from app.wire.lenet import FiniteFloat
 from app.wire.protocol import Message
@@ -13,15 +13,19 @@ from app.wire.protocol import Message
 # Above 0; the largest a room allows is the setting room_batch_max_lr, checked where the step runs.
 LearningRate = Annotated[FiniteFloat, Field(gt=0)]
 StepMode = Literal["batch", "each"]
+MAX_SELECTION = 10_000  # ids in a teacher's selection (a gallery keeps at most room_max_submissions drawings)
+Selection = Annotated[list[Annotated[StrictInt, Field(ge=1, le=2**31)]], Field(max_length=MAX_SELECTION)]
 
 
 class Batch(Message):
-    """Teacher: one class step of the room's LeNet-5 on the class's tagged drawings with learning rate `lr`:
+    """Teacher: one class step of the room's LeNet-5 on the class's tagged drawings (or those of them in `ids`) with
+    learning rate `lr`:
     `batch`, one step on the mean gradient; `each`, one plain SGD step per drawing in order, to compare."""
 
     type: Literal["batch"]
     lr: LearningRate = 0.05
     mode: StepMode = "batch"
+    ids: Selection | None = None  # the teacher's selection of tagged drawings; None: every tagged one
 
 
 class BatchReset(Message):
@@ -35,6 +39,9 @@ class BatchBody(BaseModel):
 
     lr: LearningRate = Field(description="the learning rate η of the SGD step, above 0 and at most room_batch_max_lr")
     mode: StepMode = Field("batch", description="batch: one step on the mean gradient; each: one step per drawing")
+    ids: Selection | None = Field(
+        None, description="only these drawings (the teacher's selection); none: every tagged one"
+    )
 
 
 class DrawingStep(BaseModel):

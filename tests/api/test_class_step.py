@@ -162,6 +162,23 @@ def test_a_class_step_needs_tagged_drawings_and_a_learning_rate_in_range(
     assert post(client, code, key, {"lr": LR}).status_code == 200
 
 
+def test_the_teacher_may_step_on_a_selection_of_the_tagged_drawings(
+    client: TestClient, class_room: tuple, connect: Callable[..., tuple]
+) -> None:
+    room, ids, images, tags = class_room
+    code, key = room["code"], room["key"]
+    chosen = [ids[0], ids[-1], 8, 9, 10]  # 8: untagged, 9: removed, 10: hidden — never in a step
+    answer = post(client, code, key, {"lr": LR, "ids": chosen}).json()
+    assert answer["submissions"] == [ids[0], ids[-1]]
+    expected = class_step(weights_of(load_lenet5()[0]), images[[0, -1]], tags[[0, -1]], LR)
+    np.testing.assert_allclose([row["grad_norm"] for row in answer["per_submission"]], expected.grads.total_norms)
+    response = post(client, code, key, {"lr": LR, "ids": [8, 9]})
+    assert response.status_code == 409 and "the selection" in response.json()["message"]
+    teacher, _ = connect(client, code, key=key)
+    teacher.send_json({"type": "batch", "lr": LR, "ids": [ids[1]]})
+    assert receive(teacher, "class_step")["step"]["submissions"] == [ids[1]]
+
+
 def test_a_step_computed_by_one_process_reaches_the_other_and_the_next_starts_from_its_weights(
     two_processes: tuple[TestClient, TestClient], connect: Callable[..., tuple], mnist: Mnist
 ) -> None:

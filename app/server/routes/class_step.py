@@ -59,7 +59,16 @@ async def run_class_step(
     gallery = [item for item in await store.submissions(code) if in_class(item)]
     try:
         return await class_steps.run(
-            store, code, gallery, shared.model, settings, compute, body.lr, body.mode, room.get("names", False)
+            store,
+            code,
+            gallery,
+            shared.model,
+            settings,
+            compute,
+            body.lr,
+            body.mode,
+            room.get("names", False),
+            body.ids,
         )
     except class_steps.NothingTagged as exc:
         raise ApiProblem(409, "nothing_tagged", str(exc)) from None
