@@ -195,6 +195,12 @@ def result(step: ClassStep, batch: list[dict], count: int) -> dict:
         "moved": step.moved(),
         "conv1": {name: value.tolist() for name, value in kernels.items()},
         "strip": [
-            {"id": batch[i]["id"], "share": float(shares[i]), "pixels": batch[i]["pixels"]} for i in ranked.tolist()
+            {
+                "id": batch[i]["id"],
+                "share": float(shares[i]),
+                "pixels": batch[i]["pixels"],
+                "layer_norms": rows[i]["layer_norms"],
+            }
+            for i in ranked.tolist()
         ],
     }

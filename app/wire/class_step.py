@@ -74,4 +74,4 @@ class ClassStepResult(BaseModel):
     mean_grad_norm: dict[str, float] = Field(description="‖ḡ‖ over each layer's weights and bias")
     moved: dict[str, dict[str, float]] = Field(description="per layer: ‖Δw‖ (norm) and ‖Δw‖/‖w‖ (relative)")
     conv1: dict[str, list] = Field(description="conv1's six 5×5 kernels: before, delta and after")
-    strip: list[dict] = Field(description="the largest shares first: id, share and the 28×28 drawing (base64)")
+    strip: list[dict] = Field(description="the largest shares first: id, share, layer_norms, 28×28 pixels (base64)")

@@ -4,6 +4,8 @@ import { test } from "node:test";
 import {
   changes,
   kernelRows,
+  layerBars,
+  layerText,
   moves,
   ordinal,
   ownLines,
@@ -30,7 +32,10 @@ const step = {
   moved: { conv1: { norm: 0.01, relative: 0.002 }, conv2: { norm: 0.02, relative: 0.004 },
     fc1: { norm: 0.05, relative: 0.001 }, fc2: { norm: 0.01, relative: 0.001 }, fc3: { norm: 0.1, relative: 0.008 } },
   conv1: { before: Array(6).fill(kernel(0.5)), delta: Array(6).fill(kernel(-0.001)), after: Array(6).fill(kernel(0.499)) },
-  strip: [{ id: 3, share: 0.8, pixels: "AA==" }, { id: 2, share: 0.15, pixels: "AA==" }],
+  strip: [
+    { id: 3, share: 0.8, pixels: "AA==", layer_norms: { conv1: 0.5, conv2: 2, fc1: 8, fc2: 4, fc3: 2 } },
+    { id: 2, share: 0.15, pixels: "AA==" },
+  ],
 };
 
 test("the summary counts the drawings that got better and worse", () => {
@@ -74,4 +79,12 @@ test("conv1's kernels: before and after share a symmetric scale, Δ has its own"
   assert.deepEqual(rows[1].bounds, [-0.001, 0.001]);
   assert.equal(rows[1].kernels.length, 6);
   assert.equal(rows[1].kernels[0].length, 25);
+});
+
+test("a tile's gradient norm per layer, as bars of its largest layer and as a sentence", () => {
+  const [top, second] = ranked(step);
+  assert.deepEqual(top.layers.map((bar) => bar.fraction), [0.0625, 0.25, 1, 0.5, 0.25]);
+  assert.equal(layerText(top.layers), "‖∂l/∂w‖ per layer: conv1 0.5, conv2 2, fc1 8, fc2 4, fc3 2");
+  assert.deepEqual(second.layers.map((bar) => bar.fraction), [0, 0, 0, 0, 0]); // none sent: flat, not NaN
+  assert.deepEqual(layerBars({}).map((bar) => bar.layer), ["conv1", "conv2", "fc1", "fc2", "fc3"]);
 });

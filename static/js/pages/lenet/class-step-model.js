@@ -46,6 +46,7 @@ export function ranked(step, mine = new Set()) {
       lossBefore: row.loss_before,
       lossAfter: row.loss_after,
       gradNorm: row.grad_norm,
+      layers: layerBars(tile.layer_norms ?? {}),
       rank: order.indexOf(tile.id) + 1,
       predictionBefore: row.prediction_before,
       author: row.author ?? "",
@@ -53,6 +54,17 @@ export function ranked(step, mine = new Set()) {
       misread: row.prediction_before !== row.label,
     };
   });
+}
+
+/** A drawing's gradient norm per layer as bars: [{layer, norm, fraction of its largest layer}], conv1 … fc3. */
+export function layerBars(norms) {
+  const largest = Math.max(...LAYERS.map((layer) => norms[layer] ?? 0), 0);
+  return LAYERS.map((layer) => ({ layer, norm: norms[layer] ?? 0, fraction: largest > 0 ? (norms[layer] ?? 0) / largest : 0 }));
+}
+
+/** The bars' sentence for a screen reader: "‖∂l/∂w‖ per layer: conv1 0.5, conv2 2.1, …". */
+export function layerText(bars) {
+  return `‖∂l/∂w‖ per layer: ${bars.map((bar) => `${bar.layer} ${formatValue(bar.norm, 2)}`).join(", ")}`;
 }
 
 /** A tile's caption: "#3 meant 3, read 8 · 71% of the step · loss 5.2 → 3.1". */

@@ -11,7 +11,7 @@ import { room } from "../../lib/room.js";
 import { ClassStrip } from "../../views/class-strip.js";
 import { KernelUpdate } from "../../views/kernel-update.js";
 import { LayerMoves } from "../../views/layer-moves.js";
-import { kernelRows, moves, ownLines, ranked, summary, tileText } from "./class-step-model.js";
+import { kernelRows, layerText, moves, ownLines, ranked, summary, tileText } from "./class-step-model.js";
 
 const REQUESTS = new Set([ROOM.batch, ROOM.batch_reset]);
 const STAGE = "lenet-class-step"; // the section's id: /lenet#lenet-class-step is its presentation stage
@@ -111,7 +111,8 @@ class ClassStep {
     const mine = $("class-step-mine");
     mine.hidden = own.length === 0;
     mine.replaceChildren(...own.map((line) => Object.assign(document.createElement("p"), { textContent: line })));
-    this.views.strip.update(ranked(step, this.mine).map((tile) => ({ ...tile, text: tileText(tile) })));
+    const tiles = ranked(step, this.mine);
+    this.views.strip.update(tiles.map((tile) => ({ ...tile, text: tileText(tile), layersText: layerText(tile.layers) })));
     this.views.kernels.update(kernelRows(step.conv1));
     this.views.moves.update(moves(step));
   }
