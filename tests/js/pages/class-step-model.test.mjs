@@ -48,7 +48,8 @@ test("the summary counts the drawings that got better and worse", () => {
 test("the strip ranks by share, marks one's own and the misread, and shows authors only when sent", () => {
   const tiles = ranked(step, new Set([3]));
   assert.deepEqual(tiles.map((tile) => [tile.id, tile.rank, tile.mine, tile.misread]), [[3, 1, true, true], [2, 2, false, false]]);
-  assert.equal(tileText(tiles[0]), "#3: meant 3, read 8 · 80% of the step · loss 5.3 → 2.6");
+  assert.equal(tileText(tiles[0]), "#3: meant 3, read 8 · 80% of the step · loss 5.3 → 2.6 (better)");
+  assert.match(tileText({ ...tiles[0], lossAfter: 6 }), /5\.3 → 6 \(worse\)$/);
   const named = { ...step, per_submission: step.per_submission.map((r) => ({ ...r, author: "Ana" })) };
   assert.match(tileText(ranked(named)[1]), /^#2 Ana: meant 7 ·/);
 });

@@ -67,12 +67,13 @@ export function layerText(bars) {
   return `‖∂l/∂w‖ per layer: ${bars.map((bar) => `${bar.layer} ${formatValue(bar.norm, 2)}`).join(", ")}`;
 }
 
-/** A tile's caption: "#3 meant 3, read 8 · 71% of the step · loss 5.2 → 3.1". */
+/** A tile's caption: "#3: meant 3, read 8 · 71% of the step · loss 5.2 → 3.1 (better)". */
 export function tileText(tile) {
   const who = tile.author ? ` ${tile.author}` : "";
   const read = tile.misread ? `, read ${tile.predictionBefore}` : "";
+  const change = tile.lossAfter < tile.lossBefore ? " (better)" : tile.lossAfter > tile.lossBefore ? " (worse)" : "";
   return `#${tile.id}${who}: meant ${tile.label}${read} · ${percent(tile.share)} of the step · loss ` +
-    `${loss(tile.lossBefore)} → ${loss(tile.lossAfter)}`;
+    `${loss(tile.lossBefore)} → ${loss(tile.lossAfter)}${change}`;
 }
 
 /** A student's own drawings in the step, one sentence each (empty when none of hers was in the batch). */
