@@ -78,7 +78,7 @@ def test_a_class_step_reaches_every_screen_and_each_student_sees_her_own_before_
     assert "tag some" in status.inner_text()
 
     draw_one(ana)
-    prediction(ana)
+    read_one = prediction(ana)
     assert send(ana, "1").startswith("Sent #1:")
     draw_zero(bea)
     read_zero = prediction(bea)
@@ -134,6 +134,16 @@ def test_a_class_step_reaches_every_screen_and_each_student_sees_her_own_before_
         assert [off_screen(teacher, f'[data-testid="{part}"]') for part in parts] == [None] * len(parts), size
         assert small_text(teacher, "#lenet-class-step", MIN_TEXT_PX[size]) == [], size
         viewport_shot(teacher, screenshot_dir, f"class-step-present-{size}")
+
+    # The teacher's choice: a step on the misread drawings only.
+    teacher.get_by_test_id("class-step-which").select_option("misread")
+    teacher.get_by_test_id("room-batch-step").click()
+    teacher.wait_for_function(
+        "() => document.querySelector('[data-testid=class-step-summary]').textContent.startsWith('Class step 2')"
+    )
+    misread = [id_ for id_, read, meant in ((1, read_one, "1"), (2, read_zero, "3")) if read != meant]
+    last = httpx.get(f"{base_url}/api/rooms/{code}/batch", headers={"X-Teacher-Key": key}).json()
+    assert last["submissions"] == misread and last["step"] == 2
 
     # Reset: every screen hears that the room's LeNet-5 is the shared one again.
     teacher.get_by_test_id("class-step-reset").click()

@@ -10,6 +10,7 @@ import {
   ordinal,
   ownLines,
   ranked,
+  selection,
   summary,
   tileText,
 } from "../../../static/js/pages/lenet/class-step-model.js";
@@ -88,4 +89,10 @@ test("a tile's gradient norm per layer, as bars of its largest layer and as a se
   assert.equal(layerText(top.layers), "‖∂l/∂w‖ per layer: conv1 0.5, conv2 2, fc1 8, fc2 4, fc3 2");
   assert.deepEqual(second.layers.map((bar) => bar.fraction), [0, 0, 0, 0, 0]); // none sent: flat, not NaN
   assert.deepEqual(layerBars({}).map((bar) => bar.layer), ["conv1", "conv2", "fc1", "fc2", "fc3"]);
+});
+
+test("the teacher's batch: every tagged drawing (the server's choice) or only the misread ones", () => {
+  const gallery = [{ id: 1, tag: 1, prediction: 1 }, { id: 2, tag: 3, prediction: 8 }, { id: 3, tag: null, prediction: 4 }];
+  assert.equal(selection(gallery, "tagged"), null);
+  assert.deepEqual(selection(gallery, "misread"), [2]);
 });

@@ -3,10 +3,19 @@
 // mean gradient, a student's own before/after, and each layer's movement. The page only draws these.
 
 import { formatValue } from "../../lib/format.js";
+import { misread } from "../../lib/gallery.js";
 
 export const LAYERS = ["conv1", "conv2", "fc1", "fc2", "fc3"];
 const percent = (p) => `${Math.round(100 * p)}%`;
 const loss = (value) => formatValue(value, 3);
+
+/**
+ * The teacher's choice of batch as the ids to send: "tagged" sends none (the server takes every tagged drawing the
+ * class may see), "misread" the drawings LeNet read otherwise than meant (gallery: submissions with tag, prediction).
+ */
+export function selection(gallery, which) {
+  return which === "misread" ? gallery.filter(misread).map((submission) => submission.id) : null;
+}
 
 /** How many drawings got better (lower loss) and worse after the step. */
 export function changes(step) {

@@ -11,7 +11,7 @@ import { room } from "../../lib/room.js";
 import { ClassStrip } from "../../views/class-strip.js";
 import { KernelUpdate } from "../../views/kernel-update.js";
 import { LayerMoves } from "../../views/layer-moves.js";
-import { kernelRows, layerText, moves, ownLines, ranked, summary, tileText } from "./class-step-model.js";
+import { kernelRows, layerText, moves, ownLines, ranked, selection, summary, tileText } from "./class-step-model.js";
 
 const REQUESTS = new Set([ROOM.batch, ROOM.batch_reset]);
 const STAGE = "lenet-class-step"; // the section's id: /lenet#lenet-class-step is its presentation stage
@@ -46,6 +46,7 @@ function setStatus(text, problem = false) {
 class ClassStep {
   constructor() {
     this.mine = new Set(); // ids of this member's own drawings
+    this.gallery = new Map(); // teacher: id -> submission (its tag and LeNet's reading), for the batch's choice
     this.step = null;
     this.views = null;
   }
@@ -54,6 +55,8 @@ class ClassStep {
   start() {
     room.on(ROOM.joined, (message) => this.joined(message));
     room.on(ROOM.submitted, (message) => this.mine.add(message.submission.id));
+    room.on(ROOM.submission, (message) => this.gallery.set(message.submission.id, message.submission));
+    room.on(ROOM.removed, (message) => message.ids.forEach((id) => this.gallery.delete(id)));
     room.on(ROOM.class_step, (message) => this.show(message.step));
     room.on("error", (error) => REQUESTS.has(error.request) && setStatus(error.message, true));
     room.on("left", () => this.left());
@@ -66,6 +69,7 @@ class ClassStep {
     $(STAGE).hidden = false;
     $("class-step-controls").hidden = message.role !== "teacher";
     for (const submission of message.mine ?? []) this.mine.add(submission.id);
+    for (const submission of message.gallery ?? []) this.gallery.set(submission.id, submission);
     this.show(message.class_step ?? null, false);
     openIfNamed();
   }
@@ -73,6 +77,7 @@ class ClassStep {
   left() {
     $(STAGE).hidden = true;
     this.mine.clear();
+    this.gallery.clear();
     for (const view of Object.values(this.views ?? {})) view.destroy();
     this.views = null;
   }
@@ -83,7 +88,10 @@ class ClassStep {
       setStatus("The learning rate η must be a number above 0.", true);
       return;
     }
-    this.send({ type: ROOM.batch, lr, mode: $("class-step-mode").value }, "The server is computing the class step…");
+    const message = { type: ROOM.batch, lr, mode: $("class-step-mode").value };
+    const ids = selection([...this.gallery.values()], $("class-step-which").value);
+    if (ids !== null) message.ids = ids;
+    this.send(message, "The server is computing the class step…");
   }
 
   send(message, text) {
