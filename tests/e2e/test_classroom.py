@@ -164,6 +164,10 @@ def test_a_student_follows_the_teachers_conv_walkthrough_leaves_and_catches_up(
     student.get_by_test_id("room-answer-number").fill("2.0")
     student.get_by_test_id("room-answer-send").click()
     student.get_by_test_id("room-question-status").filter(has_text="Your answer: 2.").wait_for()
+    # The projected screen counts the answers and shows their distribution only at the reveal.
+    teacher.get_by_test_id("room-poll-count").filter(has_text=re.compile(r"^1 of \d+ students? answered$")).wait_for()
+    assert teacher.get_by_test_id("room-poll-hidden").is_visible()
+    teacher.get_by_test_id("room-reveal").click()
     teacher.get_by_test_id("room-answers").locator('[data-value="2"] .answer-bars__count').wait_for()
     assert teacher.get_by_test_id("room-answers-total").inner_text() == "1 answer"
     assert teacher_errors == student_errors == witness_errors == []

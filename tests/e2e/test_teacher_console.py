@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.e2e.test_classroom import PHONE, tap
-from tests.e2e.test_lenet_room import JOIN_SCRIPT, MEMBERSHIP, PROJECTOR, draw_one, draw_zero, member, send
+from tests.e2e.test_lenet_room import JOIN_SCRIPT, MEMBERSHIP, PROJECTOR, cell, draw_one, draw_zero, member, send
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -156,6 +156,7 @@ def test_a_hidden_drawing_leaves_every_screen_and_drawings_wait_for_approval(
         tab.get_by_test_id("room-shown").wait_for(state="hidden")  # no longer shown to everyone
     phone.locator("[data-testid=room-gallery-item][data-id='1'][data-hidden=true]").wait_for()
     assert gallery_ids(phone) == ["2", "1"]
+    assert cell(phone, "1", "1") == cell(projector, "1", "1") == 0, "the confusion matrix counts what the class sees"
     ana.get_by_test_id("room-mine-1").filter(has_text="hidden by your teacher").wait_for()
     phone.get_by_test_id("room-gallery-item").first.scroll_into_view_if_needed()
     viewport_shot(phone, screenshot_dir, "teacher-console-hidden-teacher-phone-390x844")
@@ -165,6 +166,7 @@ def test_a_hidden_drawing_leaves_every_screen_and_drawings_wait_for_approval(
     phone.get_by_test_id("room-hide-1").tap()  # restored
     projector.locator("[data-testid=room-gallery-item][data-id='1']").wait_for(state="attached")
     assert gallery_ids(projector) == ["2", "1"]
+    assert cell(projector, "1", "1") == 1
     ana.get_by_test_id("room-mine-1").filter(has_not_text="hidden").wait_for()
 
     phone.get_by_test_id("room-approve-first").tap()

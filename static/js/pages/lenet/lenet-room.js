@@ -252,7 +252,7 @@ class LenetRoom {
     const items = [...this.gallery.values()];
     this.galleryView.update({ items, shown: this.shown?.id ?? null, names: this.names,
       misreadOnly: $("room-gallery-misread").checked });
-    this.matrix.update(tally(items));
+    this.matrix.update(tally(items.filter((item) => !item.hidden && !item.pending))); // what the class sees
     $("room-gallery-count").textContent = `${items.length} drawing${items.length === 1 ? "" : "s"}`;
     $("room-show-none").disabled = this.shown === null;
   }
