@@ -1,7 +1,8 @@
 """The teacher's console in Chromium: a teacher (a projected screen, and the teacher link on a phone) and two
 students, one on a 390×844 touch phone. A pause blocks a student's drawing until the teacher resumes; the answers
 of an open question show only on the teacher's phone until the reveal; a hidden drawing leaves every screen of
-the class and comes back when restored; drawings wait for approval when the teacher asks."""
+the class and comes back when restored; drawings wait for approval when the teacher asks; a sequence of snapshots
+is shown one at a time with names hidden until the teacher shows them."""
 
 from __future__ import annotations
 
@@ -212,6 +213,11 @@ def test_a_snapshot_sequence_is_shown_one_at_a_time_with_names_hidden(
     assert "Bo" not in ana.get_by_test_id("room-snapshot").inner_text()
     viewport_shot(bo, screenshot_dir, "teacher-console-snapshot-phone-390x844")
     viewport_shot(projector, screenshot_dir, "teacher-console-snapshot-projector-1920x1080")
+    projector.set_viewport_size({"width": 1280, "height": 720})
+    viewport_shot(projector, screenshot_dir, "teacher-console-snapshot-projector-1280x720")
+    box = projector.get_by_test_id("room").bounding_box()
+    assert box["y"] + box["height"] <= 720, "the snapshot and its controls fit a 720p projector"
+    projector.set_viewport_size(PROJECTOR)
     projector.get_by_test_id("room-snapshot-next").click()
     for tab in (ana, bo):
         tab.get_by_test_id("room-snapshot-position").filter(has_text="Snapshot 2 of 2").wait_for()
