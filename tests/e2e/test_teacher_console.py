@@ -81,6 +81,7 @@ def test_a_pause_blocks_a_students_drawing_until_the_teacher_resumes(
         tab.get_by_test_id("room-paused-message").filter(has_text="what does conv1 look for?").wait_for()
     assert projector.get_by_test_id("room-paused").is_hidden() and phone.get_by_test_id("room-paused").is_hidden()
     assert projector.get_by_test_id("room-pause").get_attribute("aria-pressed") == "true"
+    phone.get_by_test_id("room-bar-state").filter(has_text="Paused · 2 students connected").wait_for()
     tap(phone, "room-expand")  # a phone's bar keeps its buttons behind the expand button
     phone.get_by_test_id("room-pause").filter(has_text="Resume the class").wait_for()
     viewport_shot(bo, screenshot_dir, "teacher-console-paused-phone-390x844")

@@ -33,7 +33,9 @@ export class ClassGallery {
    * to hide it from the class or restore it, onApprove(id) to let a waiting drawing appear, onSnapshot(id) to add it
    * to the snapshots of a discussion.
    */
-  constructor(el, { onShow = () => {}, onRemove = () => {}, onHide = () => {}, onApprove = () => {}, onSnapshot = () => {} } = {}) {
+  constructor(el, {
+    onShow = () => {}, onRemove = () => {}, onHide = () => {}, onApprove = () => {}, onSnapshot = () => {},
+  } = {}) {
     this.el = el;
     this.el.classList.add("class-gallery");
     this.onShow = onShow;
@@ -59,7 +61,8 @@ export class ClassGallery {
   }
 
   /**
-   * data: {items: submissions (id, tag, prediction, confidence, pixels, author, hidden, pending), shown: the id everyone sees or
+   * data: {items: submissions (id, tag, prediction, confidence, pixels, author, hidden, pending), shown: the id
+   * everyone sees or
    * null, names: whether authors are shown, misreadOnly: hide the drawings LeNet read as meant or untagged}.
    * Tiles are kept by id (newest first), so an update never moves the keyboard focus.
    */
@@ -139,8 +142,10 @@ export class ClassGallery {
   moderation(item) {
     const hide = element("button", "class-gallery__hide", item.hidden ? "Restore" : "Hide");
     hide.type = "button";
-    Object.assign(hide.dataset, { hide: String(item.id), hidden: String(!item.hidden), testid: `room-hide-${item.id}` });
-    hide.setAttribute("aria-label", `${item.hidden ? "Restore" : "Hide"} drawing ${item.id} ${item.hidden ? "to" : "from"} the class`);
+    Object.assign(hide.dataset, { hide: String(item.id), hidden: String(!item.hidden) });
+    hide.dataset.testid = `room-hide-${item.id}`;
+    const doing = item.hidden ? "Restore" : "Hide";
+    hide.setAttribute("aria-label", `${doing} drawing ${item.id} ${item.hidden ? "to" : "from"} the class`);
     const snapshot = element("button", "class-gallery__snapshot", "+ Snapshot");
     snapshot.type = "button";
     snapshot.disabled = Boolean(item.hidden || item.pending);

@@ -19,7 +19,9 @@ export class RoomBar {
       bar: part("room-bar"), code: part("room-bar-code"), state: part("room-bar-state"), toggle: part("room-follow-toggle"),
       notice: part("room-notice"), noticeText: part("room-notice-text"), expand: part("room-expand"),
     };
-    this.data = { role: null, code: null, students: 0, following: true, status: "connecting", notice: null };
+    this.data = {
+      role: null, code: null, students: 0, following: true, status: "connecting", notice: null, paused: false,
+    };
     part("room-ask").addEventListener("click", () => onAsk());
     this.parts.toggle.addEventListener("click", () => onFollow(!this.data.following));
     part("room-leave").addEventListener("click", () => onLeave());
@@ -43,17 +45,20 @@ export class RoomBar {
   }
 
   /** data (each part optional): role ("teacher" | "student" | null: not in a room), code, students, following,
-   * status (the socket's), notice (a sentence, or null). */
+   * status (the socket's), notice (a sentence, or null), paused (the teacher paused the class: said on the
+   * teacher's one line, which a phone shows without unfolding). */
   update(data) {
     Object.assign(this.data, data);
-    const { role, code, students, following, status, notice } = this.data;
+    const { role, code, students, following, status, notice, paused } = this.data;
     const { bar, state, toggle } = this.parts;
     bar.hidden = !code;
     bar.dataset.role = role ?? "";
     this.parts.code.textContent = code ?? "";
     for (const el of bar.querySelectorAll("[data-role]")) el.hidden = el.dataset.role !== role;
     if (CONNECTION[status]) state.textContent = CONNECTION[status];
-    else if (role === "teacher") state.textContent = `${plural(students, "student")} connected`;
+    else if (role === "teacher") {
+      state.textContent = `${paused ? "Paused · " : ""}${plural(students, "student")} connected`;
+    }
     else state.textContent = following ? "Following your teacher" : "Exploring on your own";
     state.dataset.state = status === "ready" ? (role === "student" && !following ? "exploring" : "ready") : status;
     toggle.textContent = following ? "Explore on my own" : "Follow the teacher again";

@@ -26,8 +26,8 @@ export class RoomSnapshots {
     const part = (name) => el.querySelector(`[data-testid=${name}]`);
     this.parts = {
       shown: part("room-snapshot-shown"), image: part("room-snapshot-image"), position: part("room-snapshot-position"),
-      caption: part("room-snapshot-caption"), author: part("room-snapshot-author"), teacher: part("room-snapshot-teacher"),
-      list: part("room-snapshot-list"), names: part("room-snapshot-names"),
+      caption: part("room-snapshot-caption"), author: part("room-snapshot-author"),
+      teacher: part("room-snapshot-teacher"), list: part("room-snapshot-list"), names: part("room-snapshot-names"),
     };
     this.data = { role: null, snapshot: null, snapshots: { items: [], names: false } };
     this.onList = onList;
@@ -47,7 +47,8 @@ export class RoomSnapshots {
     this.parts.list.addEventListener("change", (event) => {
       const index = Number(event.target.dataset.index);
       if (!Number.isInteger(index)) return;
-      const items = this.data.snapshots.items.map((item, i) => (i === index ? { ...item, caption: event.target.value.trim() } : item));
+      const caption = event.target.value.trim();
+      const items = this.data.snapshots.items.map((item, i) => (i === index ? { ...item, caption } : item));
       this.send({ items });
     });
   }

@@ -87,10 +87,13 @@ class LenetRoom {
     $("room-names").addEventListener("click", () => this.request({ type: ROOM.names, visible: !this.names }));
     $("room-gallery-misread").addEventListener("change", () => this.renderGallery());
     const approve = document.createElement("label"); // "approve before it appears", beside the names button
-    approve.innerHTML = '<input type="checkbox" data-testid="room-approve-first"> approve each drawing before it appears';
+    this.approveBox = Object.assign(document.createElement("input"), { type: "checkbox" });
+    this.approveBox.dataset.testid = "room-approve-first";
+    approve.append(this.approveBox, " approve each drawing before it appears");
     $("room-names").after(approve);
-    this.approveBox = approve.querySelector("input");
-    this.approveBox.addEventListener("change", () => this.request({ type: ROOM.approve, first: this.approveBox.checked }));
+    this.approveBox.addEventListener("change", () => {
+      this.request({ type: ROOM.approve, first: this.approveBox.checked });
+    });
     $("room-export-gallery").addEventListener("click", () => this.exportGallery());
   }
 
@@ -175,8 +178,10 @@ class LenetRoom {
       item.dataset.testid = `room-mine-${submission.id}`;
       item.dataset.hidden = String(Boolean(submission.hidden));
       const label = document.createElement("label");
-      const kept = submission.hidden ? " · hidden by your teacher" : submission.pending ? " · waits for your teacher" : "";
-      label.append(`#${submission.id}: read as ${submission.prediction} (${percent(submission.confidence)})${kept} · I meant `);
+      const kept = submission.hidden ? " · hidden by your teacher"
+        : submission.pending ? " · waits for your teacher" : "";
+      const read = `read as ${submission.prediction} (${percent(submission.confidence)})`;
+      label.append(`#${submission.id}: ${read}${kept} · I meant `);
       const select = document.createElement("select");
       select.dataset.id = String(submission.id);
       select.dataset.testid = `room-tag-${submission.id}`;

@@ -133,6 +133,7 @@ room.on(ROOM.joined, (message) => {
   asked = message.question;
   bar.update({ role: message.role, code: message.code, students, following: room.following, notice: null });
   pause.update({ role: message.role, paused: message.paused ?? null });
+  bar.update({ paused: Boolean(message.paused) });
   snapshots.update({ role: message.role, snapshot: message.snapshot ?? null,
     snapshots: message.snapshots ?? { items: [], names: false } });
   if (message.role === "teacher") {
@@ -158,7 +159,10 @@ room.on(ROOM.question, (message) => {
 room.on(ROOM.answers, (answers) => {
   if (room.role === "teacher") poll.update({ answers });
 });
-room.on(ROOM.paused, ({ paused }) => pause.update({ paused }));
+room.on(ROOM.paused, ({ paused }) => {
+  pause.update({ paused });
+  bar.update({ paused: Boolean(paused) });
+});
 room.on(ROOM.snapshot, ({ snapshot }) => snapshots.update({ snapshot }));
 room.on(ROOM.snapshots, ({ items, names }) => snapshots.update({ snapshots: { items, names } }));
 room.on(ROOM.answered, ({ value }) => question.update({ answered: value, error: null }));
