@@ -104,4 +104,11 @@ LESSON: tuple[LessonStep, ...] = (
     LessonStep("7×7 input volume → 3×3 output volume", "/conv", query="input=volume&n=5&c=3&kernel=volume&f=2&s=2&p=1"),
     LessonStep("Pooling", "/conv", query="stage2=max&k2=2&s2=2"),
     LessonStep("LeNet in action", "/lenet"),
+    LessonStep("Backpropagation through LeNet-5", "/lenet", query="example=6&backward=1"),
+    LessonStep(
+        "The input gradient: saliency, adversarial examples, dreams",
+        "/lenet",
+        query="example=6",
+        anchor="input-gradient",
+    ),
 )

@@ -12,7 +12,8 @@ from app.server.pages import LESSON, PAGES
 
 # The recitation's order: neuron, XOR, the derivation, kernels (XOR's question answered by a feature map), why
 # backpropagation, convolution arithmetic, its stride-2 example, the 7×7 input volume → 3×3 output volume, pooling,
-# LeNet.
+# LeNet, then backpropagation through LeNet (an example 6 on the pad, Backward mode on) and the input gradient's three
+# uses (the same 6, its own stage).
 VOLUME = "input=volume&n=5&c=3&kernel=volume&f=2&s=2&p=1"
 RECITATION = [
     ("/neuron", "", ""),
@@ -25,6 +26,8 @@ RECITATION = [
     ("/conv", VOLUME, ""),
     ("/conv", "stage2=max&k2=2&s2=2", ""),
     ("/lenet", "", ""),
+    ("/lenet", "example=6&backward=1", ""),
+    ("/lenet", "example=6", "input-gradient"),
 ]
 
 
@@ -70,7 +73,7 @@ def test_every_steps_link_opens_its_page(client: TestClient) -> None:
 
 def test_every_steps_anchor_exists_on_its_page(client: TestClient) -> None:
     anchored = [step for step in LESSON if step.anchor]
-    assert [step.href for step in anchored] == ["/xor#derivation"]
+    assert [step.href for step in anchored] == ["/xor#derivation", "/lenet?example=6#input-gradient"]
     for step in anchored:
         assert f'id="{step.anchor}"' in client.get(step.path).text
 
@@ -80,6 +83,20 @@ def test_the_pooling_step_sets_max_pooling_with_a_2x2_window(client: TestClient)
     assert pooling.href == "/conv?stage2=max&k2=2&s2=2"
     assert parse_qs(pooling.query) == {"stage2": ["max"], "k2": ["2"], "s2": ["2"]}
     assert '<option value="max">max pooling</option>' in client.get("/conv").text
+
+
+def test_the_lenet_backward_and_input_gradient_stops_follow_lenet_in_action(client: TestClient) -> None:
+    titles = [step.title for step in LESSON]
+    start = titles.index("LeNet in action")
+    assert titles[start + 1 :] == [
+        "Backpropagation through LeNet-5",
+        "The input gradient: saliency, adversarial examples, dreams",
+    ]
+    backward, gradient = LESSON[start + 1 :]
+    assert parse_qs(backward.query) == {"example": ["6"], "backward": ["1"]}
+    assert gradient.href == "/lenet?example=6#input-gradient"
+    page = client.get("/lenet").text
+    assert 'data-testid="backward-toggle"' in page and 'id="input-gradient"' in page
 
 
 def test_home_lists_the_steps_in_order_as_links(client: TestClient) -> None:

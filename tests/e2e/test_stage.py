@@ -106,6 +106,35 @@ STOPS = (
         "[data-testid=map-conv2-0]",
         draw_example,
     ),
+    Stop(
+        "lenet-backward",
+        "/lenet?present=1&example=6&backward=1",
+        (
+            "#lenet-stage",
+            "[data-testid=backward-loss]",
+            "[data-testid=backward-grad-scores]",
+            "[data-testid=backward-step]",
+            "[data-testid=backward-stage]",
+            "[data-testid=backward-explain]",
+            "[data-testid=layer-strip]",
+        ),
+        "[data-testid=backward-grad-scores] li",
+    ),
+    Stop(
+        "lenet-input-gradient",
+        "/lenet?present=1&example=6#input-gradient",
+        (
+            "#input-gradient",
+            "[data-testid=saliency-map]",
+            "[data-testid=times-input-map]",
+            "[data-testid=fgsm-epsilon]",
+            "[data-testid=fgsm-perturbation]",
+            "[data-testid=fgsm-image]",
+            "[data-testid=fgsm-prediction]",
+            "[data-testid=dream-run]",
+        ),
+        "#input-gradient[data-empty=false] [data-testid=fgsm-prediction]",
+    ),
 )
 
 

@@ -5,6 +5,7 @@
 // screen, so a class drawing elsewhere on the page costs the server nothing for it.
 
 import { DIVERGING, SEQUENTIAL } from "../../lib/colors.js";
+import { openStage } from "../../lib/present.js";
 import { LENET } from "../../lib/protocol.js";
 import { throttle } from "../../lib/throttle.js";
 import { DreamPlayer } from "../../views/dream-player.js";
@@ -115,8 +116,11 @@ export class InputGradientPanel {
       $("dream-result").textContent = dreamText(header);
       return;
     }
+    const first = this.last === null;
     this.last = frame; // answers come in the order asked (latest wins drops the ones in between), so this is the newest
     this.render();
+    // The page's first answers have laid out the sections above: a lesson stop at #input-gradient opens on it again.
+    if (first && location.hash === `#${this.root.id}`) openStage();
   }
 
   render() {

@@ -39,8 +39,13 @@ const SCALES = { sequential: SEQUENTIAL, diverging: DIVERGING };
 
 const $ = (id) => document.getElementById(id);
 
-const state = readState({ preprocess: "mnist", brush: 22 });
+const state = readState({ preprocess: "mnist", brush: 22, example: "", backward: "" });
 if (!["mnist", "raw"].includes(state.preprocess)) state.preprocess = "mnist";
+// A lesson stop's setup (LESSON in app/server/pages.py): `example=<digit>` puts that example on a pad still empty,
+// `backward=1` opens Backward mode at the first answer. They stay in the address (the stop is found from it) only
+// when given.
+for (const key of ["example", "backward"]) if (state[key] === "") delete state[key];
+let openBackward = state.backward === "1"; // until the first answer, or until a room's teacher decides
 const view = { explain: false, target: null, show: "activations" };
 let model = null; // the last model frame: stages, receptive fields, weights
 let last = null; // the last prediction frame
@@ -85,7 +90,10 @@ const classroom = connectRoom({
   preprocess: () => state.preprocess,
   explanation: () => ({ explain: view.explain, target: view.target, backward: backwardMode?.state() ?? null }),
   explain: setExplain,
-  backward: (state) => backwardMode?.follow(state),
+  backward: (state) => {
+    openBackward = false; // the teacher's Backward mode wins over the address's
+    backwardMode?.follow(state);
+  },
 });
 
 const socket = new Socket("/ws/lenet", {
@@ -196,6 +204,10 @@ function showPrediction(frame) {
   $("lenet-timing").dataset.answered = String(header.seq);
   render();
   if (!header.empty && !pad.drawing) saveLastDigit(rows(frame.arrays.input.data, 28));
+  if (openBackward && !header.empty) {
+    openBackward = false;
+    backwardMode.toggle(true);
+  }
 }
 
 function showLesson(message) {
@@ -457,6 +469,7 @@ $("lenet-reset").addEventListener("click", () => {
 });
 
 writeState(state);
+if (Object.hasOwn(EXAMPLES, state.example ?? "") && pad.empty) pad.load(EXAMPLES[state.example]);
 updateButtons();
 connectClassStep().start();
 classroom.start();
