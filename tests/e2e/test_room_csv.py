@@ -35,8 +35,7 @@ def test_a_formula_typed_as_a_name_is_exported_as_text(new_person: Person, base_
     student.goto(f"{base_url}/join/{room['code']}")
     student.get_by_test_id("room-join-name").fill(FORMULA)
     student.get_by_test_id("room-join").click()
-    student.get_by_test_id("room-waiting").wait_for()
-    student.goto(f"{base_url}/lenet")
+    student.wait_for_url(f"{base_url}/lenet**")  # she follows her teacher, who is on /lenet
     student.get_by_test_id("room-submit").wait_for()
     draw_one(student)
     prediction(student)
