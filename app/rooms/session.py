@@ -27,6 +27,7 @@ from app.models.lenet import CLASSES
 from app.models.shared import SharedModel
 from app.nn import Sequential
 from app.rooms import class_step as class_steps
+from app.rooms import xor_runs
 from app.rooms.codes import address_key, new_member, secret_matches
 from app.rooms.lookup import RoomLimits, RoomMissing, TooManyAttempts, expired, find_room
 from app.rooms.outbox import Outbox
@@ -62,6 +63,7 @@ from app.wire.room import (
     View,
     name_key,
 )
+from app.wire.xor_class import XorClassRun
 
 OUTBOX_CAPACITY = 256
 HEARTBEAT_S = 30.0  # how often a connection tells the store it is still here (below store.ONLINE_S)
@@ -335,6 +337,7 @@ class RoomSession:
             joined["snapshots"] = room.get("snapshots", {"items": [], "names": False})
             gallery = kept(await self.store.submissions(self.room_code))
             joined["gallery"] = [for_teacher(item) for item in gallery if self.private or in_class(item)]
+            joined["xor_runs"] = await xor_runs.summary(self.store, self.room_code, room.get("names", False))
         else:
             # Only a tab that joined before can have sent drawings: a new student does not read the whole gallery.
             gallery = kept(await self.store.submissions(self.room_code)) if self.rejoined else []
@@ -662,6 +665,15 @@ class RoomSession:
         """The room's LeNet-5 goes back to the shared weights."""
         await class_steps.reset(self.store, self.room_code)
         return []
+
+    async def on_xor_class_run(self, message: XorClassRun, room: dict) -> list[str]:
+        """A student's XOR run to the room (her last one wins); the teacher's screens overlay it. She hears back
+        how the server judged it."""
+        if self.role != "student":
+            raise Problem("forbidden", "only a student's runs go to the class's overlay")
+        run = await xor_runs.keep(self.store, self.room_code, self.member, message, self.name, room.get("names", False))
+        kept = {"type": "xor_run_kept", "seed": run["seed"], "final": run["final"], "verdict": run["verdict"]}
+        return [reply(kept)]
 
     async def on_names(self, message: Names, room: dict) -> list[str]:
         await self.store.update(self.room_code, {"names": message.visible})

@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 from app.wire.class_step import Batch, BatchReset
 from app.wire.lenet import Digit, DrawingMessage
 from app.wire.protocol import Message
+from app.wire.xor_class import XorClassRun
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -243,6 +244,7 @@ RoomRequest = (
     | Snapshot
     | Batch
     | BatchReset
+    | XorClassRun
 )
 ROOM_REQUESTS: TypeAdapter[RoomRequest] = TypeAdapter(Annotated[RoomRequest, Field(discriminator="type")])
 ROOM_LATEST_WINS = frozenset({"view", "answer"})
@@ -251,7 +253,7 @@ TEACHER_ONLY = frozenset(
     | {"batch", "batch_reset", "snapshots", "snapshot"}
 )
 # A student's requests that change the room: refused with `paused` while the teacher has paused the class.
-PAUSABLE = frozenset({"answer", "submit", "tag"})
+PAUSABLE = frozenset({"answer", "submit", "tag", "xor_class_run"})
 
 
 class OpenedRoom(BaseModel):
