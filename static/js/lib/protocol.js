@@ -99,4 +99,8 @@ export const ROOM = Object.freeze({
   approveFirst: "approve_first", // teacher event: on
   snapshots: "snapshots", // teacher request and teacher event: items [{id, caption}] in order, names
   snapshot: "snapshot", // teacher request: index (or null); event to all: {index, count, caption, submission} or null
+  xor_class_run: "xor_class_run", // student request (latest wins): seed, lr, points [[step, loss]] of her /xor run
+  xor_run_kept: "xor_run_kept", // reply: seed, final, verdict (solved | stuck | learning) of her run as kept
+  xor_run: "xor_run", // teacher event: a student's run {id, seed, lr, points, final, steps, verdict, author}
+  xor_histogram: "xor_histogram", // teacher event: histogram {edges, counts} of the final losses, count
 });

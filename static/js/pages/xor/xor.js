@@ -16,6 +16,7 @@ import { GradientCheck } from "../../views/gradient-check.js";
 import { LineChart } from "../../views/line-chart.js";
 import { NetworkDiagram } from "../../views/network-diagram.js";
 import { PointTable } from "../../views/point-table.js";
+import { connectXorClass } from "./xor-class.js";
 
 const SEND_EVERY_MS = 50;
 const $ = (id) => document.getElementById(id);
@@ -137,6 +138,14 @@ function resetNetwork() {
   send({ type: XOR.reset, model: "network", seed: seed(), task: "xor" });
 }
 controls.seed.addEventListener("change", resetNetwork);
+const xorClass = connectXorClass({
+  seed,
+  setSeed: (value) => {
+    controls.seed.value = String(value);
+    resetNetwork();
+  },
+});
+xorClass.start();
 controls.nextSeed.addEventListener("click", () => {
   controls.seed.value = String(seed() + 1);
   resetNetwork();
@@ -230,6 +239,7 @@ function showNetwork(header, arrays) {
     line: header.hidden_line, points: pointsOn(header, "z1", "z2"),
   });
   views.chart.update({ data: { network: histories.network } });
+  xorClass.report(header, histories.network);
   views.points.update(header.points, header.example);
   settle();
 }
