@@ -54,8 +54,10 @@ def test_two_students_runs_appear_in_the_teachers_overlay_the_stuck_one_with_its
     projector.get_by_test_id("xor-class-stuck").filter(has_text="Seed 5").wait_for()
     ana.get_by_test_id("xor-class-kept").filter(has_text="seed 5").wait_for()
     bo.get_by_test_id("xor-class-kept").filter(has_text=f"seed {bo_seed}").wait_for()
-    counts = projector.get_by_test_id("xor-class-histogram").locator("rect").evaluate_all(
-        "bars => bars.map(b => Number(b.dataset.count))"
+    counts = (
+        projector.get_by_test_id("xor-class-histogram")
+        .locator("rect")
+        .evaluate_all("bars => bars.map(b => Number(b.dataset.count))")
     )
     assert sum(counts) == 2, counts
 
