@@ -1,7 +1,8 @@
 """A room's class step: its own LeNet-5 takes one SGD step on the class's tagged drawings, and every screen hears it.
 
 The room's weights live in the store, not in a process: as float64 values packed in one text (~660 kB) under the
-record WEIGHTS, and the last step's answer under LAST (records numbered below 0 are a room's own, see session.py).
+record WEIGHTS, and the last step's answer (and the last HISTORY steps' numbers, for the export) under LAST
+(records numbered below 0 are a room's own, see session.py).
 So with rooms in Redis and several workers, the worker that gets the request computes the step once, writes the new
 weights, and publishes the result, which every worker's listeners pass on; the next step, on any worker, starts from
 the weights written; a restart (SQLite, Redis) keeps them. No record: the shared weights, which are never written.
@@ -18,7 +19,7 @@ import anyio
 import numpy as np
 
 from app.nn import Sequential
-from app.rooms.export import drawing
+from app.rooms.pixels import drawing
 from app.rooms.store import RoomStore
 from app.services.class_step import ClassStep, Params, class_step, pack, unpack, weights_of
 from app.services.lenet import PARAMETER_LAYERS
@@ -26,7 +27,8 @@ from app.settings import Settings
 from app.wire.class_step import StepMode
 
 WEIGHTS = -10  # "weights" -> the room's LeNet-5 packed (class_step.pack); "" or no record: the shared weights
-LAST = -11  # "step" -> the last class step as JSON; "count" -> steps since the shared weights
+LAST = -11  # "step" -> the last class step as JSON; "count" -> steps since the shared weights; "history" -> HISTORY
+HISTORY = 20  # the last class steps' numbers kept for the export (`summary`), resets included
 STRIP = 16  # drawings of the ranked strip sent with their pixels (the largest shares)
 SCREEN_DIGITS = 4  # significant digits of the numbers every screen gets (the REST answer keeps them all)
 SCREEN_ROW = (  # a drawing's row as every screen gets it
@@ -41,6 +43,7 @@ SCREEN_ROW = (  # a drawing's row as every screen gets it
     "p_before",
     "p_after",
 )
+ROW_NUMBERS = ("id", "label", "loss_before", "loss_after", "grad_norm", "share")  # a drawing's row in `history`
 # One class step of a room at a time in this process, so a double click makes two steps, not one step twice.
 LOCKS: weakref.WeakValueDictionary[str, anyio.Lock] = weakref.WeakValueDictionary()
 
@@ -100,6 +103,8 @@ async def run(
         await store.answer(code, WEIGHTS, "weights", await anyio.to_thread.run_sync(pack, step.params_after))
         await store.answer(code, LAST, "step", json.dumps(answer))
         await store.answer(code, LAST, "count", str(count + 1))
+        kept = [*await history(store, code), summary(answer)][-HISTORY:]
+        await store.answer(code, LAST, "history", json.dumps(kept))
     await publish(store, code, shown(answer, {item["id"]: item.get("name", "") for item in batch} if names else None))
     return answer
 
@@ -116,6 +121,19 @@ async def last(store: RoomStore, code: str) -> dict | None:
     """The room's last class step (ClassStepResult's fields), or None when there was none since the last reset."""
     text = (await store.answers(code, LAST)).get("step", "")
     return json.loads(text) if text else None
+
+
+async def history(store: RoomStore, code: str) -> list[dict]:
+    """The room's last HISTORY class steps' numbers (`summary`), oldest first: what the export keeps."""
+    text = (await store.answers(code, LAST)).get("history", "")
+    return json.loads(text) if text else []
+
+
+def summary(answer: dict) -> dict:
+    """A class step's numbers without its pictures (no conv1 kernels, no strip of pixels), stamped with the time."""
+    rows = [{key: row[key] for key in ROW_NUMBERS} for row in answer["per_submission"]]
+    kept = {key: answer[key] for key in ("step", "mode", "lr", "loss_before", "loss_after", "mean_grad_norm", "moved")}
+    return {**kept, "at": round(time.time(), 3), "per_submission": rows}
 
 
 async def last_shown(store: RoomStore, code: str) -> dict | None:

@@ -1,24 +1,25 @@
 """A room's gallery as a zip: one PNG per drawing (the 28×28 image LeNet read, ink white on black as in MNIST)
 and submissions.csv with what the network answered and what the student meant; with the class's record (`record`):
-the questions asked with every answer and their distribution, and the teacher's snapshots, as CSV and JSON."""
+the questions asked with every answer and their distribution, the teacher's snapshots, the last class steps' numbers
+and the students' XOR runs, as CSV and JSON."""
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
 import zipfile
 from datetime import UTC, datetime
 
-import numpy as np
-
 from app.models.lenet import CLASSES
+from app.rooms import class_step as class_steps
+from app.rooms import xor_runs
+from app.rooms.pixels import drawing
 from app.rooms.session import NAMES, counts
 from app.rooms.store import RoomStore
 from app.services.images import encode_png
+from app.services.lenet import PARAMETER_LAYERS
 
-SIDE = 28
 COLUMNS = [
     "id",
     "file",
@@ -31,6 +32,7 @@ COLUMNS = [
 ]
 
 
+XOR_NUMBERS = ("seed", "lr", "steps", "final", "verdict", "at", "points")  # a run as the export keeps it
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula (OWASP)
 
 
@@ -40,11 +42,6 @@ def cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
-
-
-def drawing(submission: dict) -> np.ndarray:
-    """The submission's 28×28 image as uint8 ink levels."""
-    return np.frombuffer(base64.b64decode(submission["pixels"]), np.uint8).reshape(SIDE, SIDE)
 
 
 def file_name(submission: dict) -> str:
@@ -63,7 +60,8 @@ def csv_text(header: list[str], rows: list[list]) -> str:
 async def class_record(store: RoomStore, code: str, room: dict) -> dict:
     """What the class did besides drawing, for the export: each question asked (its prompt, kind, choices, the
     correct answer when the teacher gave one at the reveal) with every member's last answer under the name they
-    gave, and its distribution; the teacher's snapshots in order with their captions."""
+    gave, and its distribution; the teacher's snapshots in order with their captions; the last class steps' numbers;
+    each student's last XOR run under the name she gave."""
     names = await store.answers(code, NAMES)
     questions = []
     for asked in room.get("questions", []):
@@ -71,7 +69,65 @@ async def class_record(store: RoomStore, code: str, room: dict) -> dict:
         given = [{"author": names.get(member, ""), "value": value} for member, value in answers.items()]
         questions.append({**asked, "answers": given, **counts(answers)})
     snapshots = room.get("snapshots", {"items": [], "names": False})
-    return {"questions": questions, "snapshots": snapshots["items"]}
+    runs = [
+        {"run": xor_runs.run_id(member), "author": run["name"], **{key: run[key] for key in XOR_NUMBERS}}
+        for member, run in (await xor_runs.runs(store, code)).items()
+    ]
+    return {
+        "questions": questions,
+        "snapshots": snapshots["items"],
+        "class_steps": await class_steps.history(store, code),
+        "xor_runs": runs,
+    }
+
+
+def when(at: float) -> str:
+    """A time stamp as the export writes it: ISO 8601 in UTC, to the second."""
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
+
+
+def step_files(steps: list[dict]) -> dict[str, str]:
+    """The last class steps' numbers: class_steps.json (as kept), class_steps.csv (a row per step: its losses, the
+    mean gradient's norm and how far each layer moved) and class_step_drawings.csv (a row per drawing of each)."""
+    rows = [
+        [
+            step["step"],
+            when(step["at"]),
+            step["mode"],
+            step["lr"],
+            len(step["per_submission"]),
+            step["loss_before"],
+            step["loss_after"],
+            *(step["mean_grad_norm"][layer] for layer in PARAMETER_LAYERS),
+            *(step["moved"][layer]["relative"] for layer in PARAMETER_LAYERS),
+        ]
+        for step in steps
+    ]
+    header = [
+        *("step", "at", "mode", "lr", "drawings", "loss_before", "loss_after"),
+        *(f"mean_grad_norm_{layer}" for layer in PARAMETER_LAYERS),
+        *(f"moved_relative_{layer}" for layer in PARAMETER_LAYERS),
+    ]
+    drawings = [
+        [step["step"], *(row[key] for key in class_steps.ROW_NUMBERS)]
+        for step in steps
+        for row in step["per_submission"]
+    ]
+    return {
+        "class_steps.json": json.dumps(steps, indent=2),
+        "class_steps.csv": csv_text(header, rows),
+        "class_step_drawings.csv": csv_text(["step", *class_steps.ROW_NUMBERS], drawings),
+    }
+
+
+def xor_files(runs: list[dict]) -> dict[str, str]:
+    """The class's XOR runs: xor_runs.json (with their curves) and xor_runs.csv (seed, final loss, verdict)."""
+    header = ["run", "author", "seed", "lr", "steps", "final_loss", "verdict", "at"]
+    rows = [
+        [run["run"], run["author"], run["seed"], run["lr"], run["steps"], run["final"], run["verdict"], when(run["at"])]
+        for run in runs
+    ]
+    return {"xor_runs.json": json.dumps(runs, indent=2, ensure_ascii=False), "xor_runs.csv": csv_text(header, rows)}
 
 
 def record_files(record: dict, gallery: list[dict]) -> dict[str, str]:
@@ -112,6 +168,8 @@ def record_files(record: dict, gallery: list[dict]) -> dict[str, str]:
         "answers.csv": csv_text(["question", "author", "value"], answers),
         "snapshots.json": json.dumps(snapshots, indent=2, ensure_ascii=False),
         "snapshots.csv": csv_text(["order", "id", "file", "caption", "author"], [list(s.values()) for s in snapshots]),
+        **step_files(record.get("class_steps", [])),
+        **xor_files(record.get("xor_runs", [])),
     }
 
 
@@ -125,12 +183,11 @@ def gallery_zip(code: str, gallery: list[dict], record: dict | None = None) -> b
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for item in gallery:
             archive.writestr(file_name(item), encode_png(drawing(item)))
-            when = datetime.fromtimestamp(item["at"], UTC).isoformat(timespec="seconds")
             tag = "" if item.get("tag") is None else item["tag"]
             row = [
                 item["id"],
                 file_name(item),
-                when,
+                when(item["at"]),
                 item.get("name", ""),
                 tag,
                 item["prediction"],
@@ -148,6 +205,9 @@ def gallery_zip(code: str, gallery: list[dict], record: dict | None = None) -> b
             "it predicted, with the probability of each digit, and the digit the student "
             "meant (tag, when given). questions.csv gives how many answered each value "
             "of each question, answers.csv each student's answer, questions.json both; "
-            "snapshots.csv lists the drawings the teacher showed in order, with captions.\n",
+            "snapshots.csv lists the drawings the teacher showed in order, with captions. "
+            "class_steps.csv has the last class steps' losses and per-layer numbers (class_step_drawings.csv each "
+            "drawing's, class_steps.json both); xor_runs.csv each student's XOR run: seed, final loss, verdict "
+            "(xor_runs.json with the loss curves).\n",
         )
     return buffer.getvalue()
