@@ -63,7 +63,7 @@ from app.wire.room import (
     View,
     name_key,
 )
-from app.wire.xor_class import XorClassRun
+from app.wire.xor_class import XorClassRun, XorCompare
 
 OUTBOX_CAPACITY = 256
 HEARTBEAT_S = 30.0  # how often a connection tells the store it is still here (below store.ONLINE_S)
@@ -328,6 +328,7 @@ class RoomSession:
             "approve_first": room.get("approve_first", False),
             "snapshot": room.get("snapshot"),
             "class_step": await class_steps.last_shown(self.store, self.room_code),
+            "xor_compare": room.get("xor_compare"),
         }
         if question is not None and question["open"]:
             tally = counts(await self.store.answers(self.room_code, question["id"]))
@@ -674,6 +675,14 @@ class RoomSession:
         run = await xor_runs.keep(self.store, self.room_code, self.member, message, self.name, room.get("names", False))
         kept = {"type": "xor_run_kept", "seed": run["seed"], "final": run["final"], "verdict": run["verdict"]}
         return [reply(kept)]
+
+    async def on_xor_compare(self, message: XorCompare, room: dict) -> list[str]:
+        """Show everyone some students' XOR runs side by side (a stuck one beside a solved one), or none."""
+        try:
+            await xor_runs.compare(self.store, self.room_code, message.ids, room.get("names", False))
+        except xor_runs.UnknownRun as exc:
+            raise Problem("impossible", str(exc)) from None
+        return []
 
     async def on_names(self, message: Names, room: dict) -> list[str]:
         await self.store.update(self.room_code, {"names": message.visible})

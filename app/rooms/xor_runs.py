@@ -4,7 +4,8 @@ screens (the recitation's "how many layers" question, answered by the class's ow
 A run is kept as one answer record, RUNS, by member (latest wins), so every backend keeps it and a worker reads what
 another wrote. The server judges each run from its curve (solved, stuck on a plateau, still learning) and bins the
 final losses; only the teacher's screens hear runs (anonymous ids; the author's name when the teacher shows names),
-so a student never reads another's run.
+so a student never reads another's run, until the teacher shows the class some side by side (`compare`: a stuck
+one beside a solved one).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ SOLVED_LOSS = 0.05  # a final mean loss below this: every point is well on its s
 PLATEAU_LOSS = 0.26  # a plateau at or under this (the 0.17 and 0.25 local minima) is stuck, not a slow start
 BIN = 0.02  # width of the histogram's bins of final losses
 BINS = 15  # bins from 0 to 0.30; the last one also holds every final loss above
+
+
+class UnknownRun(Exception):
+    """A run id that names no student's run in the room."""
 
 
 def run_id(member: str) -> str:
@@ -96,3 +101,18 @@ async def keep(store: RoomStore, code: str, member: str, message: XorClassRun, n
     bins = {"type": "xor_histogram", "histogram": histogram(finals), "count": len(finals)}
     await store.publish(code, {"message": bins, "key": "xor_histogram", "to": "teacher"})
     return run
+
+
+async def compare(store: RoomStore, code: str, ids: list[str], names: bool) -> dict | None:
+    """Show everyone the runs `ids` side by side, in order (none: take the comparison away); keeps it in the room's
+    field `xor_compare` for those who join later. UnknownRun when an id names no run."""
+    if len(set(ids)) < len(ids):
+        raise UnknownRun("each run can be compared once")
+    by_id = {run_id(member): (member, run) for member, run in (await runs(store, code)).items()}
+    missing = [rid for rid in ids if rid not in by_id]
+    if missing:
+        raise UnknownRun(f"there is no run {missing[0]} in this room; pick one from the class's runs")
+    shown = {"runs": [for_teacher(*by_id[rid], names) for rid in ids]} if ids else None
+    await store.update(code, {"xor_compare": shown})
+    await store.publish(code, {"message": {"type": "xor_compare", "compare": shown}, "key": "xor_compare", "to": "all"})
+    return shown

@@ -16,7 +16,7 @@ from pydantic_core import PydanticCustomError
 from app.wire.class_step import Batch, BatchReset
 from app.wire.lenet import Digit, DrawingMessage
 from app.wire.protocol import Message
-from app.wire.xor_class import XorClassRun
+from app.wire.xor_class import XorClassRun, XorCompare
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -245,12 +245,13 @@ RoomRequest = (
     | Batch
     | BatchReset
     | XorClassRun
+    | XorCompare
 )
 ROOM_REQUESTS: TypeAdapter[RoomRequest] = TypeAdapter(Annotated[RoomRequest, Field(discriminator="type")])
 ROOM_LATEST_WINS = frozenset({"view", "answer"})
 TEACHER_ONLY = frozenset(
     {"view", "ask", "reveal", "dismiss", "show", "remove", "names", "end", "screen", "pause", "hide", "approve"}
-    | {"batch", "batch_reset", "snapshots", "snapshot"}
+    | {"batch", "batch_reset", "snapshots", "snapshot", "xor_compare"}
 )
 # A student's requests that change the room: refused with `paused` while the teacher has paused the class.
 PAUSABLE = frozenset({"answer", "submit", "tag", "xor_class_run"})

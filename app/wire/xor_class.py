@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictInt, model_validator
+from pydantic import Field, StrictInt, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from app.wire.lenet import FiniteFloat
@@ -14,6 +14,8 @@ from app.wire.protocol import Message
 MAX_CURVE = 200  # points of a run's loss curve as a student sends it (the page subsamples its run to them)
 MAX_STEP = 10_000_000  # a step number no run reaches (xor_max_run_steps is far lower)
 Step = Annotated[StrictInt, Field(ge=0, le=MAX_STEP)]
+MAX_COMPARED = 4  # runs the teacher shows the class side by side
+RunId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{10}$")]  # xor_runs.run_id
 Loss = Annotated[FiniteFloat, Field(ge=0, le=1)]  # a mean of four (y − ŷ)² with y, ŷ in [0, 1]
 
 
@@ -33,3 +35,11 @@ class XorClassRun(Message):
         if any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
             raise PydanticCustomError("bad_value", "the curve's steps must increase from point to point")
         return self
+
+
+class XorCompare(Message):
+    """Teacher: show everyone these students' runs side by side (a stuck one beside a solved one), in this order;
+    none (an empty list) takes the comparison away."""
+
+    type: Literal["xor_compare"]
+    ids: list[RunId] = Field(default_factory=list, max_length=MAX_COMPARED)

@@ -100,3 +100,39 @@ def test_bad_runs_are_refused_with_typed_errors_and_the_socket_stays(
     receive(ana, "paused")
     ana.send_json(good)
     assert receive(ana, "xor_run_kept")["verdict"] == "solved"
+
+
+def test_the_teacher_shows_everyone_a_stuck_run_beside_a_solved_one(
+    client: TestClient, connect: Callable[..., tuple]
+) -> None:
+    room = open_room(client)
+    code = room["code"]
+    teacher, _ = connect(client, code, key=room["key"])
+    ana, _ = connect(client, code, name="Ana")
+    ben, _ = connect(client, code, name="Ben")
+    ana.send_json(run_of(5))
+    ben.send_json(run_of(0))
+    ids = {}
+    while len(ids) < 2:
+        run = receive(teacher, "xor_run")["run"]
+        ids[run["verdict"]] = run["id"]
+    ben.send_json({"type": "xor_compare", "ids": [ids["stuck"]]})
+    assert receive(ben, "error")["code"] == "forbidden"
+    teacher.send_json({"type": "xor_compare", "ids": [ids["stuck"], ids["solved"]]})
+    for ws in (teacher, ana, ben):
+        shown = receive(ws, "xor_compare")["compare"]["runs"]
+        assert [run["verdict"] for run in shown] == ["stuck", "solved"] and shown[0]["seed"] == 5
+        assert shown[0]["author"] == "" and len(shown[0]["points"]) == 200  # names hidden unless shown
+    _, joined = connect(client, code)
+    assert [run["seed"] for run in joined["xor_compare"]["runs"]] == [5, 0]
+    for ids_sent, code_expected in (
+        (["0123456789"], "impossible"),  # no such run
+        ([ids["stuck"], ids["stuck"]], "impossible"),
+        (["not-a-run"], "bad_message"),
+        ([ids["stuck"]] * 5, "bad_message"),  # over 4
+    ):
+        teacher.send_json({"type": "xor_compare", "ids": ids_sent})
+        error = receive(teacher, "error")
+        assert error["code"] == code_expected and error["message"], (ids_sent, error)
+    teacher.send_json({"type": "xor_compare", "ids": []})
+    assert receive(ana, "xor_compare")["compare"] is None
