@@ -1,6 +1,7 @@
 """XOR across the class in Chromium: a teacher on /xor (the projector, 1920×1080) and two students who follow her
 there, Ana at a laptop on seed 5 (the 2-2-1 network's local minimum at loss ≈ 1/6) and Bo on a 390×844 touch phone
-on the seed her tab drew; both runs reach the teacher's overlay, Ana's marked stuck with its seed."""
+on the seed her tab drew; both runs reach the teacher's overlay, Ana's marked stuck with its seed, and the teacher
+shows everyone the two side by side."""
 
 from __future__ import annotations
 
@@ -63,6 +64,19 @@ def test_two_students_runs_appear_in_the_teachers_overlay_the_stuck_one_with_its
 
     projector.get_by_test_id("xor-class").scroll_into_view_if_needed()
     viewport_shot(projector, screenshot_dir, "xor-class-projector-1920x1080")
-    viewport_shot(bo, screenshot_dir, "xor-class-student-phone-390x844")
+
+    # The teacher shows everyone Ana's stuck run beside Bo's.
+    projector.get_by_test_id("xor-class-pick-5").check()
+    projector.get_by_test_id(f"xor-class-pick-{bo_seed}").check()
+    projector.get_by_test_id("xor-class-compare").click()
+    for tab in (projector, ana, bo):
+        compared = tab.get_by_test_id("xor-compare-overlay").locator("polyline")
+        compared.nth(1).wait_for()
+        assert sorted(compared.evaluate_all("lines => lines.map(l => l.dataset.seed)")) == sorted(["5", bo_seed])
+    bo.get_by_test_id("xor-compare-list").filter(has_text="Seed 5: stuck at loss 0.1").wait_for()
+    viewport_shot(projector, screenshot_dir, "xor-class-compare-projector-1920x1080")
+    viewport_shot(bo, screenshot_dir, "xor-class-compare-phone-390x844")
+    projector.get_by_test_id("xor-class-compare-stop").click()
+    bo.get_by_test_id("xor-compare").wait_for(state="hidden")
     for name, errors in (("projector", projector_errors), ("ana", ana_errors), ("bo", bo_errors)):
         assert errors == [], name

@@ -103,4 +103,5 @@ export const ROOM = Object.freeze({
   xor_run_kept: "xor_run_kept", // reply: seed, final, verdict (solved | stuck | learning) of her run as kept
   xor_run: "xor_run", // teacher event: a student's run {id, seed, lr, points, final, steps, verdict, author}
   xor_histogram: "xor_histogram", // teacher event: histogram {edges, counts} of the final losses, count
+  xor_compare: "xor_compare", // teacher request: ids (≤ 4 runs); event to all: compare {runs} side by side, or null
 });

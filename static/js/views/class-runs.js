@@ -1,6 +1,7 @@
-// XOR across the class (the teacher's screen on /xor in a room): every student's 2-2-1 run overlaid as a loss curve
-// (log scale; stuck runs in the warm colour, solved ones in the cool one, still learning in grey), the server's
-// histogram of final losses as bars, and the stuck runs listed with their seeds. The server judged and binned them.
+// XOR across the class (/xor in a room): students' 2-2-1 runs overlaid as loss curves (log scale; stuck runs in the
+// warm colour, solved ones in the cool one, still learning in grey) with, on the teacher's screen, the server's
+// histogram of final losses as bars and the stuck runs listed with their seeds; in a comparison the teacher shows
+// everyone (`compare`), the chosen runs only, each listed. The server judged and binned them.
 
 import { DIVERGING, SEQUENTIAL, cssColor } from "../lib/colors.js";
 import { formatValue } from "../lib/format.js";
@@ -33,32 +34,44 @@ function axes(xName, yName) {
   ];
 }
 
+/** A run in words: its seed (and author when shown), the server's verdict, its final loss and its steps. */
+export function runText(run) {
+  const who = `Seed ${run.seed}${run.author ? ` (${run.author})` : ""}`;
+  const what = { stuck: "stuck at loss", solved: "solved, loss", learning: "still learning, loss" }[run.verdict];
+  return `${who}: ${what} ${formatValue(run.final, 3)} after ${run.steps} steps`;
+}
+
 export class ClassRuns {
-  /** el: the element to fill (overlay, histogram, list of stuck runs). */
-  constructor(el) {
+  /** el: the element to fill; compare: a comparison (the overlay and every run listed, no histogram). */
+  constructor(el, { compare = false } = {}) {
     this.el = el;
-    this.overlay = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "data-testid": "xor-class-overlay" });
+    this.compare = compare;
+    const name = compare ? "xor-compare" : "xor-class";
+    this.overlay = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "data-testid": `${name}-overlay` });
     this.bars = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "data-testid": "xor-class-histogram" });
     this.stuck = document.createElement("ul");
     this.stuck.className = "xor-class__stuck";
-    this.stuck.dataset.testid = "xor-class-stuck";
+    this.stuck.dataset.testid = compare ? "xor-compare-list" : "xor-class-stuck";
     const figure = (child, caption) => {
       const node = document.createElement("figure");
       node.className = "xor-figure";
       node.append(Object.assign(document.createElement("figcaption"), { textContent: caption }), child);
       return node;
     };
-    el.append(figure(this.overlay, "Every student's loss, by SGD step"), figure(this.bars, "Final losses of the class"), this.stuck);
+    if (compare) el.append(figure(this.overlay, "Loss, by SGD step"), this.stuck);
+    else el.append(figure(this.overlay, "Every student's loss, by SGD step"), figure(this.bars, "Final losses of the class"), this.stuck);
   }
 
-  /** runs: [{id, seed, points [[step, loss]], final, verdict, author}]; histogram: {edges, counts}. */
-  update({ runs, histogram }) {
+  /** runs: [{id, seed, points [[step, loss]], final, steps, verdict, author}]; histogram: {edges, counts}. */
+  update({ runs, histogram = null }) {
     this.drawOverlay(runs);
-    this.drawBars(histogram);
-    const stuck = runs.filter((run) => run.verdict === "stuck");
-    this.stuck.replaceChildren(...stuck.map((run) => Object.assign(document.createElement("li"), {
-      textContent: `Seed ${run.seed}${run.author ? ` (${run.author})` : ""}: stuck at loss ${formatValue(run.final, 3)} after ${run.steps} steps`,
-    })));
+    if (!this.compare) this.drawBars(histogram);
+    const listed = this.compare ? runs : runs.filter((run) => run.verdict === "stuck");
+    this.stuck.replaceChildren(...listed.map((run) => {
+      const item = Object.assign(document.createElement("li"), { textContent: runText(run) });
+      item.style.color = VERDICT_COLORS[run.verdict];
+      return item;
+    }));
   }
 
   drawOverlay(runs) {
