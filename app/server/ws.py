@@ -324,7 +324,7 @@ async def run_socket(
 
     try:
         share = FairShare.of(websocket.app.state)
-        reading = functools.partial(receive, websocket, link, inbox, messages, settings, welcome, admit, share, host)
+        reading = functools.partial(receive, websocket, link, inbox, messages, settings, welcome, admit)
         answering = functools.partial(work, link, inbox, conversation, share, host)
         async with anyio.create_task_group() as group:
             group.start_soon(until_done, reading, "receive")
@@ -360,14 +360,14 @@ async def receive(
     settings: Settings,
     welcome: Welcome,
     admit: Callable[[], bool],
-    share: FairShare,
-    host: str,
 ) -> str:
     """Read frames until the client leaves or is closed: answer problems at once, hand valid requests to the
     worker. A socket that has not said hello within hello_timeout_s is closed; the hello takes a seat (admit), or
-    the server is full. A frame over INLINE_FRAME_BYTES is parsed and validated in a compute thread, in this
-    connection's fair turn (a 400×400 canvas or a 256 KB plan takes milliseconds, which the event loop every socket
-    shares must not spend on one client's flood); smaller ones at once. Returns why the loop ended."""
+    the server is full. Every frame is parsed and validated here, as it arrives, so that a newer drawing can replace
+    a waiting one in the inbox (latest wins) however far behind the compute threads are: parsing in a compute
+    thread's turn instead made frames queue unread, in order, behind the threads (seconds of backlog, answers to
+    replaced drawings, at 300 students × 10 drawings/s). The rate limit bounds what one socket can make the event
+    loop parse. Returns why the loop ended."""
     greeted = False
     limit = RateLimit(settings.rate_per_s, settings.rate_burst)
     hello_deadline = time.monotonic() + settings.hello_timeout_s
@@ -390,10 +390,7 @@ async def receive(
                     await link.close(CLOSE_POLICY, "too many messages")
                     return "rate limit"
                 raise Problem("rate_limited", f"more than {settings.rate_per_s:g} messages a second; slow down")
-            if frame_size(frame, settings) > INLINE_FRAME_BYTES:
-                kind, read = await share.run(host, (link, "read"), read_message, frame, settings, messages, greeted)
-            else:
-                kind, read = read_message(frame, settings, messages, greeted)
+            kind, read = read_message(frame, settings, messages, greeted)
             if isinstance(read, Problem):
                 raise read
             if isinstance(read, Hello):
@@ -426,9 +423,6 @@ async def receive(
             named = kind if kind is None or kind == "hello" or kind in request_types(messages) else "unknown"
             FAILURES.record("receive", named, exc)
             await link.error("internal", INTERNAL, named)
-
-
-INLINE_FRAME_BYTES = 4096  # a hello, a slider's JSON: read on the event loop; a canvas or a plan: in a thread
 
 
 def read_message(
