@@ -8,12 +8,18 @@ import anyio
 import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 
-from app.data.drawing import NOISE_LEVEL
 from app.server.deps import AppSettings, ClientAddress, Compute, SharedLenet, Uploads
 from app.server.responses import ApiProblem
-from app.server.routes.lenet import ERRORS, IMAGE_TYPES, MULTIPART, REQUEST_BODY, drawing_image
+from app.server.routes.lenet import (
+    ERRORS,
+    IMAGE_TYPES,
+    MULTIPART,
+    REQUEST_BODY,
+    drawing_image,
+    json_request,
+    unsupported,
+)
 from app.server.uploads import Busy, UploadError, form_file, media_type, read_body
 from app.services.lenet_backward import backprop_answer
 from app.settings import Settings
@@ -93,31 +99,10 @@ def labelled_image(
     if kind == "application/json":
         if label is not None:
             raise ApiProblem(422, "bad_query", "label: a JSON body carries its label; leave out the query parameter")
-        return json_labelled_image(body)
+        request = json_request(body, BackpropRequest)
+        return np.array(request.image, dtype=np.float32), request.label
     if kind in IMAGE_TYPES or kind == MULTIPART:
         if label is None:
             raise ApiProblem(422, "bad_query", "label: an image body needs ?label= with the digit it should be")
         return drawing_image(body, mode, settings), label
-    raise ApiProblem(
-        415,
-        "unsupported_media_type",
-        f"Content-Type {kind or 'missing'}: send application/json, "
-        "image/png, image/jpeg, image/webp or multipart/form-data",
-    )
-
-
-def json_labelled_image(body: bytes) -> tuple[np.ndarray, int]:
-    """The image and label of a JSON body, checked as POST /api/predict checks its image."""
-    try:
-        request = BackpropRequest.model_validate_json(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        if first["type"] == "json_invalid":
-            raise ApiProblem(400, "bad_json", f"the body is not JSON ({first['msg']})") from None
-        code = first["type"] if first["type"] in ("bad_shape", "bad_value") else "bad_value"
-        where = ".".join(str(part) for part in first["loc"])
-        raise ApiProblem(422, code, f"{where}: {first['msg']}" if where else first["msg"]) from None
-    image = np.array(request.image, dtype=np.float32)
-    if image.max() <= NOISE_LEVEL:
-        raise ApiProblem(422, "empty", f"the image has no ink (no value above {NOISE_LEVEL}); nothing to classify")
-    return image, request.label
+    raise unsupported(kind)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio
 import numpy as np
@@ -19,6 +19,7 @@ from app.services.images import ImageError, ImageTooLarge, decode_image
 from app.services.lenet import prepare, read, weight_sharing_copy
 from app.services.lenet_conversation import LeNetConversation
 from app.settings import Settings
+from app.wire.backprop import BackpropRequest
 from app.wire.lenet import Activations, LenetMessage, LenetRequest, PredictRequest, PredictResponse, Preprocessing
 from app.wire.protocol import ApiError
 
@@ -135,10 +136,16 @@ async def predict(
 def input_image(kind: str, body: bytes, mode: Preprocessing, settings: Settings) -> tuple[np.ndarray, bool]:
     """LeNet's 28×28 input from a body (of multipart: the uploaded file), and whether the body asked for activations."""
     if kind == "application/json":
-        return json_image(body)
+        request = json_request(body, PredictRequest)
+        return np.array(request.image, dtype=np.float32), request.activations
     if kind in IMAGE_TYPES or kind == MULTIPART:
         return drawing_image(body, mode, settings), False
-    raise ApiProblem(
+    raise unsupported(kind)
+
+
+def unsupported(kind: str) -> ApiProblem:
+    """The 415 for a Content-Type an image endpoint does not read."""
+    return ApiProblem(
         415,
         "unsupported_media_type",
         f"Content-Type {kind or 'missing'}: send application/json, "
@@ -146,10 +153,13 @@ def input_image(kind: str, body: bytes, mode: Preprocessing, settings: Settings)
     )
 
 
-def json_image(body: bytes) -> tuple[np.ndarray, bool]:
-    """The image of a JSON body, checked, and its `activations` flag."""
+ImageRequest = TypeVar("ImageRequest", PredictRequest, BackpropRequest)
+
+
+def json_request(body: bytes, model: type[ImageRequest]) -> ImageRequest:
+    """A JSON body validated as `model`, its 28×28 image holding some ink; else the ApiProblem saying what is wrong."""
     try:
-        request = PredictRequest.model_validate_json(body)
+        request = model.model_validate_json(body)
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":
@@ -157,10 +167,9 @@ def json_image(body: bytes) -> tuple[np.ndarray, bool]:
         code = first["type"] if first["type"] in ("bad_shape", "bad_value") else "bad_value"
         where = ".".join(str(part) for part in first["loc"])
         raise ApiProblem(422, code, f"{where}: {first['msg']}" if where else first["msg"]) from None
-    image = np.array(request.image, dtype=np.float32)
-    if image.max() <= NOISE_LEVEL:
+    if max(max(row) for row in request.image) <= NOISE_LEVEL:
         raise ApiProblem(422, "empty", f"the image has no ink (no value above {NOISE_LEVEL}); nothing to classify")
-    return image, request.activations
+    return request
 
 
 def drawing_image(data: bytes, mode: Preprocessing, settings: Settings) -> np.ndarray:
