@@ -89,7 +89,10 @@ def read_frame(frame: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 
 def read_array(entry: object, index: int, payload: memoryview) -> tuple[str, np.ndarray]:
-    """One entry of a client's `arrays` list and the array it describes, or a Problem saying what is wrong."""
+    """One entry of a client's `arrays` list and the array it describes, or a Problem saying what is wrong.
+
+    A u8 array whose single range is 0..255 is its codes themselves: returned as uint8, read in place, with no
+    float pass over the pixels (what every drawing from the page is); any other array is float32."""
     where = f"arrays[{index}]"
     if not isinstance(entry, dict):
         raise Problem("bad_message", f"{where} must be an object with name, shape, offset and dtype")
@@ -122,6 +125,8 @@ def read_array(entry: object, index: int, payload: memoryview) -> tuple[str, np.
         if not np.isfinite(array).all():
             raise Problem("bad_value", f"{where} holds NaN or infinite values, which this server does not accept")
         return name, array
+    if maps == 1 and lo[0] == 0 and hi[0] == U8_LEVELS:  # the codes are the values (a browser's canvas)
+        return name, np.frombuffer(payload, np.uint8, size, offset).reshape(shape)
     codes = np.frombuffer(payload, np.uint8, size, offset).astype(np.float32).reshape(maps, -1)
     with np.errstate(over="ignore", invalid="ignore"):
         values = (lo[:, None] + codes / U8_LEVELS * (hi - lo)[:, None]).astype(np.float32)

@@ -41,7 +41,10 @@ def grid(value: object) -> np.ndarray:
 
 
 def ink_canvas(value: object) -> np.ndarray:
-    """A drawing's ink levels, 0 (paper) to 255 (full ink), as (H, W) uint8."""
+    """A drawing's ink levels, 0 (paper) to 255 (full ink), as (H, W) uint8: a binary frame's canvas of 0..255
+    codes is one already (app/wire/frames.py) and is taken as it is."""
+    if isinstance(value, np.ndarray) and value.dtype == np.uint8 and value.ndim == 2 and 0 not in value.shape:
+        return value
     array = grid(value)
     if array.min() < 0 or array.max() > INK_LEVELS:
         raise PydanticCustomError(

@@ -2,6 +2,7 @@
 that get typed errors while the connection stays usable."""
 
 import json
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,6 +85,23 @@ def test_binary_drawings_of_a_one_and_a_zero(ws) -> None:
         ws.send_bytes(draw_frame(canvas))
         header, _ = frame(ws)
         assert header["prediction"] == digit
+
+
+def test_the_browsers_frame_reads_exactly_as_the_same_drawing_in_json(ws) -> None:
+    """The page's encodeFrame sends the canvas as u8 with one range [0]..[255]: the server reads those codes as the
+    ink levels themselves, so the answer is the JSON drawing's to the last bit."""
+    canvas = ring()
+    canvas[40:60, 30:90] = 128
+    entry = {"name": "canvas", "shape": list(canvas.shape), "dtype": "u8", "offset": 0, "lo": [0], "hi": [255]}
+    text = json.dumps({"type": "draw", "seq": 1, "arrays": [entry]}, separators=(",", ":")).encode()
+    text += b" " * (-(4 + len(text)) % 4)
+    ws.send_bytes(struct.pack("<I", len(text)) + text + canvas.tobytes())
+    binary, binary_maps = frame(ws)
+    ws.send_json({"type": "draw", "canvas": canvas.tolist(), "seq": 2})
+    rows, rows_maps = frame(ws)
+    assert binary["probabilities"] == rows["probabilities"] and binary["drawing"] == rows["drawing"]
+    for name in binary_maps:
+        np.testing.assert_array_equal(binary_maps[name], rows_maps[name])
 
 
 def test_an_empty_pad_gets_no_guess(ws) -> None:

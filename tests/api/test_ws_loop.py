@@ -121,17 +121,29 @@ def test_binary_frames_round_trip_floats_exactly_and_maps_to_a_byte() -> None:
     assert np.all(np.abs(arrays["maps"] - maps).reshape(3, -1).max(axis=1) <= span / 255 / 2 + 1e-6)
 
 
+def u8_frame(codes: np.ndarray, lo: list[float], hi: list[float]) -> bytes:
+    """A client's binary frame holding one u8 array "canvas" with the given ranges."""
+    entry = {"name": "canvas", "shape": list(codes.shape), "dtype": "u8", "offset": 0, "lo": lo, "hi": hi}
+    text = json.dumps({"type": "x", "arrays": [entry]}).encode()
+    return struct.pack("<I", len(text)) + text + codes.tobytes()
+
+
 def test_a_canvas_with_one_range_for_the_whole_array_reads_as_the_browser_sends_it() -> None:
-    """The browser's encodeFrame sends a 2-D canvas as u8 with one lo/hi ([0], [255]), not one per row."""
-    canvas = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20
-    text = json.dumps(
-        {
-            "type": "x",
-            "arrays": [{"name": "canvas", "shape": [3, 4], "dtype": "u8", "offset": 0, "lo": [0], "hi": [255]}],
-        }
-    ).encode()
-    _, arrays = read_frame(struct.pack("<I", len(text)) + text + canvas.tobytes())
-    np.testing.assert_array_equal(arrays["canvas"], canvas.astype(np.float32))
+    """The browser's encodeFrame sends a 2-D canvas as u8 with one lo/hi ([0], [255]), not one per row: its codes
+    are its values, read as uint8 without a float pass."""
+    canvas = (np.arange(12, dtype=np.uint8).reshape(3, 4) * 23).astype(np.uint8)
+    _, arrays = read_frame(u8_frame(canvas, [0], [255]))
+    assert arrays["canvas"].dtype == np.uint8
+    np.testing.assert_array_equal(arrays["canvas"], canvas)
+
+
+@pytest.mark.parametrize("lo, hi", [([0], [1]), ([0.5], [255]), ([0, 0, 0], [255, 255, 255]), ([-255], [0])])
+def test_any_other_u8_range_reads_as_float32_values(lo: list[float], hi: list[float]) -> None:
+    codes = (np.arange(12, dtype=np.uint8).reshape(3, 4) * 23).astype(np.uint8)
+    _, arrays = read_frame(u8_frame(codes, lo, hi))
+    expected = np.array(lo)[:, None] + codes.reshape(len(lo), -1) / 255 * (np.array(hi) - np.array(lo))[:, None]
+    assert arrays["canvas"].dtype == np.float32
+    np.testing.assert_allclose(arrays["canvas"], expected.reshape(3, 4), rtol=1e-6)
 
 
 @pytest.mark.parametrize(
