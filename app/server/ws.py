@@ -12,6 +12,10 @@
   NumPy never holds up another's socket; the threads are shared fairly by client address, then by connection
   (app/server/fair.py), so one client's many sockets cannot make another's answers wait. A streaming answer (a
   generator) is abandoned as soon as a new request arrives.
+- Quick requests (the page's `quick` says which: a plain drawing on /lenet, well under a millisecond) are answered
+  in the event loop itself, still in their turn of the fair shares: their NumPy is small arrays, mostly Python holding
+  the GIL, so a worker thread bought no parallelism, only a thread hop and GIL hand-offs with the event loop
+  that, at a class's 600 drawings a second, left the server waiting instead of working (README, "Classroom load").
 - Nothing is queued for a client that does not read: a stream makes its next frame only once the previous one
   is sent, and a send the client does not take within the send timeout closes the socket and ends both loops.
 """
@@ -270,9 +274,11 @@ async def run_socket(
     latest_wins: frozenset[str] = frozenset(),
     limits: dict[str, int] | None = None,
     feed: Callable[[Link], Awaitable[str]] | None = None,
+    quick: Callable[[M], bool] = lambda message: False,
 ) -> None:
     """Serve one websocket until the client leaves; `messages` validates the page's request types. A `feed`
-    runs beside the reading and the answering and sends what the client did not ask for (a room's broadcasts)."""
+    runs beside the reading and the answering and sends what the client did not ask for (a room's broadcasts).
+    A request for which `quick` is true is computed in the event loop: it must take well under a millisecond."""
     settings: Settings = websocket.app.state.settings
     clients: set[WebSocket] = websocket.app.state.clients
     where = f"path={websocket.url.path} client={address(websocket)}"
@@ -325,7 +331,7 @@ async def run_socket(
     try:
         share = FairShare.of(websocket.app.state)
         reading = functools.partial(receive, websocket, link, inbox, messages, settings, welcome, admit)
-        answering = functools.partial(work, link, inbox, conversation, share, host)
+        answering = functools.partial(work, link, inbox, conversation, share, host, quick)
         async with anyio.create_task_group() as group:
             group.start_soon(until_done, reading, "receive")
             group.start_soon(until_done, answering, "work")
@@ -466,9 +472,17 @@ def validate(adapter: TypeAdapter[M], obj: dict[str, Any]) -> M:
         raise Problem(*human(exc)) from None
 
 
-async def work(link: Link, inbox: Inbox[M], conversation: Conversation[M], share: FairShare, address: str) -> NoReturn:
+async def work(
+    link: Link,
+    inbox: Inbox[M],
+    conversation: Conversation[M],
+    share: FairShare,
+    address: str,
+    quick: Callable[[M], bool],
+) -> NoReturn:
     """Answer requests one at a time, until the client leaves (WebSocketDisconnect) or is dropped (TimeoutError);
-    a streamed answer (a generator) stops when a newer request is waiting.
+    a streamed answer (a generator) stops when a newer request is waiting. A quick request runs in the event loop
+    once its slot is granted, the rest in a worker thread.
 
     A NumPy request, and each frame of a stream, waits for this connection's turn in the app's FairShare
     (app/server/fair.py: by client address, then by connection) and is taken from the inbox only once its slot is
@@ -481,7 +495,10 @@ async def work(link: Link, inbox: Inbox[M], conversation: Conversation[M], share
             if threaded:
                 async with share.slot(address, link):
                     _, message = inbox.take_now()
-                    result = await anyio.to_thread.run_sync(conversation.handle, message, limiter=share.limiter)
+                    if quick(message):
+                        result = conversation.handle(message)
+                    else:
+                        result = await anyio.to_thread.run_sync(conversation.handle, message, limiter=share.limiter)
             else:
                 _, message = inbox.take_now()
                 result = conversation.handle(message)

@@ -25,6 +25,8 @@ from app.wire.lenet import (
 from app.wire.limits import at_most, check_canvas
 from app.wire.protocol import Problem, Reply
 
+QUICK_PIXELS = 200 * 200  # the page's pad is 140×140
+
 
 class LeNetConversation:
     """One /ws/lenet connection: each request answered by this connection's LeNetSession."""
@@ -38,6 +40,17 @@ class LeNetConversation:
             "test_accuracy": accuracy,
             "teach": {"max_steps": settings.lenet_teach_max_steps, "max_lr": settings.lenet_teach_max_lr},
         }
+
+    @staticmethod
+    def quick(message: LenetMessage) -> bool:
+        """Whether a request is a plain drawing the size of the page's pad or smaller (no explanation, no zoomed
+        unit): well under a millisecond, so the websocket loop answers it without a thread (app/server/ws.py)."""
+        return (
+            isinstance(message, Draw)
+            and not message.explain
+            and message.unit is None
+            and message.canvas.size <= QUICK_PIXELS
+        )
 
     def handle(self, message: LenetMessage) -> list[Reply]:
         """The replies to one valid request."""

@@ -1,6 +1,7 @@
 """The toy conversation that drives the shared websocket loop (app/server/ws.py) in several test files: it adds
 numbers, counts (streaming, as JSON or as binary frames of a chosen size), and fails on request."""
 
+import threading
 from collections.abc import Callable, Iterator
 from typing import Annotated, Literal
 
@@ -47,6 +48,7 @@ class ToyStats:
 
     def __init__(self) -> None:
         self.steps = 0
+        self.threads: dict[str, str] = {}  # request type -> the name of the thread that last handled one
 
 
 class Toy:
@@ -56,6 +58,7 @@ class Toy:
         self.stats = stats
 
     def handle(self, message):
+        self.stats.threads[message.type] = threading.current_thread().name
         if message.type == "add":
             return [Total(value=message.a + message.b)]
         if message.type == "count":
@@ -74,14 +77,18 @@ class Toy:
                 yield Total(value=i)
 
 
-def make_toy_app(**settings) -> FastAPI:
-    """A fresh app with the toy on /ws/toy (count is latest-wins); app.state.toy_stats counts stream steps."""
+def make_toy_app(quick: frozenset[str] = frozenset(), **settings) -> FastAPI:
+    """A fresh app with the toy on /ws/toy (count is latest-wins, the `quick` types run in the event loop);
+    app.state.toy_stats counts stream steps."""
     app = create_app(Settings(**settings))
     app.state.toy_stats = ToyStats()
 
     @app.websocket("/ws/toy")
     async def toy(websocket: WebSocket) -> None:
-        await run_socket(websocket, MESSAGES, Toy(app.state.toy_stats), latest_wins=frozenset({"count"}))
+        conversation = Toy(app.state.toy_stats)
+        await run_socket(
+            websocket, MESSAGES, conversation, latest_wins=frozenset({"count"}), quick=lambda m: m.type in quick
+        )
 
     return app
 

@@ -3,6 +3,7 @@
 import json
 import logging
 import struct
+import threading
 import time
 
 import numpy as np
@@ -107,6 +108,19 @@ def test_configured_origin_is_accepted(toy_app) -> None:
         client.websocket_connect("/ws/toy", headers={"origin": "https://lab.example"}) as ws,
     ):
         assert greeted(ws)["type"] == "welcome"
+
+
+def test_quick_requests_are_answered_in_the_event_loop_and_the_rest_in_a_worker_thread(toy_app) -> None:
+    app = toy_app(quick=frozenset({"add"}), stream_interval_s=0.0)
+    with TestClient(app) as client, client.websocket_connect("/ws/toy") as ws:
+        greeted(ws)
+        ws.send_json({"type": "add", "a": 1, "b": 2})
+        assert ws.receive_json() == {"type": "total", "value": 3.0}
+        ws.send_json({"type": "count", "upto": 1})
+        assert ws.receive_json() == {"type": "total", "value": 1.0}
+    threads = app.state.toy_stats.threads
+    assert threads["count"].startswith("AnyIO worker thread")
+    assert not threads["add"].startswith("AnyIO worker thread") and threads["add"] != threading.current_thread().name
 
 
 def test_binary_frames_round_trip_floats_exactly_and_maps_to_a_byte() -> None:

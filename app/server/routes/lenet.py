@@ -39,7 +39,12 @@ async def lenet_socket(websocket: WebSocket, settings: AppSettings, shared: Shar
         "classes": CLASSES,
     }
     await run_socket(
-        websocket, MESSAGES, conversation, latest_wins=frozenset({"draw", "input_gradient"}), limits=limits
+        websocket,
+        MESSAGES,
+        conversation,
+        latest_wins=frozenset({"draw", "input_gradient"}),
+        limits=limits,
+        quick=LeNetConversation.quick,
     )
 
 
