@@ -131,6 +131,19 @@ class Settings(BaseSettings):
     max_connections: int = Field(1000, ge=1, description="Open websockets on this process, all addresses together.")
     rate_per_s: float = Field(30.0, gt=0, description="Messages a second one websocket may send on average.")
     rate_burst: int = Field(60, ge=1, description="Messages one websocket may send at once above the average rate.")
+    read_loop_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Share of the event loop that reading websocket frames may take before the client addresses "
+        "reading most wait their turn (split evenly among the addresses reading).",
+    )
+    read_loop_floor: float = Field(
+        0.05,
+        gt=0,
+        le=1,
+        description="Share of the event loop one client address may always use reading its frames, however many read.",
+    )
     rate_strikes: int = Field(
         50, ge=1, description="Refused messages in a row after which a flooding socket is closed."
     )

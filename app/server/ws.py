@@ -5,7 +5,8 @@
 - Every frame is untrusted: size-limited, parsed and validated into a typed message, or answered with a typed
   error and a sentence; the connection stays open.
 - A receive loop runs beside the work and the sends, so pings are answered and a slow computation never stops
-  the socket being read.
+  the socket being read; the event loop's reading is shared fairly by client address (app/server/read_share.py),
+  so one address flooding frames on many sockets waits for its turn instead of leaving others unread.
 - Latest wins: for message types that describe "the current state" (a drawing in progress, slider positions)
   only the newest waiting one is kept; other requests wait in a small bounded inbox.
 - The page's Conversation answers each message with replies, computed in a worker thread so one connection's
@@ -38,6 +39,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.server.fair import FairShare
 from app.server.memory import TRIMMER
+from app.server.read_share import ReadShare, frame_cost
 from app.server.security import origin_allowed
 from app.settings import Settings
 from app.wire.frames import read_frame
@@ -89,6 +91,11 @@ def human(error: ValidationError) -> tuple[ErrorCode, str]:
     if first["type"] == "union_tag_invalid":
         return code, f"unknown message type {first['input'].get('type')!r}; {text}"
     return code, f"{where}: {text}" if where else text
+
+
+def size_of(frame: Mapping[str, Any]) -> int:
+    """A received frame's length: its bytes, or its text's characters (a cheap stand-in for its UTF-8 bytes)."""
+    return len(frame.get("bytes") or frame.get("text") or "")
 
 
 def frame_size(frame: Mapping[str, Any], settings: Settings) -> int:
@@ -330,7 +337,8 @@ async def run_socket(
 
     try:
         share = FairShare.of(websocket.app.state)
-        reading = functools.partial(receive, websocket, link, inbox, messages, settings, welcome, admit)
+        reads = ReadShare.of(websocket.app.state)
+        reading = functools.partial(receive, websocket, link, inbox, messages, settings, welcome, admit, reads)
         answering = functools.partial(work, link, inbox, conversation, share, host, quick)
         async with anyio.create_task_group() as group:
             group.start_soon(until_done, reading, "receive")
@@ -366,6 +374,7 @@ async def receive(
     settings: Settings,
     welcome: Welcome,
     admit: Callable[[], bool],
+    reads: ReadShare,
 ) -> str:
     """Read frames until the client leaves or is closed: answer problems at once, hand valid requests to the
     worker. A socket that has not said hello within hello_timeout_s is closed; the hello takes a seat (admit), or
@@ -373,11 +382,15 @@ async def receive(
     a waiting one in the inbox (latest wins) however far behind the compute threads are: parsing in a compute
     thread's turn instead made frames queue unread, in order, behind the threads (seconds of backlog, answers to
     replaced drawings, at 300 students × 10 drawings/s). The rate limit bounds what one socket can make the event
-    loop parse. Returns why the loop ended."""
+    loop parse, the ReadShare what one address can: before each read, a socket of an address over its share
+    waits. Returns why the loop ended."""
+    host = websocket.client.host if websocket.client else "unknown"
     greeted = False
     limit = RateLimit(settings.rate_per_s, settings.rate_burst)
     hello_deadline = time.monotonic() + settings.hello_timeout_s
     while True:
+        while (turn := reads.wait(host)) > 0:
+            await asyncio.sleep(turn)
         wait = settings.idle_timeout_s if greeted else max(hello_deadline - time.monotonic(), 0)
         with anyio.move_on_after(wait) as idle:
             frame = await websocket.receive()
@@ -392,11 +405,14 @@ async def receive(
         kind = None
         try:
             if not limit.allow():
+                reads.charge(host, frame_cost(size_of(frame), 0.0))
                 if limit.refused > settings.rate_strikes:
                     await link.close(CLOSE_POLICY, "too many messages")
                     return "rate limit"
                 raise Problem("rate_limited", f"more than {settings.rate_per_s:g} messages a second; slow down")
+            started = time.perf_counter()
             kind, read = read_message(frame, settings, messages, greeted)
+            reads.charge(host, frame_cost(size_of(frame), time.perf_counter() - started))
             if isinstance(read, Problem):
                 raise read
             if isinstance(read, Hello):

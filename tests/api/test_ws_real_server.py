@@ -604,6 +604,7 @@ def test_a_second_clients_drawings_are_answered_in_order_and_in_its_turn_while_a
                 heavy.flat[(n * 7919) % heavy.size] ^= 0xFF  # a different drawing each time: nothing from the cache
                 fields = {"type": "draw", "preprocess": "mnist", "explain": True, "target": 3, "seq": n, "unit": unit}
                 await ws.send(drawing_frame(fields, heavy))
+                await asyncio.sleep(0)  # a send into a free buffer does not yield: let the student's task run too
         finally:
             reader.cancel()
 

@@ -1,0 +1,80 @@
+"""ReadShare (app/server/read_share.py): the event loop's reading time by client address, and who waits."""
+
+import math
+
+import pytest
+
+from app.server.read_share import MAX_WAIT_S, TAU_S, ReadShare, frame_cost
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def reading(share: ReadShare, clock: Clock, address: str, per_second: float, seconds: float = 5.0) -> None:
+    """address reads frames costing per_second of loop time a second, in 100 steps a second, for `seconds`."""
+    together(share, clock, {address: per_second}, seconds)
+
+
+def together(share: ReadShare, clock: Clock, rates: dict[str, float], seconds: float = 5.0) -> None:
+    """Each address reads at its rate (seconds of loop time a second), side by side, for `seconds`."""
+    for _ in range(int(seconds * 100)):
+        clock.now += 0.01
+        for address, per_second in rates.items():
+            share.charge(address, per_second * 0.01)
+
+
+def test_an_address_within_the_floor_never_waits_however_many_read() -> None:
+    clock = Clock()
+    share = ReadShare(loop_share=0.5, floor=0.05, clock=clock)
+    for n in range(200):
+        share.charge(f"10.0.0.{n}", 0.001)
+    reading(share, clock, "10.1.0.1", 0.04)
+    assert share.rate("10.1.0.1", clock.now) == pytest.approx(0.04, rel=0.02)
+    assert share.wait("10.1.0.1") == 0.0
+
+
+def test_an_address_alone_reads_up_to_the_loop_share_before_it_waits() -> None:
+    """A class behind one NAT address is one address: 40% of the loop is within its share, 60% is not."""
+    clock = Clock()
+    share = ReadShare(loop_share=0.5, floor=0.05, clock=clock)
+    reading(share, clock, "10.0.0.1", 0.4)
+    assert share.wait("10.0.0.1") == 0.0
+    reading(share, clock, "10.0.0.1", 0.6)
+    assert share.wait("10.0.0.1") == pytest.approx(TAU_S * math.log(share.rate("10.0.0.1", clock.now) / 0.5))
+    assert share.wait("10.0.0.1") > 0
+
+
+def test_a_flood_beside_many_readers_waits_until_its_rate_decays_to_its_share() -> None:
+    clock = Clock()
+    share = ReadShare(loop_share=0.5, floor=0.05, clock=clock)
+    together(share, clock, {"10.0.0.0": 0.02, "10.0.0.1": 0.02, "10.0.0.2": 0.02, "10.0.0.3": 0.02, "10.9.9.9": 0.2})
+    rate = share.rate("10.9.9.9", clock.now)
+    wait = share.wait("10.9.9.9")
+    assert wait == pytest.approx(TAU_S * math.log(rate / 0.1), rel=1e-6)  # 0.5 split among 5 readers
+    assert wait > 0.6
+    assert share.wait("10.0.0.1") == 0.0  # the others never wait
+
+
+def test_a_wait_is_at_most_a_second_and_quiet_addresses_are_forgotten() -> None:
+    clock = Clock()
+    share = ReadShare(loop_share=0.5, floor=0.05, clock=clock)
+    share.charge("10.0.0.1", 0.001)
+    for n in range(50):
+        share.charge(f"10.0.1.{n}", 0.5)  # 50 addresses reading hard: a share of 0.05 each
+    share.charge("10.9.9.9", 100.0)
+    assert share.wait("10.9.9.9") == MAX_WAIT_S
+    clock.now += 30 * TAU_S
+    share.charge("10.9.9.9", 100.0)
+    share.wait("10.9.9.9")
+    assert list(share.spent) == ["10.9.9.9"]
+
+
+def test_a_frame_costs_its_parsing_plus_an_estimate_growing_with_its_bytes() -> None:
+    assert frame_cost(0, 0.0) > 0
+    assert frame_cost(262_144, 0.001) - frame_cost(0, 0.001) == pytest.approx(262_144 * 0.5e-9)
+    assert frame_cost(100, 0.002) - frame_cost(100, 0.0) == pytest.approx(0.002)
