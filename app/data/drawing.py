@@ -151,10 +151,12 @@ def median(values: np.ndarray) -> float:
 def stroke_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
     """(top, left, bottom, right) around the pixels with ink above NOISE_LEVEL, bottom and right exclusive."""
     strokes = ink > NOISE_LEVEL
-    rows, cols = np.flatnonzero(strokes.any(axis=1)), np.flatnonzero(strokes.any(axis=0))
+    rows = np.flatnonzero(strokes.any(axis=1))
     if rows.size == 0:
         return None
-    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    cols = np.flatnonzero(strokes[top:bottom].any(axis=0))  # only the rows that hold strokes
+    return top, int(cols[0]), bottom, int(cols[-1]) + 1
 
 
 def fit_box(crop: np.ndarray) -> np.ndarray:
