@@ -14,6 +14,7 @@ Conventions:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ BOX = 20
 FIELD_CENTRE = (FIELD - 1) / 2
 NOISE_LEVEL = 0.05
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+IN_RANGE = (np.dtype(np.bool_), np.dtype(np.uint8))  # canvases whose every value lies in range (the page's ink bytes)
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,9 +72,13 @@ def preprocess_drawing(canvas: np.ndarray) -> Preprocessed:
 def raw_downscale(canvas: np.ndarray) -> np.ndarray:
     """The whole canvas's ink shrunk to (28, 28) by the same area averaging, with no crop and no centring.
 
-    What LeNet would see without MNIST's preprocessing; the clip removes float rounding above full ink.
+    What LeNet would see without MNIST's preprocessing.
     """
-    ink = ink_map(grey_levels(unit_floats(canvas)))
+    return downscale(ink_map(grey_levels(unit_floats(canvas))))
+
+
+def downscale(ink: np.ndarray) -> np.ndarray:
+    """An (H, W) ink map shrunk to (28, 28) by area averaging; the clip removes float rounding above full ink."""
     return np.minimum(area_resample(ink, (FIELD, FIELD)), 1)
 
 
@@ -87,11 +93,12 @@ def unit_floats(canvas: np.ndarray) -> np.ndarray:
     if pixels.dtype.kind not in "biuf":
         raise ValueError(f"drawing: canvas must hold real numbers (bool, integer or float), got dtype {pixels.dtype}")
     full = 255 if pixels.dtype.kind in "iu" else 1
-    low, high = pixels.min(), pixels.max()
-    if np.isnan(high):  # max propagates NaN
-        raise ValueError(f"drawing: canvas holds {np.isnan(pixels).sum()} NaN values")
-    if low < 0 or high > full:
-        raise ValueError(f"drawing: {pixels.dtype} canvas values must lie in 0..{full}, got {low:g}..{high:g}")
+    if pixels.dtype not in IN_RANGE:
+        low, high = pixels.min(), pixels.max()
+        if np.isnan(high):  # max propagates NaN
+            raise ValueError(f"drawing: canvas holds {np.isnan(pixels).sum()} NaN values")
+        if low < 0 or high > full:
+            raise ValueError(f"drawing: {pixels.dtype} canvas values must lie in 0..{full}, got {low:g}..{high:g}")
     return np.divide(pixels, full, dtype=np.float32)
 
 
@@ -120,10 +127,12 @@ def ink_map(grey: np.ndarray) -> np.ndarray:
     The median of the canvas's frame is the background (strokes are the minority there, even when they touch
     it); a light one flips the polarity. The background level is then removed and the rest stretched to [0, 1].
     """
-    background = float(np.median(frame(grey)))
+    background = median(frame(grey))
     if background > 0.5:
         grey, background = 1 - grey, 1 - background
-    return np.clip((grey - background) / (1 - background), 0, 1)
+    if background:  # on the page's canvas the background is already 0: nothing to remove or stretch
+        grey = (grey - background) / (1 - background)
+    return np.clip(grey, 0, 1)
 
 
 def frame(image: np.ndarray) -> np.ndarray:
@@ -131,13 +140,23 @@ def frame(image: np.ndarray) -> np.ndarray:
     return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
 
 
+def median(values: np.ndarray) -> float:
+    """The median of an even count of values (a frame has 2·(H + W) pixels) as np.median gives it, the mean of
+    the middle two in their own dtype, without its overheads."""
+    middle = len(values) // 2
+    low, high = np.partition(values, (middle - 1, middle))[middle - 1 : middle + 1]
+    return float((low + high) / 2)
+
+
 def stroke_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
     """(top, left, bottom, right) around the pixels with ink above NOISE_LEVEL, bottom and right exclusive."""
     strokes = ink > NOISE_LEVEL
-    rows, cols = np.flatnonzero(strokes.any(axis=1)), np.flatnonzero(strokes.any(axis=0))
+    rows = np.flatnonzero(strokes.any(axis=1))
     if rows.size == 0:
         return None
-    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    cols = np.flatnonzero(strokes[top:bottom].any(axis=0))  # only the rows that hold strokes
+    return top, int(cols[0]), bottom, int(cols[-1]) + 1
 
 
 def fit_box(crop: np.ndarray) -> np.ndarray:
@@ -196,13 +215,23 @@ def area_resample_axis(image: np.ndarray, axis: int, n_out: int, scale: float) -
     running sum up to the pixel it falls in plus the covered fraction of that pixel, so the cost is one cumulative
     sum over the input and two look-ups per output pixel.
     """
-    pixels = np.moveaxis(image, axis, 0)
+    pixels = image if axis == 0 else image.T  # resampled along its first axis
     n_in = pixels.shape[0]
-    running = np.zeros((n_in + 1, *pixels.shape[1:]), dtype=np.float64)  # running[i]: sum of pixels before i
+    running = np.zeros((n_in + 1, pixels.shape[1]), dtype=np.float64)  # running[i]: sum of pixels before i
     np.cumsum(pixels, axis=0, dtype=np.float64, out=running[1:])
-    edges = np.minimum(np.arange(n_out + 1) / scale, n_in)  # span ends in input coordinates, inside the image
-    index = np.minimum(edges.astype(np.intp), n_in - 1)  # the pixel each edge falls in (the last one at the far end)
-    covered = (edges - index).reshape(-1, *[1] * (pixels.ndim - 1))
+    index, covered = spans(n_in, n_out, scale)
     integral = running[index] + covered * pixels[index]
-    out = (np.diff(integral, axis=0) * scale).astype(np.float32)
-    return np.moveaxis(out, 0, axis)
+    out = ((integral[1:] - integral[:-1]) * scale).astype(np.float32)
+    return out if axis == 0 else out.T
+
+
+@functools.lru_cache(maxsize=1024)
+def spans(n_in: int, n_out: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where the n_out + 1 span ends of area_resample_axis fall: the input pixel of each (the last one at the far
+    end) and the fraction of it covered, as (n_out + 1,) and (n_out + 1, 1) arrays; kept for the next drawing of
+    the same size (read-only)."""
+    edges = np.minimum(np.arange(n_out + 1) / scale, n_in)  # span ends in input coordinates, inside the image
+    index = np.minimum(edges.astype(np.intp), n_in - 1)
+    covered = (edges - index).reshape(-1, 1)
+    index.flags.writeable = covered.flags.writeable = False
+    return index, covered

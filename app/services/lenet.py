@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from app.data.drawing import preprocess_drawing, raw_downscale
+from app.data.drawing import downscale, preprocess_drawing
 from app.models.lenet import CLASSES
 from app.nn import SGD, Conv2D, Dense, Sequential, softmax, softmax_cross_entropy
 from app.services.answer_cache import cache_of, key_of
@@ -104,7 +104,7 @@ def prepare(canvas: np.ndarray, mode: Preprocessing = "mnist") -> Prepared:
     }
     if stages.image is None:  # nothing drawn
         return Prepared(None, mode, drawing)
-    image = stages.image if mode == "mnist" else raw_downscale(canvas)
+    image = stages.image if mode == "mnist" else downscale(stages.ink)  # raw_downscale(canvas), ink read once
     return Prepared(image.astype(np.float32), mode, drawing)
 
 
