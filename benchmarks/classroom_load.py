@@ -49,7 +49,7 @@ drawing per connection and answers what it answers within 500 ms (it reports the
 
 `capacity` (issue 18, "The figures") finds the largest drawings/s one server answers with round trip p99 ≤ 50 ms,
 none lost and no violation (answered or replaced by a newer one, no error reply, no drop): one server start and
-one class for all steps; every student draws at 1, 2, 3, 4, 6, 8, 12 ... drawings/s (the ladder stops at 80% of
+one class for all steps; every student draws at 0.5, 1, 2, 3, 4, 6, 8 ... drawings/s (the ladder stops at 80% of
 the server's per-socket message rate, rate_per_s), a step of --duration seconds (default 10) each with the
 teacher's views as in the other modes, the drain and a second's pause between steps, until the first step that
 misses; then one step halfway between the last that met the aim and that one. Each step prints the drawings
@@ -126,7 +126,7 @@ CLASS_STEP_POST_MS, CLASS_STEP_SEEN_MS = 1000.0, 2000.0  # issue 16: computed wi
 CLASS_STEP_WAIT_S = 30.0  # how long students wait for the class step's event before giving up
 FLAT_MB, FLAT_GROWTH = 5.0, 0.05  # flat: the second half of the load adds at most 5 MB or 5% (after warm-up)
 MODES: dict[str, float | None] = {"target": 2.0, "beyond": 10.0, "capacity": None, "seven": None}  # drawings/s each
-CAPACITY_RATES = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)  # the ladder of drawings/s per student
+CAPACITY_RATES = (0.5, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)  # the ladder of drawings/s per student
 CAPACITY_GOAL = 1500.0  # issue 18: drawings/s one process answers with round trip p99 <= 50 ms
 STEP_GAP_S = 1.0  # between one capacity step's drain and the next step's start
 RATE_MARGIN = 0.8  # capacity steps stay at or below this share of the server's per-socket message rate
@@ -205,7 +205,7 @@ class Student:
         self.wave = 0  # --mode seven: the stroke being drawn (1, 2, ...)
         self.pen_up = 0.0  # --mode seven: when this wave's pen is lifted (monotonic)
         self.final_from: int | None = None  # --mode seven: the first drawing with the whole stroke, until answered
-        self.held: tuple[int, bytes] | None = None  # --client page: the drawing waiting for the one in flight
+        self.held: tuple[int, np.ndarray, int] | None = None  # --client page: (seq, canvas, shift) waiting
         self.closing = False
         self.submitted = asyncio.Event()  # --class-step: the gallery took this student's tagged drawing
         self.stepped = asyncio.Event()  # --class-step: the class step's event arrived
@@ -286,7 +286,7 @@ class Student:
             await self.wait_until(due)
             number += 1
             canvas = self.drawings[(self.index * 7 + self.seq + 1) % len(self.drawings)]
-            await self.request(shifted(canvas, self.index + 97 * self.seq))
+            await self.request(canvas, self.index + 97 * self.seq)
 
     async def draw_sevens(self, start: float, sevens: list[np.ndarray]) -> None:
         """--mode seven: in each wave, from a random moment within the spread, draw a 7 as the page sends it: a
@@ -304,7 +304,7 @@ class Student:
                 await self.wait_until(begin + offset)
                 if points == len(sevens) and self.final_from is None:
                     self.final_from = self.seq + 1
-                await self.request(shifted(sevens[points - 1], self.index + 97 * wave))
+                await self.request(sevens[points - 1], self.index + 97 * wave)
 
     async def wait_until(self, due: float) -> None:
         """Sleep until a send is due; how late it is, is noted."""
@@ -313,20 +313,21 @@ class Student:
             await asyncio.sleep(delay)
         self.tally.send_late_ms.append(max(0.0, -delay) * 1e3)
 
-    async def request(self, canvas: np.ndarray) -> None:
-        """A drawing with the next number, sent now; the page (--client page, --mode seven) holds it back instead
-        while one is in flight, keeping only the newest (static/js/lib/socket.js request())."""
+    async def request(self, canvas: np.ndarray, shift: int) -> None:
+        """A drawing (moved by the shift-th shift) with the next number, sent now; the page (--client page, --mode
+        seven) holds it back instead while one is in flight, keeping only the newest (static/js/lib/socket.js
+        request()). A held drawing's frame is built only if it is sent: the generator's time goes to sending."""
         self.seq += 1
-        fields = {"type": "draw", "preprocess": "mnist", "explain": False, "target": None, "seq": self.seq}
-        frame = browser_frame(fields, canvas)
         if self.args.client == "page" and self.sent_at:
             self.tally.held_in_client += self.held is not None
-            self.held = (self.seq, frame)
+            self.held = (self.seq, canvas, shift)
             return
-        await self.send(self.seq, frame)
+        await self.send(self.seq, canvas, shift)
 
-    async def send(self, seq: int, frame: bytes) -> None:
-        """Send one drawing, its clock started just before."""
+    async def send(self, seq: int, canvas: np.ndarray, shift: int) -> None:
+        """Send one drawing in the page's frame, its clock started once the frame is built."""
+        fields = {"type": "draw", "preprocess": "mnist", "explain": False, "target": None, "seq": seq}
+        frame = browser_frame(fields, shifted(canvas, shift))
         self.sent_at[seq] = time.monotonic()
         self.tally.sent += 1
         try:
@@ -386,7 +387,7 @@ def page_sends(points: int) -> list[tuple[float, int]]:
         if timer is None:
             timer = max(call, last + PAGE_SEND_EVERY_S)
     fired.append(timer)
-    return [(at, min(points, math.floor(at * POINTER_HZ + 1e-9) + 1)) for at in fired]
+    return [(at, min(points, math.floor(at * POINTER_HZ + 1e-9) + 1)) for at in fired]  # events up to `at` included
 
 
 def seven_canvases() -> list[np.ndarray]:
@@ -553,7 +554,7 @@ class Teacher:
             for t in np.linspace(0, 2 * np.pi, max(1, view_bytes // 14))
         ]
         number = first = len(self.sent)
-        while (due := start + (number - first) / rate) < stop:
+        while rate > 0 and (due := start + (number - first) / rate) < stop:
             await asyncio.sleep(max(0.0, due - time.monotonic()))
             number += 1
             view = {
@@ -1343,7 +1344,7 @@ def parse_arguments() -> argparse.Namespace:
         choices=tuple(MODES),
         default="target",
         help="target: the issue's targets at 2 drawings/s; beyond: 10 drawings/s, the server must "
-        "stay up and answer what it answers within 500 ms; capacity: steps the rate up (1, 2, 3, 4, 6, 8 ... "
+        "stay up and answer what it answers within 500 ms; capacity: steps the rate up (0.5, 1, 2, 3, 4, 6 ... "
         "drawings/s per student) to the largest drawings/s answered with round trip p99 <= 50 ms; seven: every "
         "student draws a 7 at once like the page, timed from pen-up to the final prediction (default: %(default)s)",
     )
@@ -1371,7 +1372,11 @@ def parse_arguments() -> argparse.Namespace:
         help="seven mode: the students start each 7 within this many seconds of each other (default: %(default)s)",
     )
     parser.add_argument(
-        "--views", type=float, default=4.0, help="teacher views broadcast a second (default: %(default)s)"
+        "--views",
+        type=float,
+        default=4.0,
+        help="teacher views broadcast a second; 0: none (capacity mode's CPU per drawing then leaves them out) "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--view-bytes",
