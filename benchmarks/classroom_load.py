@@ -8,6 +8,8 @@ connection (hello, describe). Then, for the duration:
 
 - every student sends R drawings a second on /ws/lenet as the page does (a binary `draw` frame built like the
   page's encodeFrame: a 140×140 u8 canvas of a digit, with `seq`), each student with its own random phase;
+  every drawing is moved by a few pixels (a different shift per student and drawing), so no two are the same
+  bytes, as in a real class, and the server's answer cache (keyed on the bytes) does not stand in for the compute;
 - the teacher sends V views a second (`view` with `state.n`, a sequence number), which every student's room
   socket must receive.
 
@@ -45,13 +47,41 @@ dropped connection, round trip p50 ≤ 10 ms and p99 ≤ 50 ms, every view reach
 memory flat; `beyond` (default 10 drawings/s) checks that the server stays up, keeps at most one pending
 drawing per connection and answers what it answers within 500 ms (it reports the answered share).
 
+`capacity` (issue 18, "The figures") finds the largest drawings/s one server answers with round trip p99 ≤ 50 ms,
+none lost and no violation (answered or replaced by a newer one, no error reply, no drop): one server start and
+one class for all steps; every student draws at 0.5, 1, 2, 3, 4, 6, 8 ... drawings/s (the ladder stops at 80% of
+the server's per-socket message rate, rate_per_s), a step of --duration seconds (default 10) each with the
+teacher's views as in the other modes, the drain and a second's pause between steps, until the first step that
+misses; then one step halfway between the last that met the aim and that one. Each step prints the drawings
+sent and answered a second, replaced, lost, violations, round trip p50/p99/max, the CPU of the server, of the
+generator and of other programs, and the generator's loop lag (a lagging generator measures itself too: use
+--processes 2); then the capacity (answered/s at the highest rate that met the aim) and the server's CPU ms per
+answered drawing there (the teacher's views included, CPU counted until the step's drain). No class step by
+default. The generator shares the machine: on 2 cores, its CPU is part of what limits the figure.
+
+`seven` (issue 18, "Everyone draw a 7 now") has all N students draw a full 7 at once as /lenet does: a pointer
+event every 1/60 s adds the stroke's next point (lenet_roundtrip's 7, 50 points), each event and the pen-up call
+the page's throttled draw (lenet.js: at most one every 40 ms, the last call kept; the drawing is read when the
+throttle fires), and the socket sends one drawing at a time, holding only the newest while one is in flight
+(static/js/lib/socket.js request(), as --client page). What counts is each stroke's pen-up (one event after its
+last point) to its final prediction, the answer to the first drawing with the whole stroke (0 when it came before
+the pen-up): p50/p90/p99/max over students and waves, wave by wave, checked against p99 ≤ 150 ms, and every
+stroke's final prediction must come. --waves strokes each (default 3), --wave-every seconds apart (default 5),
+each student starting within --spread seconds (default 0.5) of the wave; no class step by default.
+
     python benchmarks/classroom_load.py                                  # SQLite rooms, 1 worker, 300 × 2/s
     python benchmarks/classroom_load.py --mode beyond                    # 300 × 10/s
+    python benchmarks/classroom_load.py --mode capacity                  # the largest drawings/s at p99 ≤ 50 ms
+    python benchmarks/classroom_load.py --mode seven                     # 300 students draw a 7 at once, 3 times
     python benchmarks/classroom_load.py --workers 2 --redis spawn        # 2 workers, rooms on a spawned Redis
     python benchmarks/classroom_load.py --students 50 --duration 10      # a quick look
 
-Loopback only, bounded in time (the duration plus connecting and a few seconds of drain). The server runs with
-its default settings, except the ones given with --set NAME=VALUE (BACKPROP_LAB_NAME).
+Loopback only, bounded in time (the duration, or the steps, plus connecting and a few seconds of drain). The
+server runs with its own settings (its environment's, else the defaults), except those too low for N students
+from one loopback address, which this script raises and names on the `run` line (each student holds two
+websockets and all join at once: max_connections_per_address, max_connections, http_max_concurrency,
+room_joins_per_minute, room_max_drawings_per_address), and those given with --set NAME=VALUE
+(BACKPROP_LAB_NAME), which are kept as given.
 """
 
 from __future__ import annotations
@@ -62,6 +92,7 @@ import contextlib
 import gc
 import json
 import logging
+import math
 import multiprocessing
 import os
 import random
@@ -77,12 +108,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from lenet_roundtrip import browser_frame, canvases, free_port, start_server
+from lenet_roundtrip import browser_frame, canvases, digit_paths, free_port, start_server
 from soak import header, log_errors, rss_mb
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from app.settings import Settings
+
 logger = logging.getLogger("classroom_load")
+Ready = Callable[[dict | None], Awaitable[dict | None]]  # a share's meeting point: its report in, the answer out
 
 OPEN_AT_ONCE = 32  # connections opened concurrently while the class joins
 ANSWER_TIMEOUT_S = 30.0  # a handshake or join answer slower than this fails the connection
@@ -91,7 +125,16 @@ ROUND_TRIP_P50_MS, ROUND_TRIP_P99_MS, BROADCAST_P99_MS, BEYOND_MAX_MS = 10.0, 50
 CLASS_STEP_POST_MS, CLASS_STEP_SEEN_MS = 1000.0, 2000.0  # issue 16: computed within 1 s, seen by all within 2 s
 CLASS_STEP_WAIT_S = 30.0  # how long students wait for the class step's event before giving up
 FLAT_MB, FLAT_GROWTH = 5.0, 0.05  # flat: the second half of the load adds at most 5 MB or 5% (after warm-up)
-MODES = {"target": 2.0, "beyond": 10.0}
+MODES: dict[str, float | None] = {"target": 2.0, "beyond": 10.0, "capacity": None, "seven": None}  # drawings/s each
+CAPACITY_RATES = (0.5, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)  # the ladder of drawings/s per student
+CAPACITY_GOAL = 1500.0  # issue 18: drawings/s one process answers with round trip p99 <= 50 ms
+STEP_GAP_S = 1.0  # between one capacity step's drain and the next step's start
+RATE_MARGIN = 0.8  # capacity steps stay at or below this share of the server's per-socket message rate
+POINTER_HZ = 60.0  # --mode seven: pointer events a second while a pen moves (one point each)
+PAGE_SEND_EVERY_S = 0.040  # static/js/pages/lenet/lenet.js SEND_EVERY_MS: the page's draws are throttled to this
+SEVEN_P99_MS = 150.0  # issue 18: from pen-up to the final prediction, p99 over the class
+SHIFT = 12  # drawings are moved by up to this many pixels each way (the digits' margins are wider: no ink wraps)
+HTTP_SPARE = 64  # HTTP requests beside the class's websockets (the room's REST calls, /healthz)
 
 
 # ---- what the load generator saw ----
@@ -122,6 +165,8 @@ class Tally:
     cpu_s: float = 0.0  # this process's CPU time during the load
     class_step_drawings: int = 0  # --class-step: tagged drawings the gallery took (a `submitted` came back)
     class_step_at: list[float] = field(default_factory=list)  # --class-step: when each student got `class_step`
+    pen_up_to_final: list[tuple[int, float]] = field(default_factory=list)  # --mode seven: (wave, ms) per stroke
+    finals_missing: int = 0  # --mode seven: strokes whose final prediction never came
 
 
 def frame_header(message: str | bytes) -> dict:
@@ -154,9 +199,13 @@ class Student:
         self.rng = random.Random(args.seed * 100_003 + index)
         self.room: ClientConnection | None = None
         self.lenet: ClientConnection | None = None
+        self.seq = 0  # the connection's last drawing number: it only grows, across capacity steps and waves too
         self.sent_at: dict[int, float] = {}  # seq -> send time, until answered, replaced or lost
         self.newest_answered = 0
-        self.held: tuple[int, bytes] | None = None  # --client page: the drawing waiting for the one in flight
+        self.wave = 0  # --mode seven: the stroke being drawn (1, 2, ...)
+        self.pen_up = 0.0  # --mode seven: when this wave's pen is lifted (monotonic)
+        self.final_from: int | None = None  # --mode seven: the first drawing with the whole stroke, until answered
+        self.held: tuple[int, np.ndarray, int] | None = None  # --client page: (seq, canvas, shift) waiting
         self.closing = False
         self.submitted = asyncio.Event()  # --class-step: the gallery took this student's tagged drawing
         self.stepped = asyncio.Event()  # --class-step: the class step's event arrived
@@ -214,6 +263,9 @@ class Student:
         if seq < self.newest_answered:
             self.tally.older_than_answered += 1
         self.newest_answered = max(self.newest_answered, seq)
+        if self.final_from is not None and seq >= self.final_from:
+            self.tally.pen_up_to_final.append((self.wave, max(0.0, now - self.pen_up) * 1e3))
+            self.final_from = None
         for older in [s for s in self.sent_at if s < seq]:
             del self.sent_at[older]
             self.tally.replaced += 1
@@ -226,27 +278,56 @@ class Student:
         if not self.closing:
             self.tally.dropped[f"{name}:{ws.close_code if ws.close_code is not None else 1006}"] += 1
 
-    async def draw(self, start: float, stop: float) -> None:
+    async def draw(self, start: float, stop: float, rate: float) -> None:
         """Send drawings at the rate, from a random phase, until stop; late sends are noted, never skipped."""
-        interval = 1 / self.args.rate
+        interval = 1 / rate
         phase, number = self.rng.uniform(0, interval), 0
         while (due := start + phase + number * interval) < stop and not self.closing:
-            delay = due - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            self.tally.send_late_ms.append(max(0.0, -delay) * 1e3)
+            await self.wait_until(due)
             number += 1
-            canvas = self.drawings[(self.index * 7 + number) % len(self.drawings)]
-            fields = {"type": "draw", "preprocess": "mnist", "explain": False, "target": None, "seq": number}
-            frame = browser_frame(fields, canvas)
-            if self.args.client == "page" and self.sent_at:
-                self.tally.held_in_client += self.held is not None
-                self.held = (number, frame)
-                continue
-            await self.send(number, frame)
+            canvas = self.drawings[(self.index * 7 + self.seq + 1) % len(self.drawings)]
+            await self.request(canvas, self.index + 97 * self.seq)
 
-    async def send(self, seq: int, frame: bytes) -> None:
-        """Send one drawing, its clock started just before."""
+    async def draw_sevens(self, start: float, sevens: list[np.ndarray]) -> None:
+        """--mode seven: in each wave, from a random moment within the spread, draw a 7 as the page sends it: a
+        drawing at each throttled send, with the points drawn so far (page_sends), then lift the pen."""
+        sends = page_sends(len(sevens))
+        for wave in range(self.args.waves):
+            begin = start + wave * self.args.wave_every + self.rng.uniform(0, self.args.spread)
+            await asyncio.sleep(max(0.0, begin - time.monotonic()))
+            if self.final_from is not None:  # the last wave's final prediction never came
+                self.tally.finals_missing += 1
+            self.wave, self.pen_up, self.final_from = wave + 1, begin + len(sevens) / POINTER_HZ, None
+            for offset, points in sends:
+                if self.closing:
+                    return
+                await self.wait_until(begin + offset)
+                if points == len(sevens) and self.final_from is None:
+                    self.final_from = self.seq + 1
+                await self.request(sevens[points - 1], self.index + 97 * wave)
+
+    async def wait_until(self, due: float) -> None:
+        """Sleep until a send is due; how late it is, is noted."""
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        self.tally.send_late_ms.append(max(0.0, -delay) * 1e3)
+
+    async def request(self, canvas: np.ndarray, shift: int) -> None:
+        """A drawing (moved by the shift-th shift) with the next number, sent now; the page (--client page, --mode
+        seven) holds it back instead while one is in flight, keeping only the newest (static/js/lib/socket.js
+        request()). A held drawing's frame is built only if it is sent: the generator's time goes to sending."""
+        self.seq += 1
+        if self.args.client == "page" and self.sent_at:
+            self.tally.held_in_client += self.held is not None
+            self.held = (self.seq, canvas, shift)
+            return
+        await self.send(self.seq, canvas, shift)
+
+    async def send(self, seq: int, canvas: np.ndarray, shift: int) -> None:
+        """Send one drawing in the page's frame, its clock started once the frame is built."""
+        fields = {"type": "draw", "preprocess": "mnist", "explain": False, "target": None, "seq": seq}
+        frame = browser_frame(fields, shifted(canvas, shift))
         self.sent_at[seq] = time.monotonic()
         self.tally.sent += 1
         try:
@@ -271,6 +352,8 @@ class Student:
         self.sent_at.clear()
         self.tally.held_in_client += self.held is not None
         self.held = None
+        self.tally.finals_missing += self.final_from is not None
+        self.final_from = None
 
     async def close(self) -> None:
         """Leave: close both sockets (not counted as drops)."""
@@ -278,6 +361,38 @@ class Student:
         for ws in (self.room, self.lenet):
             if ws is not None:
                 await ws.close()
+
+
+def shifted(canvas: np.ndarray, number: int) -> np.ndarray:
+    """The drawing moved by the number-th of (2·SHIFT + 1)² shifts: the same digit in other bytes, so that students'
+    drawings differ as real ones do and the server's answer cache (app/services/answer_cache.py, keyed on the bytes)
+    does not answer for the compute."""
+    side = 2 * SHIFT + 1
+    dy, dx = divmod(number % side**2, side)
+    return np.roll(canvas, (dy - SHIFT, dx - SHIFT), axis=(0, 1))
+
+
+def page_sends(points: int) -> list[tuple[float, int]]:
+    """When the page sends a drawing while a stroke of `points` pointer events is drawn at POINTER_HZ (seconds from
+    pen-down), and how many points each carries: lenet.js calls a throttled sendDraw on every pointer event and on
+    pen-up (throttle.js: at most once per PAGE_SEND_EVERY_S, the trailing call kept), and sendDraw reads the pad as
+    it is when it fires. Pen-up comes one event after the last point, at points / POINTER_HZ."""
+    calls = [k / POINTER_HZ for k in range(points + 1)]  # pen-down, the moves, pen-up
+    fired: list[float] = []
+    last, timer = -math.inf, None
+    for call in calls:
+        if timer is not None and timer < call:
+            fired.append(timer)
+            last, timer = timer, None
+        if timer is None:
+            timer = max(call, last + PAGE_SEND_EVERY_S)
+    fired.append(timer)
+    return [(at, min(points, math.floor(at * POINTER_HZ + 1e-9) + 1)) for at in fired]  # events up to `at` included
+
+
+def seven_canvases() -> list[np.ndarray]:
+    """The 7 of lenet_roundtrip's digits after each of its pen points: 140×140 ink bytes."""
+    return canvases()[-len(digit_paths()[-1]) :]
 
 
 async def lag_probe(tally: Tally, stop: float) -> None:
@@ -311,32 +426,27 @@ async def open_students(
     return students
 
 
-async def run_students(
-    indices: list[int], base: str, code: str, args: argparse.Namespace, ready: Callable[[], Awaitable[float]]
-) -> dict:
-    """One generator process's share of the class: connect, report ready, get the start time, draw and follow
-    until the end, drain, leave; its Tally as a dict."""
+async def run_students(indices: list[int], base: str, code: str, args: argparse.Namespace, ready: Ready) -> dict:
+    """One generator process's share of the class: connect, report ready, then run each load the parent starts
+    (one; a capacity step each) and report its tally (capacity), drain, leave; its Tally as a dict."""
     tally = Tally()
     students = await open_students(indices, base, code, tally, args)
     readers = [asyncio.create_task(task) for s in students for task in (s.follow(), s.read_answers())]
     gc.collect()
     gc.freeze()  # the measuring instrument must not pause: no collection walks the class's sockets during the load
     gc.disable()
-    start = await ready()
-    stop = start + args.duration
-    await asyncio.sleep(max(0.0, start - time.monotonic()))
-    cpu = time.process_time()
-    probe = asyncio.create_task(lag_probe(tally, stop))
-    await asyncio.gather(*[s.draw(start, stop) for s in students])
-    tally.cpu_s = time.process_time() - cpu
-    await probe
-    drain_until = time.monotonic() + args.drain
-    while time.monotonic() < drain_until and any(s.sent_at or s.held for s in students):
-        await asyncio.sleep(0.05)
+    go = await ready(None)
+    while go is not None:
+        step = Tally(students=tally.students) if args.mode == "capacity" else tally
+        for student in students:
+            student.tally = step
+        await load(students, step, args, go)
+        gc.collect()  # between loads, while nothing is measured
+        go = await ready(dict(vars(step)) if step is not tally else None)
+    for student in students:
+        student.tally = tally
     gc.enable()
     gc.unfreeze()
-    for student in students:
-        student.settle()
     if args.class_step:
         await class_step_share(students, tally, ready)
     await asyncio.gather(*[s.close() for s in students], return_exceptions=True)
@@ -344,25 +454,71 @@ async def run_students(
     return dict(vars(tally))
 
 
-async def class_step_share(students: list[Student], tally: Tally, ready: Callable[[], Awaitable[float]]) -> None:
+async def load(students: list[Student], tally: Tally, args: argparse.Namespace, go: dict) -> None:
+    """One load from go's start: every student draws at go's rate for go's seconds (or a 7 in each wave), then the
+    drain; what was not answered by then is settled."""
+    start, stop = go["start"], go["start"] + go["seconds"]
+    sevens = seven_canvases() if args.mode == "seven" else []
+    await asyncio.sleep(max(0.0, start - time.monotonic()))
+    cpu = time.process_time()
+    probe = asyncio.create_task(lag_probe(tally, stop))
+    if sevens:
+        await asyncio.gather(*[s.draw_sevens(start, sevens) for s in students])
+    else:
+        await asyncio.gather(*[s.draw(start, stop, go["rate"]) for s in students])
+    tally.cpu_s = time.process_time() - cpu
+    await probe
+    drain_until = time.monotonic() + args.drain
+    while time.monotonic() < drain_until and any(s.sent_at or s.held for s in students):
+        await asyncio.sleep(0.05)
+    for student in students:
+        student.settle()
+
+
+async def class_step_share(students: list[Student], tally: Tally, ready: Ready) -> None:
     """--class-step, after the load: every student sends one tagged drawing to the gallery; once every share has,
     the teacher runs a class step on them (POST /api/rooms/{code}/batch), and each student waits for its event."""
     await asyncio.gather(*[s.submit_tagged() for s in students])
     tally.class_step_drawings = sum(s.submitted.is_set() for s in students)
-    await ready()
+    await ready(None)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(asyncio.gather(*[s.stepped.wait() for s in students]), CLASS_STEP_WAIT_S)
 
 
 def generator_process(pipe, indices: list[int], base: str, code: str, args: argparse.Namespace) -> None:
-    """A second (third, ...) generator process: its students, started when the parent says, its tally sent back."""
+    """A second (third, ...) generator process: its students, run when the parent says, its tally sent back."""
 
-    async def ready() -> float:
-        """Tell the parent this share is connected; the start time it answers."""
-        pipe.send("ready")
+    async def ready(report: dict | None) -> dict | None:
+        """Tell the parent this share reached the next meeting point (with its report); the parent's answer."""
+        pipe.send(report)
         return await asyncio.to_thread(pipe.recv)
 
     pipe.send(asyncio.run(run_students(indices, base, code, args, ready)))
+
+
+class Meeting:
+    """The parent's side of the shares' meeting points: every share reports (its own share through report(), the
+    others through their pipes), then all get the same answer."""
+
+    def __init__(self, pipes: list) -> None:
+        self.pipes = pipes
+        self.reports: asyncio.Queue[dict | None] = asyncio.Queue()
+        self.answers: asyncio.Queue[dict | None] = asyncio.Queue()
+
+    async def report(self, report: dict | None) -> dict | None:
+        """The parent's own share's `ready`: report, then wait for the answer."""
+        self.reports.put_nowait(report)
+        return await self.answers.get()
+
+    async def gather(self) -> list[dict | None]:
+        """Every share's report at the next meeting point, the parent's own first."""
+        return [await self.reports.get()] + [await asyncio.to_thread(pipe.recv) for pipe in self.pipes]
+
+    def answer(self, answer: dict | None) -> None:
+        """The same answer to every share."""
+        self.answers.put_nowait(answer)
+        for pipe in self.pipes:
+            pipe.send(answer)
 
 
 # ---- the teacher ----
@@ -391,13 +547,14 @@ class Teacher:
             self.dropped[f"teacher:{self.ws.close_code}"] += 1
 
     async def broadcast(self, start: float, stop: float, rate: float, view_bytes: int) -> None:
-        """Views at the rate: the LeNet page with the digit the teacher draws (strokes padding it to view_bytes)."""
+        """Views at the rate: the LeNet page with the digit the teacher draws (strokes padding it to view_bytes);
+        their numbers go on from the last load's."""
         strokes = [
             [round(70 + 40 * np.cos(t), 1), round(70 + 40 * np.sin(t), 1)]
             for t in np.linspace(0, 2 * np.pi, max(1, view_bytes // 14))
         ]
-        number = 0
-        while (due := start + number / rate) < stop:
+        number = first = len(self.sent)
+        while rate > 0 and (due := start + (number - first) / rate) < stop:
             await asyncio.sleep(max(0.0, due - time.monotonic()))
             number += 1
             view = {
@@ -540,7 +697,7 @@ async def sample_server(root: int, every: float, stop: float, samples: list[tupl
 
 
 async def run(args: argparse.Namespace, server: subprocess.Popen, base: str) -> dict:
-    """Open the room and the class, run the load, gather what every process saw."""
+    """Open the room and the class, run the load (or the capacity steps), gather what every process saw."""
     room = await asyncio.to_thread(post_json, f"http{base.removeprefix('ws')}/api/rooms")
     code = room["code"]
     join = json.dumps({"type": "join", "code": code, "key": room["key"]})
@@ -556,51 +713,25 @@ async def run(args: argparse.Namespace, server: subprocess.Popen, base: str) -> 
         child.start()
         pipes.append(mine)
         children.append(child)
-    # Each share reports ready at each phase: connected (answered with the load's start time), then, with
-    # --class-step, its tagged drawings sent (answered with the time the teacher's class step was asked for).
-    starting: list[asyncio.Future[float]] = [asyncio.get_running_loop().create_future() for _ in range(2)]
-    own_ready = [asyncio.Event(), asyncio.Event()]
-    phases = iter(range(2))
-
-    async def ready() -> float:
-        """The parent's own share reached its next phase; that phase's time, once every share has."""
-        phase = next(phases)
-        own_ready[phase].set()
-        return await starting[phase]
-
+    # The shares meet the parent: connected (answered with each load's start, its seconds and rate), after each
+    # load (with its tally in capacity mode; answered with the next load, or None), then, with --class-step, their
+    # tagged drawings sent (answered with the time the teacher's class step was asked for).
     connect_began = time.monotonic()
-    own = asyncio.create_task(run_students(shares[0], base, code, args, ready))
-    await own_ready[0].wait()
-    for pipe in pipes:
-        await asyncio.to_thread(pipe.recv)
+    meeting = Meeting(pipes)
+    own = asyncio.create_task(run_students(shares[0], base, code, args, meeting.report))
+    await meeting.gather()  # every share connected
     connect_s = time.monotonic() - connect_began
     info = await asyncio.to_thread(get_json, f"http{base.removeprefix('ws')}/api/rooms/{code}")
-    start = time.monotonic() + 1.0
-    stop = start + args.duration
-    for pipe in pipes:
-        pipe.send(start)
-    starting[0].set_result(start)
-    await asyncio.sleep(start - time.monotonic())
-    server_cpu, machine = cpu_seconds(process_tree(server.pid)), machine_busy_s()
-    redis_cpu = cpu_seconds([args.redis_process.pid]) if args.redis_process else 0.0
-    samples: list[tuple[float, float, float]] = []
-    sampler = asyncio.create_task(sample_server(server.pid, args.sample_every, stop, samples))
-    await teacher.broadcast(start, stop, args.views, args.view_bytes)
-    await sampler
-    cpu = {
-        "server": cpu_seconds(process_tree(server.pid)) - server_cpu,
-        "machine": machine_busy_s() - machine,
-        "redis": (cpu_seconds([args.redis_process.pid]) - redis_cpu) if args.redis_process else None,
-    }
+    if args.mode == "capacity":
+        measured = {"steps": await capacity_steps(args, meeting, teacher, server.pid)}
+    else:
+        measured = await one_load(args, meeting, teacher, server.pid)
+    meeting.answer(None)  # no more loads
     class_step = None
     if args.class_step:
-        await own_ready[1].wait()
-        for pipe in pipes:
-            await asyncio.to_thread(pipe.recv)
+        await meeting.gather()  # every share's tagged drawings sent
         class_step = await asyncio.to_thread(post_class_step, f"http{base.removeprefix('ws')}", room)
-        for pipe in pipes:
-            pipe.send(class_step["asked"])
-        starting[1].set_result(class_step["asked"])
+        meeting.answer({"asked": class_step["asked"]})
     tallies = [await own] + [await asyncio.to_thread(pipe.recv) for pipe in pipes]
     for child in children:
         child.join(10)
@@ -610,17 +741,110 @@ async def run(args: argparse.Namespace, server: subprocess.Popen, base: str) -> 
     alive = server.poll() is None and await asyncio.to_thread(healthy, base)
     return {
         "room": code,
-        "start": start,
         "students_in_room": info["students"],
         "connect_s": round(connect_s, 1),
         "rss_idle_mb": rss_idle,
-        "rss_samples": samples,
-        "cpu_s": cpu,
         "tallies": tallies,
         "teacher": teacher,
         "server_alive": alive,
         "class_step": class_step,
+        **measured,
     }
+
+
+async def one_load(args: argparse.Namespace, meeting: Meeting, teacher: Teacher, server: int) -> dict:
+    """The load of the target, beyond and seven modes, the server's RSS and CPU sampled meanwhile: its start, the
+    samples and the CPU seconds the server, Redis and the whole machine used."""
+    start = time.monotonic() + 1.0
+    stop = start + args.duration
+    meeting.answer({"start": start, "seconds": args.duration, "rate": args.rate})
+    await asyncio.sleep(start - time.monotonic())
+    server_cpu, machine = cpu_seconds(process_tree(server)), machine_busy_s()
+    redis_cpu = cpu_seconds([args.redis_process.pid]) if args.redis_process else 0.0
+    samples: list[tuple[float, float, float]] = []
+    sampler = asyncio.create_task(sample_server(server, args.sample_every, stop, samples))
+    await teacher.broadcast(start, stop, args.views, args.view_bytes)
+    await sampler
+    cpu = {
+        "server": cpu_seconds(process_tree(server)) - server_cpu,
+        "machine": machine_busy_s() - machine,
+        "redis": (cpu_seconds([args.redis_process.pid]) - redis_cpu) if args.redis_process else None,
+    }
+    await meeting.gather()  # every share drained
+    return {"start": start, "rss_samples": samples, "cpu_s": cpu}
+
+
+async def capacity_steps(args: argparse.Namespace, meeting: Meeting, teacher: Teacher, server: int) -> list[dict]:
+    """--mode capacity: a step at each rate of the ladder until one misses the aim, then one halfway between the
+    last that met it and that one; each step's figures."""
+    steps: list[dict] = []
+    for rate in args.ladder:
+        steps.append(await capacity_step(args, meeting, teacher, server, rate))
+        if not steps[-1]["met"]:
+            break
+    met = [step for step in steps if step["met"]]
+    if met and not steps[-1]["met"]:
+        between = (met[-1]["rate_per_student"] + steps[-1]["rate_per_student"]) / 2
+        steps.append(await capacity_step(args, meeting, teacher, server, between))
+    return steps
+
+
+async def capacity_step(args: argparse.Namespace, meeting: Meeting, teacher: Teacher, server: int, rate: float) -> dict:
+    """One capacity step: every student draws at the rate for args.duration seconds, the teacher's views as in the
+    other modes, then the drain; its figures, the server's CPU over the load (and per answered drawing, the drain
+    included) and whether it met the aim."""
+    start = time.monotonic() + STEP_GAP_S
+    stop = start + args.duration
+    meeting.answer({"start": start, "seconds": args.duration, "rate": rate})
+    await asyncio.sleep(start - time.monotonic())
+    server_cpu, machine = cpu_seconds(process_tree(server)), machine_busy_s()
+    redis_cpu = cpu_seconds([args.redis_process.pid]) if args.redis_process else 0.0
+    await teacher.broadcast(start, stop, args.views, args.view_bytes)
+    await asyncio.sleep(max(0.0, stop - time.monotonic()))
+    load_cpu, machine = cpu_seconds(process_tree(server)) - server_cpu, machine_busy_s() - machine
+    redis_cpu = cpu_seconds([args.redis_process.pid]) - redis_cpu if args.redis_process else 0.0
+    reports = [report for report in await meeting.gather() if report is not None]
+    drained_cpu = cpu_seconds(process_tree(server)) - server_cpu
+    tally = merge(reports)
+    generator = [report["cpu_s"] for report in reports]
+    rt = quantiles(tally["round_trip_ms"])
+    violations = tally["older_than_answered"] + tally["answered_after_replaced"]
+    step = {
+        "rate_per_student": rate,
+        "sent_per_s": round(tally["sent"] / args.duration, 1),
+        "answered_per_s": round(tally["answered"] / args.duration, 1),
+        "sent": tally["sent"],
+        "answered": tally["answered"],
+        "replaced": tally["replaced"],
+        "lost": tally["lost"],
+        "violations": violations,
+        "round_trip_ms": rt,
+        "server_cpu_percent": round(100 * load_cpu / args.duration, 1),
+        "server_cpu_ms_per_answered": round(1e3 * drained_cpu / tally["answered"], 3) if tally["answered"] else None,
+        "generator_cpu_percent": [round(100 * cpu / args.duration, 1) for cpu in generator],
+        "generator_loop_lag_p99_ms": quantiles(tally["loop_lag_ms"]).get("p99"),
+        "other_programs_percent": round(100 * (machine - load_cpu - redis_cpu - sum(generator)) / args.duration, 1),
+        "dropped": dict(tally.get("dropped", {})),
+        "errors": dict(tally.get("errors", {})),
+    }
+    step["met"] = (
+        tally["sent"] > 0
+        and rt.get("p99", 1e9) <= ROUND_TRIP_P99_MS
+        and tally["lost"] == 0
+        and violations == 0
+        and not step["dropped"]
+        and not step["errors"]
+    )
+    logger.info(
+        "step %g/s per student: %s/s answered of %s/s sent, p99 %s ms, server %s%% -> %s",
+        rate,
+        step["answered_per_s"],
+        step["sent_per_s"],
+        rt.get("p99"),
+        step["server_cpu_percent"],
+        "met" if step["met"] else "missed",
+    )
+    return step
 
 
 def healthy(base: str) -> bool:
@@ -716,18 +940,7 @@ def figures(args: argparse.Namespace, result: dict, log: Path) -> dict:
     others = cpu["machine"] - cpu["server"] - (cpu["redis"] or 0) - sum(t["cpu_s"] for t in result["tallies"])
     sent = tally["sent"]
     return {
-        "mode": args.mode,
-        "students": args.students,
-        "students_connected": tally["students"],
-        "students_in_room": result["students_in_room"],
-        "rate_per_student": args.rate,
-        "client": args.client,
-        "duration_s": args.duration,
-        "views_per_s": args.views,
-        "workers": args.workers,
-        "rooms": "redis" if args.redis_url else dict(item.split("=", 1) for item in args.set).get("rooms", "sqlite"),
-        "generator_processes": args.processes,
-        "connect_s": result["connect_s"],
+        **described(args, result, tally),
         "drawings": {
             "sent": sent,
             "answered": tally["answered"],
@@ -757,11 +970,85 @@ def figures(args: argparse.Namespace, result: dict, log: Path) -> dict:
             "cores": os.cpu_count(),
         },
         "generator": {"send_late_ms": quantiles(tally["send_late_ms"]), "loop_lag_ms": quantiles(tally["loop_lag_ms"])},
+        "seven": seven_figures(tally, args) if args.mode == "seven" else None,
+        **ending(result, tally, log),
+    }
+
+
+def described(args: argparse.Namespace, result: dict, tally: dict) -> dict:
+    """What was run: the mode, the class, the server's shape and the settings this script raised for the class."""
+    return {
+        "mode": args.mode,
+        "students": args.students,
+        "students_connected": tally["students"],
+        "students_in_room": result["students_in_room"],
+        "rate_per_student": args.rate,
+        "client": args.client,
+        "duration_s": args.duration,
+        "views_per_s": args.views,
+        "workers": args.workers,
+        "rooms": "redis" if args.redis_url else dict(item.split("=", 1) for item in args.set).get("rooms", "sqlite"),
+        "generator_processes": args.processes,
+        "settings_raised": args.raised,
+        "settings_given": args.set,
+        "waves": args.waves,
+        "wave_every_s": args.wave_every,
+        "spread_s": args.spread,
+        "connect_s": result["connect_s"],
+    }
+
+
+def ending(result: dict, tally: dict, log: Path) -> dict:
+    """How the run ended: the server alive, the class step, the server log's errors."""
+    return {
         "server_alive_after": result["server_alive"],
         "class_step": class_step_figures(result["class_step"], tally),
         "server_log": str(log),
         "server_log_errors": len(errors := log_errors(log)),
         "server_log_error_lines": sorted(set(errors))[:10],
+    }
+
+
+def seven_figures(tally: dict, args: argparse.Namespace) -> dict:
+    """--mode seven: from each stroke's pen-up to its final prediction, over the class and wave by wave."""
+    waves: dict[int, list[float]] = defaultdict(list)
+    for wave, ms in tally["pen_up_to_final"]:
+        waves[wave].append(ms)
+    return {
+        "strokes": tally["students"] * args.waves,
+        "finals": len(tally["pen_up_to_final"]),
+        "finals_missing": tally["finals_missing"],
+        "pen_up_to_final_ms": quantiles([ms for _, ms in tally["pen_up_to_final"]]),
+        "by_wave": [{"wave": wave, **quantiles(waves[wave], (0.5, 0.99))} for wave in sorted(waves)],
+        "sends_per_stroke": len(page_sends(len(digit_paths()[-1]))),
+    }
+
+
+def capacity_figures(args: argparse.Namespace, result: dict, log: Path) -> dict:
+    """--mode capacity: every step's figures, the capacity (the step that met the aim at the highest rate) and the
+    server's CPU per answered drawing there."""
+    tally = merge(result["tallies"])
+    steps = result["steps"]
+    met = [step for step in steps if step["met"]]
+    best = max(met, key=lambda step: step["rate_per_student"]) if met else None
+    teacher: Teacher = result["teacher"]
+    return {
+        **described(args, result, tally),
+        "ladder": args.ladder,
+        "steps": steps,
+        "capacity": None
+        if best is None
+        else {
+            "answered_per_s": best["answered_per_s"],
+            "rate_per_student": best["rate_per_student"],
+            "round_trip_p99_ms": best["round_trip_ms"].get("p99"),
+            "server_cpu_ms_per_answered": best["server_cpu_ms_per_answered"],
+            "top_of_ladder": best is steps[-1],
+        },
+        "dropped": dict(sum((Counter(s["dropped"]) for s in steps), tally["dropped"] + teacher.dropped)),
+        "errors": dict(sum((Counter(s["errors"]) for s in steps), tally["errors"] + teacher.errors)),
+        "connect_failures": dict(tally["failures"]),
+        **ending(result, tally, log),
     }
 
 
@@ -783,7 +1070,6 @@ def class_step_figures(step: dict | None, tally: dict) -> dict | None:
 
 def checks(f: dict) -> list[tuple[str, bool]]:
     """The issue's targets for this mode, each with whether it was met."""
-    d, rt, bc, rss = f["drawings"], f["round_trip_ms"], f["broadcast"], f["server_rss_mb"]
     common = [
         ("no dropped connection", not f["dropped"] and not f["connect_failures"]),
         ("server up after the run", f["server_alive_after"]),
@@ -798,6 +1084,33 @@ def checks(f: dict) -> list[tuple[str, bool]]:
             (
                 f"class step seen by every student within {CLASS_STEP_SEEN_MS:g} ms",
                 step["to_all_ms"] is not None and step["to_all_ms"] <= CLASS_STEP_SEEN_MS,
+            ),
+        ]
+    if f["mode"] == "capacity":
+        capacity = f["capacity"]
+        return common + [
+            (f"a step answered with round trip p99 <= {ROUND_TRIP_P99_MS:g} ms, none lost", capacity is not None),
+            (
+                f"capacity >= {CAPACITY_GOAL:g} drawings/s (issue 18)",
+                capacity is not None and capacity["answered_per_s"] >= CAPACITY_GOAL,
+            ),
+        ]
+    d, rt, bc, rss = f["drawings"], f["round_trip_ms"], f["broadcast"], f["server_rss_mb"]
+    if f["mode"] == "seven":
+        seven = f["seven"]
+        return common + [
+            (
+                "no answer older than an answered or replaced one",
+                d["older_than_answered"] + d["answered_after_replaced"] == 0,
+            ),
+            ("no drawing lost", d["lost"] == 0),
+            (
+                "every stroke's final prediction came",
+                seven["finals"] == seven["strokes"] and not seven["finals_missing"],
+            ),
+            (
+                f"pen-up -> final prediction p99 <= {SEVEN_P99_MS:g} ms",
+                seven["pen_up_to_final_ms"].get("p99", 1e9) <= SEVEN_P99_MS,
             ),
         ]
     if f["mode"] == "beyond":
@@ -834,18 +1147,13 @@ def table(f: dict) -> str:
         f["cpu_percent_of_one_core"],
         f["generator"],
     )
-    ms = lambda q: " / ".join(str(q.get(k, "-")) for k in ("p50", "p90", "p99", "max"))  # noqa: E731
     rows = [
-        (
-            "run",
-            f"{f['mode']}: {f['students']} students × {f['rate_per_student']:g} drawings/s ({f['client']} client), "
-            f"{f['views_per_s']:g} views/s, {f['duration_s']:g} s; {f['workers']} worker(s), {f['rooms']} rooms, "
-            f"{f['generator_processes']} generator process(es)",
-        ),
+        ("run", run_line(f)),
         (
             "connected / in room",
             f"{f['students_connected']} / {f['students_in_room']} students (joined in {f['connect_s']} s)",
         ),
+        *seven_rows(f["seven"]),
         ("drawings sent", d["sent"]),
         (
             "answered",
@@ -853,6 +1161,7 @@ def table(f: dict) -> str:
             f"{d['empty_answers']} read as empty)",
         ),
         ("replaced by a newer (latest wins)", d["replaced"]),
+        ("replaced in the page before sending", d["held_in_client"] if f["client"] == "page" else "-"),
         ("lost (no answer, none newer)", d["lost"]),
         ("violations (older / after replaced)", f"{d['older_than_answered']} / {d['answered_after_replaced']}"),
         ("round trip ms p50/p90/p99/max", ms(rt)),
@@ -886,30 +1195,147 @@ def table(f: dict) -> str:
         ),
         ("generator send lateness ms p50/p90/p99/max", ms(gen["send_late_ms"])),
         ("generator loop lag ms p50/p90/p99/max", ms(gen["loop_lag_ms"])),
+        *class_step_rows(f["class_step"]),
+        (
+            "server up after / error lines in its log",
+            f"{f['server_alive_after']} / {f['server_log_errors']} ({f['server_log']})",
+        ),
+    ]
+    return aligned(rows, checks(f))
+
+
+def ms(q: dict) -> str:
+    """Quantiles as `p50 / p90 / p99 / max` (a dash for one not there)."""
+    return " / ".join(str(q.get(k, "-")) for k in ("p50", "p90", "p99", "max"))
+
+
+def aligned(rows: list[tuple[str, object]], verdicts: list[tuple[str, bool]]) -> str:
+    """Rows of names and values, the values aligned, then an OK or MISS line per check."""
+    width = max(len(name) for name, _ in rows)
+    lines = [f"{name.ljust(width)}  {value}" for name, value in rows]
+    return "\n".join(lines + [("OK    " if ok else "MISS  ") + name for name, ok in verdicts])
+
+
+def run_line(f: dict) -> str:
+    """What was run, on one line: the mode and its load, the server's shape, the settings raised for the class."""
+    if f["mode"] == "capacity":
+        load = (
+            f"{f['students']} students, steps of {f['duration_s']:g} s at up to "
+            f"{', '.join(f'{rate:g}' for rate in f['ladder'])} drawings/s each ({f['client']} client)"
+        )
+    elif f["mode"] == "seven":
+        load = (
+            f"{f['students']} students draw a 7 at once like the page ({POINTER_HZ:g} pointer events/s, a draw at most "
+            f"every {1e3 * PAGE_SEND_EVERY_S:g} ms, one in flight), {f['waves']} waves {f['wave_every_s']:g} s apart, "
+            f"starts spread over {f['spread_s']:g} s"
+        )
+    else:
+        load = (
+            f"{f['students']} students × {f['rate_per_student']:g} drawings/s ({f['client']} client), "
+            f"{f['duration_s']:g} s"
+        )
+    raised = ", ".join(f"{name}={value}" for name, value in f["settings_raised"].items())
+    settings = f"raised for {f['students']} students from one address: {raised}" if raised else "the server's own"
+    given = f"; --set {' '.join(f['settings_given'])}" if f["settings_given"] else ""
+    return (
+        f"{f['mode']}: {load}, {f['views_per_s']:g} views/s; {f['workers']} worker(s), {f['rooms']} rooms, "
+        f"{f['generator_processes']} generator process(es); server settings: {settings}{given}"
+    )
+
+
+def class_step_rows(step: dict | None) -> list[tuple[str, object]]:
+    """The class step after the load: drawings sent and stepped on, the POST's time, the time to each student."""
+    return [
         (
             "class step: drawings sent / in the step",
-            "-" if (step := f["class_step"]) is None else f"{step['drawings_sent']} / {step['drawings_in_step']}",
+            "-" if step is None else f"{step['drawings_sent']} / {step['drawings_in_step']}",
         ),
         (
             "class step: POST ms / to all students ms",
             "-" if step is None else f"{step['post_ms']} / {step['to_all_ms']} ({step['students_reached']} reached)",
         ),
         ("class step -> each student ms p50/p90/p99/max", "-" if step is None else ms(step["to_each_student_ms"])),
+    ]
+
+
+def seven_rows(seven: dict | None) -> list[tuple[str, object]]:
+    """--mode seven: the strokes, their final predictions and the time from pen-up to each (none in other modes)."""
+    if seven is None:
+        return []
+    waves = " | ".join(
+        f"{w['wave']}: {w.get('p50', '-')}/{w.get('p99', '-')}/{w.get('max', '-')}" for w in seven["by_wave"]
+    )
+    return [
+        (
+            "strokes / final predictions / missing",
+            f"{seven['strokes']} / {seven['finals']} / {seven['finals_missing']}",
+        ),
+        (
+            "drawings sent per stroke by the page",
+            f"up to {seven['sends_per_stroke']} (fewer: held while one is in flight)",
+        ),
+        ("pen-up -> final prediction ms p50/p90/p99/max", ms(seven["pen_up_to_final_ms"])),
+        ("pen-up -> final p50/p99/max by wave", waves),
+    ]
+
+
+def capacity_table(f: dict) -> str:
+    """--mode capacity: a line per step, the capacity, the run's health and the checks."""
+    rows: list[tuple[str, object]] = [
+        ("run", run_line(f)),
+        (
+            "connected / in room",
+            f"{f['students_connected']} / {f['students_in_room']} students (joined in {f['connect_s']} s)",
+        ),
+        (
+            "step: per student -> sent/s answered/s",
+            "replaced lost violations | round trip ms p50/p99/max | CPU % server, generator, others | loop lag p99",
+        ),
+    ]
+    for step in f["steps"]:
+        rt = step["round_trip_ms"]
+        rows.append(
+            (
+                f"{'met ' if step['met'] else 'MISS'} {step['rate_per_student']:g}/s -> "
+                f"{step['sent_per_s']:g} {step['answered_per_s']:g}",
+                f"{step['replaced']} {step['lost']} {step['violations']} | "
+                f"{rt.get('p50', '-')} / {rt.get('p99', '-')} / {rt.get('max', '-')} | {step['server_cpu_percent']}, "
+                f"{' + '.join(map(str, step['generator_cpu_percent']))}, {step['other_programs_percent']} | "
+                f"{step['generator_loop_lag_p99_ms']} ms",
+            )
+        )
+    capacity = f["capacity"]
+    rows += [
+        (
+            "capacity (answered/s, p99 <= 50 ms)",
+            "none: the first step missed"
+            if capacity is None
+            else f"{capacity['answered_per_s']:g} drawings/s ({f['students']} × {capacity['rate_per_student']:g}/s, "
+            f"p99 {capacity['round_trip_p99_ms']} ms)"
+            + (" — the top of the ladder: it may answer more" if capacity["top_of_ladder"] else ""),
+        ),
+        (
+            "server CPU ms per answered drawing there",
+            "-" if capacity is None else f"{capacity['server_cpu_ms_per_answered']} (the teacher's views included)",
+        ),
+        ("dropped connections", f["dropped"] or "none"),
+        ("error replies", f["errors"] or "none"),
+        ("connect failures", f["connect_failures"] or "none"),
+        *class_step_rows(f["class_step"]),
         (
             "server up after / error lines in its log",
             f"{f['server_alive_after']} / {f['server_log_errors']} ({f['server_log']})",
         ),
     ]
-    width = max(len(name) for name, _ in rows)
-    lines = [f"{name.ljust(width)}  {value}" for name, value in rows]
-    return "\n".join(lines + [("OK    " if ok else "MISS  ") + name for name, ok in checks(f)])
+    return aligned(rows, checks(f))
 
 
 # ---- the command line ----
 
 
 def parse_arguments() -> argparse.Namespace:
-    """The options, with the rate defaulting from the mode."""
+    """The options, with the rate, the duration, the client and the class step defaulting from the mode, and the
+    server settings the class needs."""
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], epilog="What is measured and the issue's targets: the module docstring."
     )
@@ -918,18 +1344,39 @@ def parse_arguments() -> argparse.Namespace:
         choices=tuple(MODES),
         default="target",
         help="target: the issue's targets at 2 drawings/s; beyond: 10 drawings/s, the server must "
-        "stay up and answer what it answers within 500 ms (default: %(default)s)",
+        "stay up and answer what it answers within 500 ms; capacity: steps the rate up (0.5, 1, 2, 3, 4, 6 ... "
+        "drawings/s per student) to the largest drawings/s answered with round trip p99 <= 50 ms; seven: every "
+        "student draws a 7 at once like the page, timed from pen-up to the final prediction (default: %(default)s)",
     )
     parser.add_argument("--students", type=int, default=300, help="students in the room (default: %(default)s)")
     parser.add_argument(
         "--rate",
         type=float,
         default=None,
-        help="drawings a second per student (default: 2 in target mode, 10 in beyond mode)",
+        help="drawings a second per student in target and beyond modes (default: 2 in target mode, 10 in beyond mode)",
     )
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default: %(default)s)")
     parser.add_argument(
-        "--views", type=float, default=4.0, help="teacher views broadcast a second (default: %(default)s)"
+        "--duration",
+        type=float,
+        default=None,
+        help="seconds of load (default: 60), of each step in capacity mode (default: 10); seven mode's waves set it",
+    )
+    parser.add_argument("--waves", type=int, default=3, help="seven mode: strokes each student draws (default: 3)")
+    parser.add_argument(
+        "--wave-every", type=float, default=5.0, help="seven mode: seconds between waves (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=0.5,
+        help="seven mode: the students start each 7 within this many seconds of each other (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--views",
+        type=float,
+        default=4.0,
+        help="teacher views broadcast a second; 0: none (capacity mode's CPU per drawing then leaves them out) "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--view-bytes",
@@ -940,10 +1387,10 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument(
         "--client",
         choices=("open", "page"),
-        default="open",
+        default=None,
         help="open: every drawing is sent when due, the server's latest-wins inbox does the rest; "
         "page: like static/js/lib/socket.js, one drawing in flight per socket and only the "
-        "newest held back meanwhile (default: %(default)s)",
+        "newest held back meanwhile (default: open; seven mode is always page)",
     )
     parser.add_argument(
         "--workers", type=int, default=1, help="server processes (`serve --workers`) (default: %(default)s)"
@@ -987,32 +1434,67 @@ def parse_arguments() -> argparse.Namespace:
         default=[],
         metavar="NAME=VALUE",
         help="a server setting for this run, e.g. --set max_connections=2000 (BACKPROP_LAB_NAME); "
-        "repeatable (default: the server's defaults)",
+        "repeatable (default: the server's, except those too low for the class from one address, which are raised)",
     )
     parser.add_argument(
         "--class-step",
         action=argparse.BooleanOptionalAction,
-        default=True,
+        default=None,
         help="after the load, every student sends a tagged drawing and the teacher runs a class step on them, timed "
-        "to every student (default: on)",
+        "to every student (default: on in target and beyond modes)",
     )
     parser.add_argument("--log-level", default="warning", help="the server's log level (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seeds each student's phase (default: %(default)s)")
     parser.add_argument("--json", type=Path, default=None, help="also write every figure as JSON to this file")
     args = parser.parse_args()
+    if args.rate is not None and MODES[args.mode] is None:
+        parser.error(f"--rate is for target and beyond modes: {args.mode} mode sets its own")
     args.rate = args.rate if args.rate is not None else MODES[args.mode]
+    if args.mode == "seven" and args.client == "open":
+        parser.error("seven mode draws like the page: --client page only")
+    args.client = args.client or ("page" if args.mode == "seven" else "open")
+    if args.mode == "seven":
+        args.duration = args.waves * args.wave_every
+    args.duration = args.duration or (10.0 if args.mode == "capacity" else 60.0)
+    args.class_step = args.class_step if args.class_step is not None else args.mode in ("target", "beyond")
     if args.workers > 1 and args.redis == "none":
         parser.error("--workers above 1 needs shared rooms: --redis spawn or --redis URL")
     if not 1 <= args.processes <= args.students:
         parser.error("--processes must be between 1 and --students")
+    try:
+        args.raised, settings = class_settings(args)
+    except ValueError as invalid:  # a --set name or value the server would refuse
+        parser.error(str(invalid))
+    args.ladder = [rate for rate in CAPACITY_RATES if rate <= RATE_MARGIN * settings.rate_per_s]
+    if args.mode == "seven" and settings.rate_per_s < 1 / PAGE_SEND_EVERY_S:
+        parser.error(f"seven mode sends up to {1 / PAGE_SEND_EVERY_S:g} drawings/s per socket: rate_per_s is lower")
     return args
+
+
+def class_settings(args: argparse.Namespace) -> tuple[dict[str, str], Settings]:
+    """The server settings the class needs where the server's own (its environment's, else its defaults) are too
+    low for N students from one loopback address, each holding a room and a lenet socket and all joining at once
+    (the --set ones are kept as given); those raised, and every setting the server will run with."""
+    given = dict(item.split("=", 1) for item in args.set)
+    sockets = 2 * args.students + 1  # a room and a lenet socket per student, the teacher's room socket
+    needs = {
+        "max_connections_per_address": sockets,
+        "max_connections": sockets,
+        "http_max_concurrency": sockets + HTTP_SPARE,
+        "room_joins_per_minute": args.students + 1,
+        "room_max_drawings_per_address": args.students,  # one tagged drawing each for the class step
+    }
+    own = Settings(**given)
+    raised = {name: str(need) for name, need in needs.items() if name not in given and getattr(own, name) < need}
+    return raised, Settings(**given, **raised)
 
 
 def main() -> None:
     """Start Redis (if asked) and the server, run the class, stop them, print the figures."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     args = parse_arguments()
-    env = {f"BACKPROP_LAB_{name.upper()}": value for name, value in (item.split("=", 1) for item in args.set)}
+    sets = {name: value for name, value in (item.split("=", 1) for item in args.set)}
+    env = {Settings.env_var(name): value for name, value in {**args.raised, **sets}.items()}
     args.redis_process, args.redis_url = None, ""
     if args.redis == "spawn":
         args.redis_process, args.redis_url = spawn_redis()
@@ -1035,10 +1517,10 @@ def main() -> None:
                     process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     process.kill()
-    found = figures(args, result, log)
+    found = capacity_figures(args, result, log) if args.mode == "capacity" else figures(args, result, log)
     if args.json:
         args.json.write_text(json.dumps(found, indent=1, default=str) + "\n")
-    print(table(found))
+    print(capacity_table(found) if args.mode == "capacity" else table(found))
 
 
 if __name__ == "__main__":
