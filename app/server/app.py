@@ -2,6 +2,7 @@
 
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -32,6 +33,13 @@ logger = logging.getLogger(__name__)
 # (benchmarks/classroom_load.py). Collecting the young generation every 50,000 allocations lets them die young.
 GC_YOUNG_THRESHOLD = 50_000
 
+# A compute thread running Python (a lesson, a backward pass) holds the GIL until the event loop has waited the
+# switch interval for it, at each of the loop's socket calls (each releases the GIL): at Python's default 5 ms, one
+# client's lessons made every other socket's reads and writes wait in line (benchmarks/soak.py --attacker). At
+# 0.2 ms the loop takes the GIL back within 0.2 ms; the cost, more hand-offs between busy threads, did not show in
+# benchmarks/classroom_load.py, where drawings are answered in the loop itself.
+SWITCH_INTERVAL_S = 0.0002
+
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -40,6 +48,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.lenet = load_shared_lenet(settings.weights)
     app.state.rooms = await open_store(settings)
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     fix_mmap_threshold()  # large blocks go back to the system when freed (app/server/memory.py)
     logger.info(
         "backprop-lab %s ready, rooms in %s, static files from %s", __version__, settings.rooms, settings.static_dir

@@ -382,15 +382,14 @@ async def receive(
     a waiting one in the inbox (latest wins) however far behind the compute threads are: parsing in a compute
     thread's turn instead made frames queue unread, in order, behind the threads (seconds of backlog, answers to
     replaced drawings, at 300 students × 10 drawings/s). The rate limit bounds what one socket can make the event
-    loop parse, the ReadShare what one address can: before each read, a socket of an address over its share
-    waits. Returns why the loop ended."""
+    loop parse, the ReadShare what one address can: a frame of an address over its share waits before it is
+    parsed (and the socket is not read meanwhile: uvicorn reads one message ahead of the app only), however many
+    of its sockets were waiting for a frame when it went over. Returns why the loop ended."""
     host = websocket.client.host if websocket.client else "unknown"
     greeted = False
     limit = RateLimit(settings.rate_per_s, settings.rate_burst)
     hello_deadline = time.monotonic() + settings.hello_timeout_s
     while True:
-        while (turn := reads.wait(host)) > 0:
-            await asyncio.sleep(turn)
         wait = settings.idle_timeout_s if greeted else max(hello_deadline - time.monotonic(), 0)
         with anyio.move_on_after(wait) as idle:
             frame = await websocket.receive()
@@ -402,6 +401,8 @@ async def receive(
             return "idle"
         if frame["type"] == "websocket.disconnect":
             return "left"
+        while (turn := reads.wait(host)) > 0:  # the frame is read, not parsed; the socket is not read meanwhile
+            await asyncio.sleep(turn)
         kind = None
         try:
             if not limit.allow():

@@ -76,5 +76,16 @@ def test_a_wait_is_at_most_a_second_and_quiet_addresses_are_forgotten() -> None:
 
 def test_a_frame_costs_its_parsing_plus_an_estimate_growing_with_its_bytes() -> None:
     assert frame_cost(0, 0.0) > 0
-    assert frame_cost(262_144, 0.001) - frame_cost(0, 0.001) == pytest.approx(262_144 * 0.5e-9)
+    assert frame_cost(262_144, 0.001) - frame_cost(0, 0.001) == pytest.approx(262_144 * 1e-9)
     assert frame_cost(100, 0.002) - frame_cost(100, 0.0) == pytest.approx(0.002)
+
+
+def test_students_reading_little_still_count_among_the_readers() -> None:
+    """100 students each reading a drawing twice a second (~0.1 ms of loop a second) and one flood: the flood's share
+    is the floor, not half the loop."""
+    clock = Clock()
+    share = ReadShare(loop_share=0.5, floor=0.05, clock=clock)
+    rates = {f"10.0.1.{n}": 0.0001 for n in range(100)} | {"10.9.9.9": 0.1}
+    together(share, clock, rates, seconds=3.0)
+    assert share.wait("10.9.9.9") == pytest.approx(TAU_S * math.log(share.rate("10.9.9.9", clock.now) / 0.05))
+    assert share.wait("10.9.9.9") > 0.6
