@@ -93,6 +93,7 @@ class Stats:
     latency_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     phase: str = "all"  # with --attacker: before, during or after the attack
     phase_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    phase_kind_ms: dict[tuple[str, str], list[float]] = field(default_factory=lambda: defaultdict(list))
 
 
 def header(message: str | bytes) -> dict:
@@ -233,6 +234,7 @@ async def converse(ws: ClientConnection, page: Page, stats: Stats, deadline: flo
         stats.answered += 1
         stats.latency_ms[kind].append((time.perf_counter() - started) * 1e3)
         stats.phase_ms[stats.phase].append(stats.latency_ms[kind][-1])
+        stats.phase_kind_ms[(stats.phase, kind)].append(stats.latency_ms[kind][-1])
     return True
 
 
@@ -603,6 +605,9 @@ async def attacked(args: argparse.Namespace) -> dict:
         "clients": args.clients,
         "phase_seconds": phase,
         "students_ms": {name: percentiles(stats.phase_ms[name]) for name in ("before", "during", "after")},
+        "students_ms_by_kind": {
+            f"{name} {kind}": percentiles(values) for (name, kind), values in sorted(stats.phase_kind_ms.items())
+        },
         "students_unanswered": stats.unanswered,
         "students_error_replies_by_code": dict(stats.error_replies),
         "students_closed_by_server": dict(stats.closes),

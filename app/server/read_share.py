@@ -28,6 +28,7 @@ FRAME_S = 20e-6  # estimated loop time uvicorn and websockets spend on a frame, 
 BYTE_S = 1e-9  # estimated loop time per byte of a frame: reading, unmasking, parsing (websockets: 0.3-0.8 ns here)
 MAX_ADDRESSES = 4096  # beyond this many remembered addresses, the quiet ones are forgotten
 LATELY_S = 2 * TAU_S  # an address that read a frame this recently counts among the readers sharing the loop
+RECOUNT_S = 0.1  # the readers are counted again at most this often (a flood's sockets ask many times a second)
 
 
 def frame_cost(size: int, parsing_s: float) -> float:
@@ -42,6 +43,7 @@ class ReadShare:
     def __init__(self, loop_share: float, floor: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.loop_share, self.floor, self.clock = loop_share, floor, clock
         self.spent: dict[str, tuple[float, float]] = {}  # address -> (decayed seconds of reading, when updated)
+        self.counted = (-math.inf, 1)  # when the readers were last counted, and how many there were
 
     @staticmethod
     def of(state: Any) -> ReadShare:
@@ -71,7 +73,9 @@ class ReadShare:
         mine = self.rate(address, now)
         if mine <= self.floor:
             return 0.0
-        share = max(self.floor, self.loop_share / self.readers(now))
+        if now - self.counted[0] > RECOUNT_S:
+            self.counted = (now, self.readers(now))
+        share = max(self.floor, self.loop_share / self.counted[1])
         return 0.0 if mine <= share else min(TAU_S * math.log(mine / share), MAX_WAIT_S)
 
     def readers(self, now: float) -> int:
