@@ -10,16 +10,21 @@ active within RECENT_S, one address holds at most all slots but one, so a job fr
 instead of waiting for a heavy job to finish; an address alone (a class behind one NAT) uses every slot.
 
 So a client with 400 sockets gets one address's share of time, not 400 connections' worth, and another client's
-drawing waits for no queue of theirs. Used from the event loop only: the bookkeeping changes between awaits.
+drawing waits for no queue of theirs. Within an address, a connection can be hurried (hurry): its waiting or next
+job goes before the address's other connections' — a student who has lifted her pen waits for that answer, while
+her classmates' live updates of strokes still in progress can wait a moment. Used from the event loop only: the
+bookkeeping changes between awaits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar, TypeVarTuple
 
 import anyio
@@ -30,16 +35,53 @@ Args = TypeVarTuple("Args")
 RECENT_S = 2.0  # an address that had a job this recently keeps its reserved slot
 
 
+class Waiting:
+    """One address's jobs waiting for a slot, by connection: the hurried ones first, each group oldest first."""
+
+    def __init__(self) -> None:
+        self.hurried: dict[Hashable, asyncio.Future[None]] = {}
+        self.others: dict[Hashable, asyncio.Future[None]] = {}
+
+    def __contains__(self, connection: Hashable) -> bool:
+        return connection in self.hurried or connection in self.others
+
+    def __bool__(self) -> bool:
+        return bool(self.hurried or self.others)
+
+    def add(self, connection: Hashable, turn: asyncio.Future[None], hurried: bool) -> None:
+        (self.hurried if hurried else self.others)[connection] = turn
+
+    def hurry(self, connection: Hashable) -> bool:
+        """Move the connection's waiting job among the hurried ones; False when it has none waiting."""
+        if connection in self.others:
+            self.hurried[connection] = self.others.pop(connection)
+        return connection in self.hurried
+
+    def take(self) -> tuple[Hashable, asyncio.Future[None]]:
+        """The next job: the oldest hurried one, else the oldest."""
+        group = self.hurried or self.others
+        connection = next(iter(group))
+        return connection, group.pop(connection)
+
+    def remove(self, connection: Hashable) -> None:
+        self.hurried.pop(connection, None)
+        self.others.pop(connection, None)
+
+
 class FairShare:
     """The compute threads' slots handed out by client address (least compute time used first), then by connection
     (longest waiting first); one job per connection key; one slot kept for other addresses while they are active."""
 
-    def __init__(self, limiter: anyio.CapacityLimiter, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limiter: anyio.CapacityLimiter, clock: Callable[[], float] = time.monotonic, in_loop: bool = False
+    ) -> None:
         self.limiter = limiter  # the threads themselves: shared with the rooms' classifications
         self.slots = int(limiter.total_tokens)
         self.clock = clock
+        self.in_loop = in_loop  # jobs run in the event loop: a freed slot is handed out in its next iteration
         self.busy = 0
-        self.waiting: dict[str, dict[Hashable, asyncio.Future[None]]] = {}  # address -> connection -> its grant
+        self.waiting: dict[str, Waiting] = {}  # address -> its connections' jobs waiting, each with its grant
+        self.hurried: weakref.WeakSet[Any] = weakref.WeakSet()  # connections whose next job goes first
         self.running: Counter[str] = Counter()  # address -> jobs running now
         self.started: dict[tuple[str, Hashable], float] = {}  # (address, connection) of a running job -> its start
         self.used: dict[str, float] = {}  # address -> compute seconds used, while it has work waiting or running
@@ -70,11 +112,14 @@ class FairShare:
 
     async def acquire(self, address: str, connection: Hashable) -> None:
         """Wait for this connection's turn (at once when a slot is free for it and no one goes first)."""
-        if (address, connection) in self.started or connection in self.waiting.get(address, {}):
+        if (address, connection) in self.started or connection in self.waiting.get(address, ()):
             raise RuntimeError("a connection may have one job in the compute pool at a time")
         self.used.setdefault(address, min(self.used.values(), default=0.0))
         turn = asyncio.get_running_loop().create_future()
-        self.waiting.setdefault(address, {})[connection] = turn
+        hurried = connection in self.hurried  # False, not TypeError, for a key that takes no weak reference
+        if hurried:
+            self.hurried.discard(connection)
+        self.waiting.setdefault(address, Waiting()).add(connection, turn, hurried)
         self.dispatch()
         try:
             await turn
@@ -84,6 +129,12 @@ class FairShare:
             else:
                 self.withdraw(address, connection)
             raise
+
+    def hurry(self, address: str, connection: Hashable) -> None:
+        """Put the connection's waiting job (or, with none waiting, its next one) ahead of the other connections
+        of its address; across addresses nothing changes."""
+        if not self.waiting.get(address, Waiting()).hurry(connection):
+            self.hurried.add(connection)
 
     def may_take(self, address: str) -> bool:
         """Whether address may take one more slot: always below all-but-one; the last only while no other address
@@ -110,13 +161,22 @@ class FairShare:
         return now
 
     def release(self, address: str, connection: Hashable) -> None:
-        """The connection's job is done: count its time and free its slot for the next in turn."""
-        self.busy -= 1
+        """The connection's job is done: count its time and free its slot for the next in turn (for jobs in the event
+        loop, once the loop has gone round: else every connection reaching its turn in this round found the slot
+        free, and the loop's first come first served decided the order, not the shares)."""
         self.used[address] += self.seen(address) - self.started.pop((address, connection))
         self.running[address] -= 1
         if not self.running[address]:
             del self.running[address]
         self.forget(address)
+        if self.in_loop:
+            asyncio.get_running_loop().call_soon(self.free)
+        else:
+            self.free()
+
+    def free(self) -> None:
+        """One slot is free: hand it to the next in turn."""
+        self.busy -= 1
         self.dispatch()
 
     def dispatch(self) -> None:
@@ -135,16 +195,15 @@ class FairShare:
             return None
         address = min(allowed, key=self.used.__getitem__)
         queue = self.waiting[address]
-        connection = next(iter(queue))
-        turn = queue.pop(connection)
+        connection, turn = queue.take()
         if not queue:
             del self.waiting[address]
         return address, connection, turn
 
     def withdraw(self, address: str, connection: Hashable) -> None:
         """Remove a waiting job that will not run."""
-        queue = self.waiting.get(address, {})
-        queue.pop(connection, None)
+        queue = self.waiting.get(address, Waiting())
+        queue.remove(connection)
         if not queue:
             self.waiting.pop(address, None)
         self.forget(address)
@@ -153,6 +212,30 @@ class FairShare:
         """Drop an address's time once it has nothing waiting or running: it comes back level with the others."""
         if address not in self.running and address not in self.waiting:
             self.used.pop(address, None)
+
+
+@dataclass(frozen=True)
+class Shares:
+    """The app's two fair shares: of the event loop, for the quick requests computed in it (one slot: one request
+    at a time, the next granted for the loop's next iteration, so sockets are read and written between them, and
+    the order is the fair one, not the loop's first come first served), and of the compute threads."""
+
+    loop: FairShare
+    threads: FairShare
+
+    @staticmethod
+    def of(state: Any) -> Shares:
+        """The app's Shares, made on first use (the threads' is FairShare.of(state))."""
+        shares: Shares | None = getattr(state, "fair_shares", None)
+        if shares is None:
+            in_loop = FairShare(anyio.CapacityLimiter(1), in_loop=True)
+            shares = state.fair_shares = Shares(in_loop, FairShare.of(state))
+        return shares
+
+    def hurry(self, address: str, connection: Hashable) -> None:
+        """The connection's waiting or next job goes first among its address's, in either share."""
+        self.loop.hurry(address, connection)
+        self.threads.hurry(address, connection)
 
 
 class FairLimiter(anyio.CapacityLimiter):

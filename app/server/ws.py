@@ -14,9 +14,11 @@
   (app/server/fair.py), so one client's many sockets cannot make another's answers wait. A streaming answer (a
   generator) is abandoned as soon as a new request arrives.
 - Quick requests (the page's `quick` says which: a plain drawing on /lenet, well under a millisecond) are answered
-  in the event loop itself, still in their turn of the fair shares: their NumPy is small arrays, mostly Python holding
-  the GIL, so a worker thread bought no parallelism, only a thread hop and GIL hand-offs with the event loop
-  that, at a class's 600 drawings a second, left the server waiting instead of working (README, "Classroom load").
+  in the event loop itself, one per round of the loop, in the order of a fair share of their own (Shares.loop):
+  their NumPy is small arrays, mostly Python holding the GIL, so a worker thread bought no parallelism, only a
+  thread hop and GIL hand-offs with the event loop that, at a class's 600 drawings a second, left the server
+  waiting instead of working (README, "Classroom load"). A request the page marks with `hurry` (a drawing sent at
+  pen-up) goes before the live updates of its address's other connections.
 - Nothing is queued for a client that does not read: a stream makes its next frame only once the previous one
   is sent, and a send the client does not take within the send timeout closes the socket and ends both loops.
 """
@@ -37,7 +39,7 @@ import anyio
 from pydantic import TypeAdapter, ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from app.server.fair import FairShare
+from app.server.fair import Shares
 from app.server.memory import TRIMMER
 from app.server.read_share import ReadShare, frame_cost
 from app.server.security import origin_allowed
@@ -282,10 +284,12 @@ async def run_socket(
     limits: dict[str, int] | None = None,
     feed: Callable[[Link], Awaitable[str]] | None = None,
     quick: Callable[[M], bool] = lambda message: False,
+    hurry: Callable[[M], bool] = lambda message: False,
 ) -> None:
     """Serve one websocket until the client leaves; `messages` validates the page's request types. A `feed`
     runs beside the reading and the answering and sends what the client did not ask for (a room's broadcasts).
-    A request for which `quick` is true is computed in the event loop: it must take well under a millisecond."""
+    A request for which `quick` is true is computed in the event loop: it must take well under a millisecond. One
+    for which `hurry` is true goes before the requests of the address's other connections (FairShare.hurry)."""
     settings: Settings = websocket.app.state.settings
     clients: set[WebSocket] = websocket.app.state.clients
     where = f"path={websocket.url.path} client={address(websocket)}"
@@ -336,10 +340,12 @@ async def run_socket(
         group.cancel_scope.cancel()
 
     try:
-        share = FairShare.of(websocket.app.state)
-        reads = ReadShare.of(websocket.app.state)
-        reading = functools.partial(receive, websocket, link, inbox, messages, settings, welcome, admit, reads)
-        answering = functools.partial(work, link, inbox, conversation, share, host, quick)
+        shares, reads = Shares.of(websocket.app.state), ReadShare.of(websocket.app.state)
+        hurried = functools.partial(shares.hurry, host, link)
+        reading = functools.partial(
+            receive, websocket, link, inbox, messages, settings, welcome, admit, reads, hurry, hurried
+        )
+        answering = functools.partial(work, link, inbox, conversation, shares, host, quick)
         async with anyio.create_task_group() as group:
             group.start_soon(until_done, reading, "receive")
             group.start_soon(until_done, answering, "work")
@@ -375,6 +381,8 @@ async def receive(
     welcome: Welcome,
     admit: Callable[[], bool],
     reads: ReadShare,
+    hurry: Callable[[M], bool],
+    hurried: Callable[[], None],
 ) -> str:
     """Read frames until the client leaves or is closed: answer problems at once, hand valid requests to the
     worker. A socket that has not said hello within hello_timeout_s is closed; the hello takes a seat (admit), or
@@ -432,6 +440,8 @@ async def receive(
                 raise Problem("hello_first", f'send {{"type": "hello", "version": {PROTOCOL_VERSION}}} first')
             if not inbox.offer(read):
                 raise Problem("busy", f"{settings.max_pending} requests are already waiting; wait for their answers")
+            if hurry(read):
+                hurried()
         except Problem as problem:
             known = kind is None or kind == "hello" or kind in request_types(messages)
             where = address(websocket)
@@ -489,36 +499,54 @@ def validate(adapter: TypeAdapter[M], obj: dict[str, Any]) -> M:
         raise Problem(*human(exc)) from None
 
 
+async def compute(
+    inbox: Inbox[M],
+    conversation: Conversation[M],
+    shares: Shares,
+    address: str,
+    link: Link,
+    quick: Callable[[M], bool],
+) -> Any:
+    """What the conversation answers to the oldest waiting request, taken in its turn: in the event loop in its
+    turn of the loop's share when it is quick, else in a worker thread in its turn of the threads' share (also
+    when, while it waited, it was replaced by a newer request that is not quick)."""
+    if quick(inbox.peek()[1]):
+        async with shares.loop.slot(address, link):
+            key, message = inbox.take_now()
+            if quick(message):
+                return conversation.handle(message)
+            inbox.first(key, message)
+    async with shares.threads.slot(address, link):
+        _, message = inbox.take_now()
+        return await anyio.to_thread.run_sync(conversation.handle, message, limiter=shares.threads.limiter)
+
+
 async def work(
     link: Link,
     inbox: Inbox[M],
     conversation: Conversation[M],
-    share: FairShare,
+    shares: Shares,
     address: str,
     quick: Callable[[M], bool],
 ) -> NoReturn:
     """Answer requests one at a time, until the client leaves (WebSocketDisconnect) or is dropped (TimeoutError);
-    a streamed answer (a generator) stops when a newer request is waiting. A quick request runs in the event loop
-    once its slot is granted, the rest in a worker thread.
+    a streamed answer (a generator) stops when a newer request is waiting.
 
-    A NumPy request, and each frame of a stream, waits for this connection's turn in the app's FairShare
-    (app/server/fair.py: by client address, then by connection) and is taken from the inbox only once its slot is
-    granted: while all threads are busy, a newer request still replaces a waiting one, so what is computed is never
-    older than the wait for the inbox, however long the queue for the threads."""
+    A NumPy request, and each frame of a stream, waits for this connection's turn in one of the app's fair shares
+    (app/server/fair.py: by client address, then by connection; the event loop's for a quick request, the
+    threads' for the rest) and is taken from the inbox only once its slot is granted: meanwhile a newer request
+    still replaces a waiting one, so what is computed is never older than the wait for the inbox, however long
+    the queue."""
     threaded = not inspect.iscoroutinefunction(conversation.handle)
+    share = shares.threads
     while True:
         await inbox.wait()
+        kind = inbox.peek()[1].type  # what is taken next is of this type, even if a newer one replaces it meanwhile
         try:
             if threaded:
-                async with share.slot(address, link):
-                    _, message = inbox.take_now()
-                    if quick(message):
-                        result = conversation.handle(message)
-                    else:
-                        result = await anyio.to_thread.run_sync(conversation.handle, message, limiter=share.limiter)
+                result = await compute(inbox, conversation, shares, address, link, quick)
             else:
-                _, message = inbox.take_now()
-                result = conversation.handle(message)
+                result = conversation.handle(inbox.take_now()[1])
             answer = await result if inspect.isawaitable(result) else result
             if isinstance(answer, list | tuple):
                 for reply in answer:  # computed already: no thread hop per reply
@@ -531,9 +559,9 @@ async def work(
                     break
                 await asyncio.sleep(link.stream_interval)
         except Problem as problem:
-            await link.error(problem.code, str(problem), message.type)
+            await link.error(problem.code, str(problem), kind)
         except (WebSocketDisconnect, TimeoutError):
             raise
         except Exception as exc:
-            FAILURES.record("work", message.type, exc)
-            await link.error("internal", INTERNAL, message.type)
+            FAILURES.record("work", kind, exc)
+            await link.error("internal", INTERNAL, kind)

@@ -44,6 +44,11 @@ class LatestWins(Generic[Key, Item]):
             self.arrived.clear()
             await self.arrived.wait()
 
+    def peek(self) -> tuple[Key, Item]:
+        """The oldest waiting item and its key, left waiting; call after wait()."""
+        key = next(iter(self.waiting))
+        return key, self.waiting[key]
+
     def take_now(self) -> tuple[Key, Item]:
         """The oldest waiting item and its key; call after wait()."""
         key = next(iter(self.waiting))

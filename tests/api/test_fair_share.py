@@ -229,3 +229,87 @@ def test_a_fair_limiter_makes_each_thread_run_a_job_of_its_address() -> None:
         assert seen == [(1, ["uploader"]), (1, ["uploader"])] and settled(fair)
 
     run(scenario)
+
+
+class Tab:
+    """A connection key that takes weak references, as the websocket loop's Link does."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def test_a_hurried_connection_goes_before_its_addresss_others_and_hurried_ones_keep_their_order() -> None:
+    """A class behind one address: students whose pen went up (hurried) are answered before live updates, in the
+    order they lifted their pens; another address's turn is unchanged."""
+    order: list[str] = []
+
+    async def scenario() -> None:
+        clock = Clock()
+        fair = share(1, clock)
+        await fair.acquire("blocker", "b")
+        tabs = {name: Tab(name) for name in ["a1", "a2", "a3", "a4", "b1"]}
+
+        async def job(address: str, tab: Tab) -> None:
+            async with fair.slot(address, tab):
+                order.append(tab.name)
+                clock.now += 1
+
+        arrivals = [("A", "a1"), ("A", "a2"), ("A", "a3"), ("A", "a4"), ("B", "b1")]
+        tasks = [asyncio.create_task(job(address, tabs[name])) for address, name in arrivals]
+        await asyncio.sleep(0)
+        fair.hurry("A", tabs["a3"])
+        fair.hurry("A", tabs["a2"])
+        fair.release("blocker", "b")
+        await asyncio.gather(*tasks)
+        assert settled(fair)
+
+    run(scenario)
+    assert order == ["a3", "b1", "a2", "a1", "a4"]
+
+
+def test_hurrying_a_connection_with_nothing_waiting_hurries_its_next_job_only() -> None:
+    order: list[str] = []
+
+    async def scenario() -> None:
+        clock = Clock()
+        fair = share(1, clock)
+        await fair.acquire("blocker", "b")
+        first, late = Tab("first"), Tab("late")
+        fair.hurry("A", late)  # its pen went up before its request reached the pool
+
+        async def job(tab: Tab) -> None:
+            async with fair.slot("A", tab):
+                order.append(tab.name)
+
+        tasks = [asyncio.create_task(job(first))]
+        await asyncio.sleep(0)
+        tasks.append(asyncio.create_task(job(late)))
+        await asyncio.sleep(0)
+        fair.release("blocker", "b")
+        await asyncio.gather(*tasks)
+        assert late not in fair.hurried and settled(fair)
+
+    run(scenario)
+    assert order == ["late", "first"]
+
+
+def test_in_the_event_loop_a_freed_slot_goes_to_whoever_is_next_in_turn_by_the_next_round() -> None:
+    """Jobs run in the loop release their slot synchronously: without waiting a round, every connection reaching
+    the pool in the same round found it free and the loop's order decided; in_loop hands it out next round, in
+    the shares' order (here the hurried connection first)."""
+    order: list[str] = []
+
+    async def scenario() -> None:
+        fair = FairShare(anyio.CapacityLimiter(1), Clock(), in_loop=True)
+        tabs = [Tab(f"t{i}") for i in range(4)]
+
+        async def job(tab: Tab) -> None:
+            async with fair.slot("A", tab):
+                order.append(tab.name)  # the job itself: synchronous, as a quick request in the loop is
+
+        fair.hurry("A", tabs[3])
+        await asyncio.gather(*[job(tab) for tab in tabs])
+        assert settled(fair)
+
+    run(scenario)
+    assert order == ["t0", "t3", "t1", "t2"]
