@@ -205,7 +205,7 @@ class Student:
         self.wave = 0  # --mode seven: the stroke being drawn (1, 2, ...)
         self.pen_up = 0.0  # --mode seven: when this wave's pen is lifted (monotonic)
         self.final_from: int | None = None  # --mode seven: the first drawing with the whole stroke, until answered
-        self.held: tuple[int, np.ndarray, int] | None = None  # --client page: (seq, canvas, shift) waiting
+        self.held: tuple[int, np.ndarray, int, bool] | None = None  # --client page: (seq, canvas, shift, final)
         self.closing = False
         self.submitted = asyncio.Event()  # --class-step: the gallery took this student's tagged drawing
         self.stepped = asyncio.Event()  # --class-step: the class step's event arrived
@@ -298,13 +298,13 @@ class Student:
             if self.final_from is not None:  # the last wave's final prediction never came
                 self.tally.finals_missing += 1
             self.wave, self.pen_up, self.final_from = wave + 1, begin + len(sevens) / POINTER_HZ, None
-            for offset, points in sends:
+            for n, (offset, points) in enumerate(sends, 1):
                 if self.closing:
                     return
                 await self.wait_until(begin + offset)
                 if points == len(sevens) and self.final_from is None:
                     self.final_from = self.seq + 1
-                await self.request(sevens[points - 1], self.index + 97 * wave)
+                await self.request(sevens[points - 1], self.index + 97 * wave, final=n == len(sends))
 
     async def wait_until(self, due: float) -> None:
         """Sleep until a send is due; how late it is, is noted."""
@@ -313,20 +313,25 @@ class Student:
             await asyncio.sleep(delay)
         self.tally.send_late_ms.append(max(0.0, -delay) * 1e3)
 
-    async def request(self, canvas: np.ndarray, shift: int) -> None:
+    async def request(self, canvas: np.ndarray, shift: int, final: bool = False) -> None:
         """A drawing (moved by the shift-th shift) with the next number, sent now; the page (--client page, --mode
         seven) holds it back instead while one is in flight, keeping only the newest (static/js/lib/socket.js
-        request()). A held drawing's frame is built only if it is sent: the generator's time goes to sending."""
+        request()). A held drawing's frame is built only if it is sent: the generator's time goes to sending.
+        `final`: the drawing sent at pen-up, flagged and sent at once as lenet.js does (socket.js request() with
+        now), the one held back dropped."""
         self.seq += 1
         if self.args.client == "page" and self.sent_at:
             self.tally.held_in_client += self.held is not None
-            self.held = (self.seq, canvas, shift)
-            return
-        await self.send(self.seq, canvas, shift)
+            self.held = None if final else (self.seq, canvas, shift, final)
+            if not final:
+                return
+        await self.send(self.seq, canvas, shift, final)
 
-    async def send(self, seq: int, canvas: np.ndarray, shift: int) -> None:
+    async def send(self, seq: int, canvas: np.ndarray, shift: int, final: bool = False) -> None:
         """Send one drawing in the page's frame, its clock started once the frame is built."""
         fields = {"type": "draw", "preprocess": "mnist", "explain": False, "target": None, "seq": seq}
+        if final:
+            fields["final"] = True
         frame = browser_frame(fields, shifted(canvas, shift))
         self.sent_at[seq] = time.monotonic()
         self.tally.sent += 1

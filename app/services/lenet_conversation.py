@@ -52,6 +52,11 @@ class LeNetConversation:
             and message.canvas.size <= QUICK_PIXELS
         )
 
+    @staticmethod
+    def hurry(message: LenetMessage) -> bool:
+        """Whether a request is the drawing sent when the pen was lifted, which the student now waits for."""
+        return isinstance(message, Draw) and message.final
+
     def handle(self, message: LenetMessage) -> list[Reply]:
         """The replies to one valid request."""
         if self.session is None:

@@ -110,6 +110,7 @@ class Draw(DrawingMessage):
     target: Digit | None = None  # the class whose score is explained; None: the predicted class
     seq: StrictInt = Field(0, ge=0, le=2**53)  # echoed in the answer
     unit: UnitRef | None = None  # also answer this conv unit's computation (window, kernel, products, sum)
+    final: StrictBool = False  # sent at pen-up: answered before the live updates of the address's other connections
 
 
 class Teach(DrawingMessage):

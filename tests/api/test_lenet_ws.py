@@ -104,6 +104,15 @@ def test_the_browsers_frame_reads_exactly_as_the_same_drawing_in_json(ws) -> Non
         np.testing.assert_array_equal(binary_maps[name], rows_maps[name])
 
 
+def test_a_drawing_sent_at_pen_up_is_answered_like_any_other_and_final_must_be_a_boolean(ws) -> None:
+    ws.send_bytes(draw_frame(bar(), seq=5, final=True))
+    header, _ = frame(ws)
+    assert header["seq"] == 5 and header["prediction"] == 1
+    ws.send_bytes(draw_frame(bar(), seq=6, final="yes"))
+    error = ws.receive_json()
+    assert error["type"] == "error" and error["code"] == "bad_message" and "final" in error["message"]
+
+
 def test_an_empty_pad_gets_no_guess(ws) -> None:
     ws.send_bytes(draw_frame(np.zeros((140, 140), np.uint8), explain=True))
     header, arrays = frame(ws)

@@ -4,6 +4,7 @@ fields, gradients, teaching, the preprocessing switch, keyboard use, the project
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
 from collections.abc import Callable
@@ -100,6 +101,24 @@ def test_drawing_a_one_and_a_zero_with_the_mouse_is_classified_live(
     draw_zero(page)
     assert prediction(page) == "0"
     assert console_errors == []
+
+
+def test_the_drawing_sent_at_pen_up_is_marked_final_and_live_updates_are_not(page: Page, base_url: str) -> None:
+    """The server answers a pen-up drawing before classmates' live updates (docs/protocol/lenet.md: `final`)."""
+    headers: list[dict] = []
+
+    def sent(payload: bytes | str) -> None:
+        if isinstance(payload, bytes):
+            length = int.from_bytes(payload[:4], "little")
+            headers.append(json.loads(payload[4 : 4 + length]))
+
+    page.on("websocket", lambda ws: ws.on("framesent", sent))
+    open_lenet(page, base_url)
+    draw_one(page)
+    assert prediction(page) == "1"
+    draws = [header for header in headers if header["type"] == "draw"]
+    assert len(draws) >= 2 and draws[-1].get("final") is True
+    assert not any(header.get("final") for header in draws[:-1])
 
 
 def test_every_layer_shows_feature_maps_that_are_not_blank(page: Page, base_url: str) -> None:

@@ -45,6 +45,7 @@ async def lenet_socket(websocket: WebSocket, settings: AppSettings, shared: Shar
         latest_wins=frozenset({"draw", "input_gradient"}),
         limits=limits,
         quick=LeNetConversation.quick,
+        hurry=LeNetConversation.hurry,
     )
 
 

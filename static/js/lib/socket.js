@@ -67,13 +67,16 @@ export class Socket {
   /**
    * Latest wins: send msg unless a request of its type still awaits its answer (a message of type reply);
    * then keep only this newest one and send it when the answer arrives. type is msg.type or, for a binary
-   * frame, given as requestType.
+   * frame, given as requestType. With now, msg goes at once all the same (the one held back is dropped): the
+   * answer the user now waits for (a drawing at pen-up) need not wait for the one in flight; on the server it
+   * replaces that one if it has not started yet.
    */
-  request(msg, reply, requestType = msg.type) {
-    if (!this.ready || this.inFlight.has(requestType)) {
+  request(msg, reply, requestType = msg.type, { now = false } = {}) {
+    if (!this.ready || (this.inFlight.has(requestType) && !now)) {
       this.waiting.set(requestType, { msg, reply, requestType });
       return;
     }
+    this.waiting.delete(requestType);
     this.inFlight.set(requestType, reply);
     this.send(msg);
   }

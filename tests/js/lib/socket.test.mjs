@@ -106,6 +106,19 @@ test("requests made before the welcome wait for it; a binary one keeps its reque
   assert.equal(ws().sent.length, 3);
 });
 
+test("a request sent now goes while another is in flight, and drops the one held back", () => {
+  const { socket, ws } = connect();
+  ws().accept();
+  const draw = (seq) => encodeFrame({ type: "draw", seq }, { canvas: { shape: [1], data: new Uint8Array([seq]) } });
+  socket.request(draw(1), "prediction", "draw");
+  socket.request(draw(2), "prediction", "draw");
+  assert.equal(ws().sent.length, 2, "draw 2 is held while draw 1 is in flight");
+  socket.request(draw(3), "prediction", "draw", { now: true });
+  assert.equal(ws().sent.length, 3, "draw 3 went at once");
+  ws().reply(encodeFrame({ type: "prediction", seq: 1 }, {}));
+  assert.equal(ws().sent.length, 3, "draw 2 was dropped, not sent after draw 1's answer");
+});
+
 test("a dropped connection retries after 250 ms, then longer, and close() stops for good", () => {
   const { socket, seen, ws } = connect();
   ws().accept();

@@ -64,7 +64,7 @@ const pad = new DrawPad($("lenet-pad"), {
     updateButtons();
     classroom.changed();
   },
-  onStrokeEnd: () => scheduleDraw(),
+  onStrokeEnd: () => scheduleDraw(true),
 });
 addSaveButton($("draw-canvas"), { name: "lenet-drawing", label: "the drawing", place: $("lenet-pad") });
 addSaveButton(document.querySelector(".lenet-figures"), { name: "lenet-input", label: "what the network sees" });
@@ -148,14 +148,17 @@ function withDrawing(header) {
   return encodeFrame(header, { canvas: { shape: [UPLOAD_SIDE, UPLOAD_SIDE], data: pad.snapshot(UPLOAD_SIDE) } });
 }
 
-function sendDraw() {
+// final: the stroke has ended, the student waits for this answer (the server answers it before classmates' live
+// updates from the same address).
+function sendDraw(final = false) {
   seq += 1;
   sentAt.set(seq, performance.now());
   $("lenet-timing").dataset.sent = String(seq); // with data-answered: a hook for scripts and tests
   const header = { type: LENET.draw, preprocess: state.preprocess, explain: view.explain, target: view.target, seq };
+  if (final) header.final = true;
   const unit = zoomRequest(zoomed);
   if (unit) header.unit = unit;
-  socket.request(withDrawing(header), LENET.prediction, LENET.draw);
+  socket.request(withDrawing(header), LENET.prediction, LENET.draw, { now: final });
   inputGradient.request(); // the same drawing's input gradients, once the panel is on screen
   backwardMode?.request(); // in Backward mode, the same drawing's backward pass
 }
