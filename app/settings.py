@@ -131,6 +131,19 @@ class Settings(BaseSettings):
     max_connections: int = Field(1000, ge=1, description="Open websockets on this process, all addresses together.")
     rate_per_s: float = Field(30.0, gt=0, description="Messages a second one websocket may send on average.")
     rate_burst: int = Field(60, ge=1, description="Messages one websocket may send at once above the average rate.")
+    compute_share: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="Share of the compute threads' time that the client addresses using them share evenly before "
+        "one over its share waits for a slot (the threads and the event loop share one GIL).",
+    )
+    compute_floor: float = Field(
+        0.05,
+        gt=0,
+        le=1,
+        description="Share of the compute threads' time one client address may always use, however many share them.",
+    )
     read_loop_share: float = Field(
         0.5,
         gt=0,

@@ -29,6 +29,8 @@ from typing import Any, TypeVar, TypeVarTuple
 
 import anyio
 
+from app.server.time_share import TimeShare
+
 T = TypeVar("T")
 Args = TypeVarTuple("Args")
 
@@ -73,12 +75,19 @@ class FairShare:
     (longest waiting first); one job per connection key; one slot kept for other addresses while they are active."""
 
     def __init__(
-        self, limiter: anyio.CapacityLimiter, clock: Callable[[], float] = time.monotonic, in_loop: bool = False
+        self,
+        limiter: anyio.CapacityLimiter,
+        clock: Callable[[], float] = time.monotonic,
+        in_loop: bool = False,
+        budget: TimeShare | None = None,
     ) -> None:
         self.limiter = limiter  # the threads themselves: shared with the rooms' classifications
         self.slots = int(limiter.total_tokens)
         self.clock = clock
         self.in_loop = in_loop  # jobs run in the event loop: a freed slot is handed out in its next iteration
+        self.budget = budget  # time used by address: one over its share takes no slot until it is back within it
+        self.recheck: tuple[float, asyncio.TimerHandle] | None = None  # when a dispatch is due (an address back
+        # within its share) and its timer
         self.busy = 0
         self.waiting: dict[str, Waiting] = {}  # address -> its connections' jobs waiting, each with its grant
         self.hurried: weakref.WeakSet[Any] = weakref.WeakSet()  # connections whose next job goes first
@@ -92,7 +101,7 @@ class FairShare:
         """The app's FairShare over its compute threads (app.state.compute), made on first use."""
         share: FairShare | None = getattr(state, "fair_share", None)
         if share is None:
-            share = state.fair_share = FairShare(state.compute)
+            share = state.fair_share = FairShare(state.compute, budget=TimeShare.computing(state))
         return share
 
     @asynccontextmanager
@@ -137,8 +146,12 @@ class FairShare:
             self.hurried.add(connection)
 
     def may_take(self, address: str) -> bool:
-        """Whether address may take one more slot: always below all-but-one; the last only while no other address
-        has been active within RECENT_S."""
+        """Whether address may take one more slot: none while it is over its share of time (the budget; a dispatch
+        is set for when it is back within it); always below all-but-one; the last only while no other address has
+        been active within RECENT_S."""
+        if self.budget is not None and (pause := self.budget.wait(address)) > 0:
+            self.dispatch_in(pause)
+            return False
         if self.running[address] < max(self.slots - 1, 1):
             return True
         horizon = self.clock() - RECENT_S
@@ -146,6 +159,20 @@ class FairShare:
             del self.recent[next(iter(self.recent))]
         others_busy = len(self.used) - (address in self.used)  # with work waiting or running
         return not others_busy and len(self.recent) - (address in self.recent) == 0
+
+    def dispatch_in(self, delay: float) -> None:
+        """Dispatch again in `delay` seconds, unless one is due sooner."""
+        loop = asyncio.get_running_loop()
+        due = loop.time() + delay
+        if self.recheck is not None and self.recheck[0] <= due:
+            return
+        if self.recheck is not None:
+            self.recheck[1].cancel()
+        self.recheck = due, loop.call_at(due, self.dispatch_again)
+
+    def dispatch_again(self) -> None:
+        self.recheck = None
+        self.dispatch()
 
     def grant(self, address: str, connection: Hashable) -> None:
         """Give one slot to the connection; its time starts."""
@@ -164,7 +191,10 @@ class FairShare:
         """The connection's job is done: count its time and free its slot for the next in turn (for jobs in the event
         loop, once the loop has gone round: else every connection reaching its turn in this round found the slot
         free, and the loop's first come first served decided the order, not the shares)."""
-        self.used[address] += self.seen(address) - self.started.pop((address, connection))
+        spent = self.seen(address) - self.started.pop((address, connection))
+        self.used[address] += spent
+        if self.budget is not None:
+            self.budget.charge(address, spent)
         self.running[address] -= 1
         if not self.running[address]:
             del self.running[address]

@@ -5,7 +5,7 @@
 - Every frame is untrusted: size-limited, parsed and validated into a typed message, or answered with a typed
   error and a sentence; the connection stays open.
 - A receive loop runs beside the work and the sends, so pings are answered and a slow computation never stops
-  the socket being read; the event loop's reading is shared fairly by client address (app/server/read_share.py),
+  the socket being read; the event loop's reading is shared fairly by client address (app/server/time_share.py),
   so one address flooding frames on many sockets waits for its turn instead of leaving others unread.
 - Latest wins: for message types that describe "the current state" (a drawing in progress, slider positions)
   only the newest waiting one is kept; other requests wait in a small bounded inbox.
@@ -41,8 +41,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.server.fair import Shares
 from app.server.memory import TRIMMER
-from app.server.read_share import ReadShare, frame_cost
 from app.server.security import origin_allowed
+from app.server.time_share import TimeShare, frame_cost
 from app.settings import Settings
 from app.wire.frames import read_frame
 from app.wire.latest import LatestWins
@@ -340,7 +340,7 @@ async def run_socket(
         group.cancel_scope.cancel()
 
     try:
-        shares, reads = Shares.of(websocket.app.state), ReadShare.of(websocket.app.state)
+        shares, reads = Shares.of(websocket.app.state), TimeShare.reading(websocket.app.state)
         hurried = functools.partial(shares.hurry, host, link)
         reading = functools.partial(
             receive, websocket, link, inbox, messages, settings, welcome, admit, reads, hurry, hurried
@@ -380,7 +380,7 @@ async def receive(
     settings: Settings,
     welcome: Welcome,
     admit: Callable[[], bool],
-    reads: ReadShare,
+    reads: TimeShare,
     hurry: Callable[[M], bool],
     hurried: Callable[[], None],
 ) -> str:
@@ -390,7 +390,7 @@ async def receive(
     a waiting one in the inbox (latest wins) however far behind the compute threads are: parsing in a compute
     thread's turn instead made frames queue unread, in order, behind the threads (seconds of backlog, answers to
     replaced drawings, at 300 students × 10 drawings/s). The rate limit bounds what one socket can make the event
-    loop parse, the ReadShare what one address can: a frame of an address over its share waits before it is
+    loop parse, the reading TimeShare what one address can: a frame of an address over its share waits before it is
     parsed (and the socket is not read meanwhile: uvicorn reads one message ahead of the app only), however many
     of its sockets were waiting for a frame when it went over. Returns why the loop ended."""
     host = websocket.client.host if websocket.client else "unknown"

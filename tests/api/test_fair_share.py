@@ -5,12 +5,14 @@ turn, so every order is deterministic."""
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable
 
 import anyio
 import pytest
 
 from app.server.fair import RECENT_S, FairLimiter, FairShare
+from app.server.time_share import TimeShare
 
 
 def run(scenario: Callable[[], Awaitable[object]]) -> object:
@@ -313,3 +315,32 @@ def test_in_the_event_loop_a_freed_slot_goes_to_whoever_is_next_in_turn_by_the_n
 
     run(scenario)
     assert order == ["t0", "t3", "t1", "t2"]
+
+
+def test_an_address_over_its_share_of_time_waits_for_a_slot_even_when_one_is_free() -> None:
+    """The threads share one GIL with the event loop: an address that used more than its share of their time
+    lately takes no slot until it is back within it, while another address is served at once."""
+    order: list[str] = []
+
+    async def scenario() -> float:
+        budget = TimeShare(share=1.0, floor=0.05)
+        fair = FairShare(anyio.CapacityLimiter(1), budget=budget)
+        budget.charge("student", 0.001)
+        budget.charge("heavy", 0.6)  # 0.6 s of thread time a second, with a share of 0.5 beside one other address
+
+        async def job(address: str, name: str) -> None:
+            async with fair.slot(address, name):
+                order.append(name)
+
+        started = time.monotonic()
+        heavy = asyncio.create_task(job("heavy", "h"))
+        await asyncio.sleep(0.02)
+        assert order == []  # the slot is free, but its address is over its share
+        await job("student", "s")
+        await heavy
+        assert settled(fair)
+        return time.monotonic() - started
+
+    waited = run(scenario)
+    assert order == ["s", "h"]
+    assert 0.1 < waited < 1.0  # about TAU_S · ln(0.6 / 0.5) = 0.18 s: until its use had decayed to its share

@@ -1,10 +1,11 @@
-"""ReadShare (app/server/read_share.py): the event loop's reading time by client address, and who waits."""
+"""TimeShare (app/server/time_share.py): time used by client address (the loop's reading, the compute threads'), and
+who waits."""
 
 import math
 
 import pytest
 
-from app.server.read_share import MAX_WAIT_S, TAU_S, ReadShare, frame_cost
+from app.server.time_share import MAX_WAIT_S, TAU_S, TimeShare, frame_cost
 
 
 class Clock:
@@ -15,12 +16,12 @@ class Clock:
         return self.now
 
 
-def reading(share: ReadShare, clock: Clock, address: str, per_second: float, seconds: float = 5.0) -> None:
+def reading(share: TimeShare, clock: Clock, address: str, per_second: float, seconds: float = 5.0) -> None:
     """address reads frames costing per_second of loop time a second, in 100 steps a second, for `seconds`."""
     together(share, clock, {address: per_second}, seconds)
 
 
-def together(share: ReadShare, clock: Clock, rates: dict[str, float], seconds: float = 5.0) -> None:
+def together(share: TimeShare, clock: Clock, rates: dict[str, float], seconds: float = 5.0) -> None:
     """Each address reads at its rate (seconds of loop time a second), side by side, for `seconds`."""
     for _ in range(int(seconds * 100)):
         clock.now += 0.01
@@ -30,7 +31,7 @@ def together(share: ReadShare, clock: Clock, rates: dict[str, float], seconds: f
 
 def test_an_address_within_the_floor_never_waits_however_many_read() -> None:
     clock = Clock()
-    share = ReadShare(loop_share=0.5, floor=0.05, clock=clock)
+    share = TimeShare(share=0.5, floor=0.05, clock=clock)
     for n in range(200):
         share.charge(f"10.0.0.{n}", 0.001)
     reading(share, clock, "10.1.0.1", 0.04)
@@ -41,7 +42,7 @@ def test_an_address_within_the_floor_never_waits_however_many_read() -> None:
 def test_an_address_alone_reads_up_to_the_loop_share_before_it_waits() -> None:
     """A class behind one NAT address is one address: 40% of the loop is within its share, 60% is not."""
     clock = Clock()
-    share = ReadShare(loop_share=0.5, floor=0.05, clock=clock)
+    share = TimeShare(share=0.5, floor=0.05, clock=clock)
     reading(share, clock, "10.0.0.1", 0.4)
     assert share.wait("10.0.0.1") == 0.0
     reading(share, clock, "10.0.0.1", 0.6)
@@ -51,7 +52,7 @@ def test_an_address_alone_reads_up_to_the_loop_share_before_it_waits() -> None:
 
 def test_a_flood_beside_many_readers_waits_until_its_rate_decays_to_its_share() -> None:
     clock = Clock()
-    share = ReadShare(loop_share=0.5, floor=0.05, clock=clock)
+    share = TimeShare(share=0.5, floor=0.05, clock=clock)
     together(share, clock, {"10.0.0.0": 0.02, "10.0.0.1": 0.02, "10.0.0.2": 0.02, "10.0.0.3": 0.02, "10.9.9.9": 0.2})
     rate = share.rate("10.9.9.9", clock.now)
     wait = share.wait("10.9.9.9")
@@ -62,7 +63,7 @@ def test_a_flood_beside_many_readers_waits_until_its_rate_decays_to_its_share() 
 
 def test_a_wait_is_at_most_a_second_and_quiet_addresses_are_forgotten() -> None:
     clock = Clock()
-    share = ReadShare(loop_share=0.5, floor=0.05, clock=clock)
+    share = TimeShare(share=0.5, floor=0.05, clock=clock)
     share.charge("10.0.0.1", 0.001)
     for n in range(50):
         share.charge(f"10.0.1.{n}", 0.5)  # 50 addresses reading hard: a share of 0.05 each
@@ -84,7 +85,7 @@ def test_students_reading_little_still_count_among_the_readers() -> None:
     """100 students each reading a drawing twice a second (~0.1 ms of loop a second) and one flood: the flood's share
     is the floor, not half the loop."""
     clock = Clock()
-    share = ReadShare(loop_share=0.5, floor=0.05, clock=clock)
+    share = TimeShare(share=0.5, floor=0.05, clock=clock)
     rates = {f"10.0.1.{n}": 0.0001 for n in range(100)} | {"10.9.9.9": 0.1}
     together(share, clock, rates, seconds=3.0)
     assert share.wait("10.9.9.9") == pytest.approx(TAU_S * math.log(share.rate("10.9.9.9", clock.now) / 0.05))
