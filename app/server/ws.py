@@ -42,7 +42,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from app.server.fair import Shares
 from app.server.memory import TRIMMER
 from app.server.security import origin_allowed
-from app.server.time_share import TimeShare, frame_cost
+from app.server.time_share import TEXT_S, TimeShare, frame_cost
 from app.settings import Settings
 from app.wire.frames import read_frame
 from app.wire.latest import LatestWins
@@ -93,11 +93,6 @@ def human(error: ValidationError) -> tuple[ErrorCode, str]:
     if first["type"] == "union_tag_invalid":
         return code, f"unknown message type {first['input'].get('type')!r}; {text}"
     return code, f"{where}: {text}" if where else text
-
-
-def size_of(frame: Mapping[str, Any]) -> int:
-    """A received frame's length: its bytes, or its text's characters (a cheap stand-in for its UTF-8 bytes)."""
-    return len(frame.get("bytes") or frame.get("text") or "")
 
 
 def frame_size(frame: Mapping[str, Any], settings: Settings) -> int:
@@ -409,19 +404,20 @@ async def receive(
             return "idle"
         if frame["type"] == "websocket.disconnect":
             return "left"
+        text = len(frame.get("text") or "")  # characters: a cheap stand-in for its UTF-8 bytes
+        reads.charge(host, frame_cost(text or len(frame.get("bytes") or b""), text))
         while (turn := reads.wait(host)) > 0:  # the frame is read, not parsed; the socket is not read meanwhile
             await asyncio.sleep(turn)
         kind = None
         try:
             if not limit.allow():
-                reads.charge(host, frame_cost(size_of(frame), 0.0))
                 if limit.refused > settings.rate_strikes:
                     await link.close(CLOSE_POLICY, "too many messages")
                     return "rate limit"
                 raise Problem("rate_limited", f"more than {settings.rate_per_s:g} messages a second; slow down")
             started = time.perf_counter()
             kind, read = read_message(frame, settings, messages, greeted)
-            reads.charge(host, frame_cost(size_of(frame), time.perf_counter() - started))
+            reads.charge(host, time.perf_counter() - started - text * TEXT_S)  # measured instead of estimated
             if isinstance(read, Problem):
                 raise read
             if isinstance(read, Hello):

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from app.server.time_share import MAX_WAIT_S, TAU_S, TimeShare, frame_cost
+from app.server.time_share import MAX_WAIT_S, TAU_S, TEXT_S, TimeShare, frame_cost
 
 
 class Clock:
@@ -75,10 +75,20 @@ def test_a_wait_is_at_most_a_second_and_quiet_addresses_are_forgotten() -> None:
     assert list(share.spent) == ["10.9.9.9"]
 
 
-def test_a_frame_costs_its_parsing_plus_an_estimate_growing_with_its_bytes() -> None:
-    assert frame_cost(0, 0.0) > 0
-    assert frame_cost(262_144, 0.001) - frame_cost(0, 0.001) == pytest.approx(262_144 * 1e-9)
-    assert frame_cost(100, 0.002) - frame_cost(100, 0.0) == pytest.approx(0.002)
+def test_a_frame_is_estimated_by_its_bytes_and_its_text_before_it_is_parsed() -> None:
+    assert frame_cost(0, 0) > 0
+    assert frame_cost(262_144, 0) - frame_cost(0, 0) == pytest.approx(262_144 * 1e-9)
+    assert frame_cost(262_144, 262_144) - frame_cost(262_144, 0) == pytest.approx(262_144 * TEXT_S)
+
+
+def test_a_charge_too_high_is_taken_back_but_use_never_goes_below_nothing() -> None:
+    clock = Clock()
+    share = TimeShare(share=0.5, floor=0.05, clock=clock)
+    share.charge("10.0.0.1", 0.02)
+    share.charge("10.0.0.1", -0.015)
+    assert share.rate("10.0.0.1", clock.now) == pytest.approx(0.005)
+    share.charge("10.0.0.1", -1.0)
+    assert share.rate("10.0.0.1", clock.now) == 0.0
 
 
 def test_students_reading_little_still_count_among_the_readers() -> None:
