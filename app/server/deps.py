@@ -1,5 +1,10 @@
 """What the routes share, as FastAPI dependencies: `settings: AppSettings` in a route's signature instead of a
-read of app.state. create_app and its lifespan (app.py) put each of these on app.state once."""
+read of app.state. create_app and its lifespan (app.py) put each of these on app.state once.
+
+Each is an `async def` although it only reads an attribute: FastAPI runs a plain `def` dependency in a worker
+thread, a thread hop (and GIL hand-offs with the event loop) per dependency per request or websocket: about a
+fifth of the server's CPU for opening a /ws/lenet socket.
+"""
 
 from typing import Annotated
 
@@ -16,44 +21,49 @@ from app.server.uploads import Admission
 from app.settings import Settings
 
 
-def _settings(connection: HTTPConnection) -> Settings:
+async def _settings(connection: HTTPConnection) -> Settings:
     """The app's settings."""
     return connection.app.state.settings
 
 
-def _lenet(connection: HTTPConnection) -> SharedModel:
+async def _lenet(connection: HTTPConnection) -> SharedModel:
     """The LeNet-5 every connection shares (or why it did not load)."""
     return connection.app.state.lenet
 
 
-def _rooms(connection: HTTPConnection) -> RoomStore:
+async def _rooms(connection: HTTPConnection) -> RoomStore:
     """Where rooms live (in this process, or in Redis)."""
     return connection.app.state.rooms
 
 
-def _room_limits(connection: HTTPConnection) -> RoomLimits:
+async def _room_limits(connection: HTTPConnection) -> RoomLimits:
     """What one client address may still do to rooms (wrong codes, new members), for REST and websockets alike."""
     return connection.app.state.room_limits
 
 
-def _compute(connection: HTTPConnection) -> anyio.CapacityLimiter:
+async def _compute(connection: HTTPConnection) -> anyio.CapacityLimiter:
     """The worker threads that run NumPy, as this client address's fair turn at them (app/server/fair.py)."""
-    return FairLimiter(FairShare.of(connection.app.state), client_address(connection))
+    return FairLimiter(FairShare.of(connection.app.state), address_of(connection))
 
 
-def _uploads(connection: HTTPConnection) -> Admission:
+async def _uploads(connection: HTTPConnection) -> Admission:
     """The bounded queue that admits uploads to the compute threads."""
     return connection.app.state.uploads
 
 
-def _templates(connection: HTTPConnection) -> Jinja2Templates:
+async def _templates(connection: HTTPConnection) -> Jinja2Templates:
     """The page templates."""
     return connection.app.state.templates
 
 
-def client_address(connection: HTTPConnection) -> str:
+def address_of(connection: HTTPConnection) -> str:
     """The client's IP address ("unknown" when the server was not told)."""
     return connection.client.host if connection.client else "unknown"
+
+
+async def client_address(connection: HTTPConnection) -> str:
+    """The client's IP address, as a dependency."""
+    return address_of(connection)
 
 
 AppSettings = Annotated[Settings, Depends(_settings)]
