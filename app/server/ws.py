@@ -42,7 +42,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from app.server.fair import Shares
 from app.server.memory import TRIMMER
 from app.server.security import origin_allowed
-from app.server.time_share import TEXT_S, TimeShare, frame_cost
+from app.server.time_share import OPEN_S, TEXT_S, TimeShare, frame_cost
 from app.settings import Settings
 from app.wire.frames import read_frame
 from app.wire.latest import LatestWins
@@ -292,12 +292,17 @@ async def run_socket(
         logger.warning("ws_refused reason=origin origin=%s %s", websocket.headers.get("origin"), where)
         await websocket.close(code=CLOSE_POLICY)
         return
-    await websocket.accept()
     seats, host = Seats.of(websocket), websocket.client.host if websocket.client else "unknown"
     if not seats.take(host, settings.max_connections_per_address):
+        await websocket.accept()
         logger.warning("ws_refused reason=address_full limit=%d %s", settings.max_connections_per_address, where)
         await websocket.close(code=CLOSE_TRY_LATER, reason="too many connections from your address; try again later")
         return
+    try:
+        await accept_in_turn(websocket, host)
+    except BaseException:
+        seats.give_back(host)
+        raise
     link, inbox = Link(websocket, settings), Inbox[M](settings.max_pending, latest_wins)
     welcome = Welcome(limits=limits or {})
     ending = "left"
@@ -359,6 +364,18 @@ async def run_socket(
             logger.info("ws_close %s reason=%s", where, ending.replace(" ", "_"))
         else:
             logger.debug("ws_close_ungreeted %s reason=%s", where, ending.replace(" ", "_"))
+
+
+async def accept_in_turn(websocket: WebSocket, host: str) -> None:
+    """Accept the socket once its address is within its share of the event loop's reading: opening a socket costs
+    the loop about OPEN_S (the handshake, the route, the hello), and one address opening hundreds at once took the
+    loop from everyone else for a moment (400 at once: about 0.3 s of server CPU). Its seat is taken already, so
+    sockets waiting here count towards the address's cap."""
+    reads = TimeShare.reading(websocket.app.state)
+    reads.charge(host, OPEN_S)
+    while (turn := reads.wait(host)) > 0:
+        await asyncio.sleep(turn)
+    await websocket.accept()
 
 
 def address(websocket: WebSocket) -> str:
