@@ -48,6 +48,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.lenet = load_shared_lenet(settings.weights)
     app.state.rooms = await open_store(settings)
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+    switch_interval = sys.getswitchinterval()  # the process's, given back on exit (a test runs many apps in one)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     fix_mmap_threshold()  # large blocks go back to the system when freed (app/server/memory.py)
     logger.info(
@@ -56,6 +57,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        sys.setswitchinterval(switch_interval)
         await app.state.rooms.close()
         logger.info("backprop-lab stopped")
 

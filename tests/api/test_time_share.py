@@ -39,14 +39,16 @@ def test_an_address_within_the_floor_never_waits_however_many_read() -> None:
     assert share.wait("10.1.0.1") == 0.0
 
 
-def test_an_address_alone_reads_up_to_the_loop_share_before_it_waits() -> None:
-    """A class behind one NAT address is one address: 40% of the loop is within its share, 60% is not."""
+def test_an_address_alone_never_waits_and_shares_once_another_comes() -> None:
+    """A class behind one NAT address is one address: with no one else to be fair to it never waits, however much
+    it uses (a long job charged at once included); beside another address it has half of the share."""
     clock = Clock()
     share = TimeShare(share=0.5, floor=0.05, clock=clock)
-    reading(share, clock, "10.0.0.1", 0.4)
+    reading(share, clock, "10.0.0.1", 0.9)
+    share.charge("10.0.0.1", 3.0)
     assert share.wait("10.0.0.1") == 0.0
-    reading(share, clock, "10.0.0.1", 0.6)
-    assert share.wait("10.0.0.1") == pytest.approx(TAU_S * math.log(share.rate("10.0.0.1", clock.now) / 0.5))
+    together(share, clock, {"10.0.0.1": 0.4, "10.0.0.2": 0.01}, seconds=3.0)
+    assert share.wait("10.0.0.1") == pytest.approx(TAU_S * math.log(share.rate("10.0.0.1", clock.now) / 0.25))
     assert share.wait("10.0.0.1") > 0
 
 
