@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     send_timeout_s: float = Field(5.0, gt=0, description="Seconds a send may take before the client is dropped.")
     stream_interval_s: float = Field(0.03, ge=0, description="Pause between the frames of a streamed answer.")
     compute_threads: int = Field(2, ge=1, description="Threads running NumPy for all websockets together.")
+    loop_batch: int = Field(
+        16, ge=1, description="Most quick requests (plain drawings) answered together in one round of the event loop."
+    )
     conv_max_size: int = Field(32, ge=3, description="Largest input height and width on the conv page, in cells.")
     conv_max_channels: int = Field(8, ge=1, description="Most input channels C on the conv page.")
     conv_max_filters: int = Field(8, ge=1, description="Most kernels (filters F) on the conv page.")

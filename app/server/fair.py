@@ -246,9 +246,10 @@ class FairShare:
 
 @dataclass(frozen=True)
 class Shares:
-    """The app's two fair shares: of the event loop, for the quick requests computed in it (one slot: one request
-    at a time, the next granted for the loop's next iteration, so sockets are read and written between them, and
-    the order is the fair one, not the loop's first come first served), and of the compute threads."""
+    """The app's two fair shares: of the event loop, for the quick requests computed in it (`loop_batch` slots: the
+    requests granted in one iteration are answered together, app/server/together.py; a freed slot is granted in the
+    loop's next iteration, so sockets are read and written between them, and the order is the fair one, not the
+    loop's first come first served), and of the compute threads."""
 
     loop: FairShare
     threads: FairShare
@@ -258,7 +259,7 @@ class Shares:
         """The app's Shares, made on first use (the threads' is FairShare.of(state))."""
         shares: Shares | None = getattr(state, "fair_shares", None)
         if shares is None:
-            in_loop = FairShare(anyio.CapacityLimiter(1), in_loop=True)
+            in_loop = FairShare(anyio.CapacityLimiter(state.settings.loop_batch), in_loop=True)
             shares = state.fair_shares = Shares(in_loop, FairShare.of(state))
         return shares
 

@@ -43,6 +43,7 @@ from app.server.fair import Shares
 from app.server.memory import TRIMMER
 from app.server.security import origin_allowed
 from app.server.time_share import OPEN_S, TEXT_S, TimeShare, frame_cost
+from app.server.together import Answer, Together
 from app.settings import Settings
 from app.wire.frames import read_frame
 from app.wire.latest import LatestWins
@@ -280,11 +281,14 @@ async def run_socket(
     feed: Callable[[Link], Awaitable[str]] | None = None,
     quick: Callable[[M], bool] = lambda message: False,
     hurry: Callable[[M], bool] = lambda message: False,
+    together: Answer[Any, M] | None = None,
 ) -> None:
     """Serve one websocket until the client leaves; `messages` validates the page's request types. A `feed`
     runs beside the reading and the answering and sends what the client did not ask for (a room's broadcasts).
-    A request for which `quick` is true is computed in the event loop: it must take well under a millisecond. One
-    for which `hurry` is true goes before the requests of the address's other connections (FairShare.hurry)."""
+    A request for which `quick` is true is computed in the event loop: it must take well under a millisecond; with
+    `together`, the quick requests of all connections granted in one round are answered by one call of it
+    (app/server/together.py). One for which `hurry` is true goes before the requests of the address's other
+    connections (FairShare.hurry)."""
     settings: Settings = websocket.app.state.settings
     clients: set[WebSocket] = websocket.app.state.clients
     where = f"path={websocket.url.path} client={address(websocket)}"
@@ -345,7 +349,8 @@ async def run_socket(
         reading = functools.partial(
             receive, websocket, link, inbox, messages, settings, welcome, admit, reads, hurry, hurried
         )
-        answering = functools.partial(work, link, inbox, conversation, shares, host, quick)
+        batch = None if together is None else Together.of(websocket.app.state, together)
+        answering = functools.partial(work, link, inbox, conversation, shares, host, quick, batch)
         async with anyio.create_task_group() as group:
             group.start_soon(until_done, reading, "receive")
             group.start_soon(until_done, answering, "work")
@@ -519,13 +524,17 @@ async def compute(
     address: str,
     link: Link,
     quick: Callable[[M], bool],
+    together: Together[Conversation[M], M] | None,
 ) -> Any:
     """What the conversation answers to the oldest waiting request, taken in its turn: in the event loop in its
-    turn of the loop's share when it is quick, else in a worker thread in its turn of the threads' share (also
-    when, while it waited, it was replaced by a newer request that is not quick)."""
+    turn of the loop's share when it is quick (with the round's other quick requests, when together), else in a
+    worker thread in its turn of the threads' share (also when, while it waited, it was replaced by a newer
+    request that is not quick)."""
     if quick(inbox.peek()[1]):
         async with shares.loop.slot(address, link):
             key, message = inbox.take_now()
+            if together is not None and quick(message):
+                return await together.handle(conversation, message)
             if quick(message):
                 return conversation.handle(message)
             inbox.first(key, message)
@@ -541,6 +550,7 @@ async def work(
     shares: Shares,
     address: str,
     quick: Callable[[M], bool],
+    together: Together[Conversation[M], M] | None,
 ) -> NoReturn:
     """Answer requests one at a time, until the client leaves (WebSocketDisconnect) or is dropped (TimeoutError);
     a streamed answer (a generator) stops when a newer request is waiting.
@@ -557,7 +567,7 @@ async def work(
         kind = inbox.peek()[1].type  # what is taken next is of this type, even if a newer one replaces it meanwhile
         try:
             if threaded:
-                result = await compute(inbox, conversation, shares, address, link, quick)
+                result = await compute(inbox, conversation, shares, address, link, quick, together)
             else:
                 result = conversation.handle(inbox.take_now()[1])
             answer = await result if inspect.isawaitable(result) else result

@@ -24,7 +24,7 @@ from app.data.drawing import downscale, preprocess_drawing
 from app.models.lenet import CLASSES
 from app.nn import SGD, Conv2D, Dense, Sequential, softmax, softmax_cross_entropy
 from app.services.answer_cache import cache_of, key_of
-from app.wire.frames import pack_frame
+from app.wire.frames import pack_frame, pack_frames
 from app.wire.lenet import Movement, Preprocessing
 
 Kind = Literal["input", "conv", "pool", "dense"]
@@ -126,20 +126,31 @@ class Reading:
 def read(model: Sequential, image: np.ndarray, explain: bool = False, target: int | None = None) -> Reading:
     """Run image (28, 28) through model once with tracing; with explain, backpropagate the score of `target`
     (default: the predicted class) to the input and to every stage."""
-    x = image.reshape(1, 1, *image.shape)
-    scores = model.forward(x, trace=True)
-    trace = model.traced()
-    activations = {stage.name: (trace[stage.source].output if stage.source else x)[0] for stage in STAGES}
-    probabilities = softmax(scores)[0]
+    (reading,) = read_many(model, image[np.newaxis])
     if not explain:
-        return Reading(scores[0], probabilities, activations)
-    target = int(np.argmax(probabilities)) if target is None else target
-    model.backward(np.eye(CLASSES, dtype=scores.dtype)[[target]])
+        return reading
+    target = reading.prediction if target is None else target
+    trace = model.traced()
+    model.backward(np.eye(CLASSES, dtype=reading.scores.dtype)[[target]])
     gradients = {
         stage.name: (trace[stage.source].dout if stage.source else trace[model.layers[0].name].dx)[0]
         for stage in STAGES
     }
-    return Reading(scores[0], probabilities, activations, gradients, target)
+    return Reading(reading.scores, reading.probabilities, reading.activations, gradients, target)
+
+
+def read_many(model: Sequential, images: np.ndarray) -> list[Reading]:
+    """Each of images (N, 28, 28) through model in one traced forward pass: N drawings cost about one pass's
+    NumPy calls (at N = 8 about a third of the time per image). Each reading's maps are its own copies."""
+    x = images.reshape(len(images), 1, *images.shape[1:])
+    scores = model.forward(x, trace=True)
+    trace = model.traced()
+    outputs = {stage.name: trace[stage.source].output if stage.source else x for stage in STAGES}
+    probabilities = softmax(scores)
+    return [
+        Reading(scores[i].copy(), probabilities[i], {name: values[i].copy() for name, values in outputs.items()})
+        for i in range(len(x))
+    ]
 
 
 def prediction_frame(prepared: Prepared, reading: Reading | None, header: dict) -> bytes:
@@ -147,6 +158,18 @@ def prediction_frame(prepared: Prepared, reading: Reading | None, header: dict) 
 
     Arrays: one per stage (named like the stage) and, when explaining, "grad.<stage>" for each.
     """
+    return prediction_frames([(prepared, reading, header)])[0]
+
+
+def prediction_frames(answers: list[tuple[Prepared, Reading | None, dict]]) -> list[bytes]:
+    """The prediction frames of several drawings, packed together (app/wire/frames.py pack_frames)."""
+    return pack_frames([prediction_fields(*answer) for answer in answers])
+
+
+def prediction_fields(
+    prepared: Prepared, reading: Reading | None, header: dict
+) -> tuple[dict, dict[str, np.ndarray], frozenset[str]]:
+    """A prediction frame's header fields, its arrays and the names of those sent as u8 maps."""
     fields = {
         "type": "prediction",
         "unit": None,
@@ -160,7 +183,7 @@ def prediction_frame(prepared: Prepared, reading: Reading | None, header: dict) 
         "explain": None,
     }
     if reading is None:
-        return pack_frame(fields, {})
+        return fields, {}, frozenset()
     fields |= {
         "prediction": reading.prediction,
         "probabilities": reading.probabilities.tolist(),
@@ -170,7 +193,7 @@ def prediction_frame(prepared: Prepared, reading: Reading | None, header: dict) 
     if reading.gradients is not None:
         fields["explain"] = {"target": reading.target, "score": float(reading.scores[reading.target])}
         arrays |= {f"grad.{name}": values for name, values in reading.gradients.items()}
-    return pack_frame(fields, arrays, u8=frozenset(arrays))
+    return fields, arrays, frozenset(arrays)
 
 
 @dataclass(frozen=True)

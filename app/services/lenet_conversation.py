@@ -4,12 +4,14 @@ the Backward mode's steps (app/services/lenet_backward.py)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from app.models.shared import SharedModel
 from app.services.input_gradient_frames import gradient_answer
 from app.services.lenet import LeNetSession, NoSuchUnit, NothingDrawn, Unit, prepare
 from app.services.lenet_backward import NoSuchWeight, backward, drill, kernel_moves
 from app.services.lenet_backward_frame import backward_frame
+from app.services.lenet_together import PlainDrawing, draw_together
 from app.settings import Settings
 from app.wire.lenet import (
     BackwardPass,
@@ -51,6 +53,31 @@ class LeNetConversation:
             and message.unit is None
             and message.canvas.size <= QUICK_PIXELS
         )
+
+    @staticmethod
+    def handle_together(requests: Sequence[tuple[LeNetConversation, LenetMessage]]) -> list[list[Reply] | Exception]:
+        """The replies to quick requests of many connections, or the exception one raised (a Problem to answer):
+        their drawings are answered together (app/services/lenet_together.py); any other request alone."""
+        results: list[list[Reply] | Exception] = []
+        drawings: list[tuple[int, PlainDrawing]] = []
+        for conversation, message in requests:
+            try:
+                if conversation.session is None or not isinstance(message, Draw) or not conversation.quick(message):
+                    results.append(conversation.handle(message))
+                    continue
+                check_canvas(message.canvas, conversation.settings)
+            except Exception as exc:  # this request's own problem (or bug): answered alone, the others go on
+                results.append(exc)
+                continue
+            drawing = PlainDrawing(
+                conversation.session, message.canvas, message.preprocess, message.seq, message.target
+            )
+            drawings.append((len(results), drawing))
+            results.append([])
+        frames = draw_together([drawing for _, drawing in drawings])
+        for (index, _), frame in zip(drawings, frames, strict=True):
+            results[index] = [frame]
+        return results
 
     @staticmethod
     def hurry(message: LenetMessage) -> bool:

@@ -78,11 +78,28 @@ def short(values: np.ndarray) -> list[float]:
 
 def pack_frame(header: dict, arrays: dict[str, np.ndarray], u8: frozenset[str] = frozenset()) -> bytes:
     """One binary frame: header fields plus an "arrays" list describing each array; names in u8 are quantized."""
-    floats = {name: np.asarray(array, dtype=np.float32) for name, array in arrays.items()}
-    names = [name for name in floats if name in u8]
-    quantized = dict(zip(names, quantize([floats[name] for name in names]), strict=True))
+    return pack_frames([(header, arrays, u8)])[0]
+
+
+def pack_frames(frames: list[tuple[dict, dict[str, np.ndarray], frozenset[str]]]) -> list[bytes]:
+    """Several binary frames (header, arrays, names to quantize) at once: all their u8 maps quantized together,
+    as many drawings answered in one round cost about one frame's NumPy calls."""
+    floats = [{name: np.asarray(array, dtype=np.float32) for name, array in arrays.items()} for _, arrays, _ in frames]
+    names = [[name for name in arrays if name in u8] for arrays, (_, _, u8) in zip(floats, frames, strict=True)]
+    codes = iter(quantize([arrays[name] for arrays, some in zip(floats, names, strict=True) for name in some]))
+    quantized = [{name: next(codes) for name in some} for some in names]
+    return [
+        frame_bytes(header, arrays, done)
+        for (header, _, _), arrays, done in zip(frames, floats, quantized, strict=True)
+    ]
+
+
+def frame_bytes(
+    header: dict, arrays: dict[str, np.ndarray], quantized: dict[str, tuple[bytes, list[float], list[float]]]
+) -> bytes:
+    """One frame's bytes: the arrays in quantized as their u8 codes and ranges, the others as float32."""
     entries, chunks, offset = [], [], 0
-    for name, array in floats.items():
+    for name, array in arrays.items():
         entry = {"name": name, "shape": list(array.shape), "offset": offset}
         if name in quantized:
             data, lo, hi = quantized[name]

@@ -26,8 +26,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app.cli import file_budget, uvicorn_options
+from app.models.lenet import load_lenet5
 from app.server.app import create_app
 from app.server.fair import Shares
+from app.services.lenet import LeNetSession
+from app.services.lenet_conversation import LeNetConversation
 from app.settings import Settings
 from app.wire.frames import unpack_frame
 from app.wire.protocol import PROTOCOL_VERSION
@@ -643,6 +646,46 @@ def test_a_second_clients_drawings_are_answered_in_order_and_in_its_turn_while_a
         mine = next(i for i, turn in enumerate(turns[start:], start) if turn == "127.0.0.1")
         waits.append(sum(turn == "127.0.0.2" for turn in turns[start:mine]))
     assert max(waits) <= 6, waits
+
+
+def test_drawings_arriving_together_are_answered_in_one_pass_each_with_its_own_prediction(serve, monkeypatch) -> None:
+    batches: list[int] = []  # requests per call of the batched answer
+    handle_together = LeNetConversation.handle_together
+
+    def recorded(requests):
+        batches.append(len(requests))
+        if len(batches) == 1:
+            time.sleep(0.2)  # the event loop held while the other sockets' drawings arrive: next round has them all
+        return handle_together(requests)
+
+    monkeypatch.setattr(LeNetConversation, "handle_together", staticmethod(recorded))
+    server = serve(create_app(Settings(loop_batch=16)))
+    digits = [np.zeros((140, 140), np.uint8) for _ in range(12)]
+    for index, canvas in enumerate(digits):  # strokes of different lengths and places: different answers
+        canvas[20 + index : 100 + index, 30 + 5 * index : 42 + 5 * index] = 255
+        canvas[20 + index : 30 + index, 30 : 40 + 6 * index] = 200
+    model = load_lenet5()[0]
+    expected = [unpack_frame(LeNetSession(model).draw(c, "mnist", False, None, 0))[0]["probabilities"] for c in digits]
+
+    async def scenario() -> list[dict]:
+        first = await greeted(server, "/ws/lenet")
+        await first.send(drawing_frame({"type": "draw", "preprocess": "mnist", "seq": 100}, digits[0]))
+        sockets = [await greeted(server, "/ws/lenet") for _ in digits]
+        await asyncio.sleep(0.05)  # the first drawing is being answered (the loop held): the others arrive meanwhile
+        for seq, (ws, canvas) in enumerate(zip(sockets, digits, strict=True)):
+            await ws.send(drawing_frame({"type": "draw", "preprocess": "mnist", "seq": seq}, canvas))
+        headers = [unpack_frame(await asyncio.wait_for(ws.recv(), DEADLINE_S))[0] for ws in sockets]
+        assert unpack_frame(await first.recv())[0]["seq"] == 100
+        for ws in [first, *sockets]:
+            await ws.close()
+        return headers
+
+    headers = run(scenario())
+    assert [header["seq"] for header in headers] == list(range(len(digits)))
+    for header, probabilities in zip(headers, expected, strict=True):
+        np.testing.assert_allclose(header["probabilities"], probabilities, rtol=1e-5, atol=1e-6)
+    assert len({header["prediction"] for header in headers}) >= 2
+    assert sum(batches) == len(digits) + 1 and max(batches) > 1, batches
 
 
 # ---- HTTP connections: header size, idle and trickling connections, the open-file budget ----

@@ -11,7 +11,7 @@ import pytest
 import app.services.lenet as lenet_service
 from app.models.lenet import load_lenet5
 from app.services.lenet import LeNetSession, prediction_frame, prepare, read
-from app.wire.frames import U8_LEVELS, pack_frame, short
+from app.wire.frames import U8_LEVELS, pack_frame, pack_frames, short
 
 
 def reference_quantize(array: np.ndarray) -> tuple[bytes, list[float], list[float]]:
@@ -104,8 +104,22 @@ def test_the_prediction_frames_of_drawings_are_byte_for_byte_those_of_the_per_ma
         reading = read(session.model, prepared.image, explain=bool(trial % 2))  # gradients hold zeros of both signs
         frame = prediction_frame(prepared, reading, {"seq": trial})
         with monkeypatch.context() as patch:
-            patch.setattr(lenet_service, "pack_frame", reference_pack)
+            patch.setattr(lenet_service, "pack_frames", lambda frames: [reference_pack(*frame) for frame in frames])
             assert frame == prediction_frame(prepared, reading, {"seq": trial})
+
+
+def test_frames_packed_together_are_byte_for_byte_those_packed_one_by_one():
+    rng = np.random.default_rng(81)
+    for trial in range(100):
+        frames = []
+        for f in range(int(rng.integers(1, 6))):
+            arrays = {f"a{i}": random_array(rng, SHAPES[rng.integers(len(SHAPES))]) for i in range(rng.integers(0, 5))}
+            u8 = frozenset(name for name in arrays if rng.random() < 0.7)
+            frames.append(({"type": "test", "trial": trial, "frame": f}, arrays, u8))
+        with np.errstate(over="ignore", invalid="ignore"):
+            together, alone = pack_frames(frames), [pack_frame(*frame) for frame in frames]
+            reference = [reference_pack(*frame) for frame in frames]
+        assert together == alone == reference, f"trial {trial}"
 
 
 @pytest.mark.parametrize("shape", [(0,), (0, 3), (3, 0), (2, 0, 4)])

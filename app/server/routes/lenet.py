@@ -46,6 +46,7 @@ async def lenet_socket(websocket: WebSocket, settings: AppSettings, shared: Shar
         limits=limits,
         quick=LeNetConversation.quick,
         hurry=LeNetConversation.hurry,
+        together=LeNetConversation.handle_together,
     )
 
 
