@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 import numpy as np
 
-from app.data.drawing import downscale, preprocess_drawing
+from app.data.drawing import Preprocessed, downscale, preprocess_drawing, preprocess_drawings
 from app.models.lenet import CLASSES
 from app.nn import SGD, Conv2D, Dense, Sequential, softmax, softmax_cross_entropy
 from app.services.answer_cache import cache_of, key_of
@@ -95,7 +96,28 @@ def prepare(canvas: np.ndarray, mode: Preprocessing = "mnist") -> Prepared:
 
     Both modes call an empty canvas empty, so the page shows no guess; a ValueError names a malformed canvas.
     """
-    stages = preprocess_drawing(canvas)
+    return prepared(preprocess_drawing(canvas), mode)
+
+
+def prepare_many(canvases: Sequence[np.ndarray], modes: Sequence[Preprocessing]) -> list[Prepared]:
+    """prepare of each canvas with its mode; the page's pads (2-D uint8, MNIST-style) of one size are preprocessed
+    together (app/data/drawing.py preprocess_drawings), any other canvas alone."""
+    answers: list[Prepared | None] = [None] * len(canvases)
+    pads: dict[tuple[int, ...], list[int]] = {}  # shape -> the pads of that shape
+    for index, (canvas, mode) in enumerate(zip(canvases, modes, strict=True)):
+        if mode == "mnist" and canvas.ndim == 2 and canvas.dtype == np.uint8:
+            pads.setdefault(canvas.shape, []).append(index)
+        else:
+            answers[index] = prepare(canvas, mode)
+    for indices in pads.values():
+        stages = preprocess_drawings(np.stack([canvases[index] for index in indices]))
+        for index, stage in zip(indices, stages, strict=True):
+            answers[index] = prepared(stage, "mnist")
+    return [answer for answer in answers if answer is not None]  # every one prepared by now
+
+
+def prepared(stages: Preprocessed, mode: Preprocessing) -> Prepared:
+    """What a frame shows of a preprocessed drawing: LeNet's input in `mode` and where the strokes were."""
     drawing = {
         "size": list(stages.ink.shape),
         "box": stages.box,

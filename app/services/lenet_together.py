@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.services.answer_cache import cache_of, key_of
-from app.services.lenet import LeNetSession, Prepared, Reading, prediction_frames, prepare, read_many
+from app.services.lenet import LeNetSession, Prepared, Reading, prediction_frames, prepare_many, read_many
 from app.wire.lenet import Preprocessing
 
 
@@ -59,14 +59,14 @@ def draw_together(drawings: Sequence[PlainDrawing]) -> list[bytes]:
 
 def read_on_shared(drawings: Sequence[PlainDrawing]) -> list[tuple[Prepared, Reading | None]]:
     """What each frame shows, for drawings on the same shared weights: kept answers from the shared model's
-    AnswerCache, the rest prepared one by one and read in one pass (by the first drawing's session's copy of the
+    AnswerCache, the rest prepared together and read in one pass (by the first drawing's session's copy of the
     layers, released after), then kept as LeNetSession.draw keeps them (with no unit's computation)."""
     session = drawings[0].session
     cache = cache_of(session.shared)
     keys = [key_of(d.canvas, d.mode, False, d.target, None) for d in drawings]
     kept = [cache.get(key) for key in keys]  # (prepared, reading, None) or None
     missing = [index for index, found in enumerate(kept) if found is None]
-    prepared = [prepare(drawings[index].canvas, drawings[index].mode) for index in missing]
+    prepared = prepare_many([drawings[i].canvas for i in missing], [drawings[i].mode for i in missing])
     images = [p.image for p in prepared if p.image is not None]
     try:
         readings = iter(read_many(session.model, np.stack(images)) if images else [])

@@ -75,7 +75,8 @@ def test_a_json_drawing_is_answered_with_one_prediction_frame(ws) -> None:
     header, arrays = frame(ws)
     expected = read(load_lenet5()[0], prepare(bar()).image)
     assert header["seq"] == 7 and header["prediction"] == expected.prediction == 1
-    assert header["probabilities"] == expected.probabilities.tolist()
+    # drawings are read together with other sockets' (app/services/lenet_together.py): the same up to float rounding
+    np.testing.assert_allclose(header["probabilities"], expected.probabilities, rtol=1e-4, atol=1e-9)
     assert list(arrays) == [stage.name for stage in STAGES]
     assert header["drawing"]["box"] == [28, 64, 112, 76]
 

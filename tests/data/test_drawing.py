@@ -18,6 +18,7 @@ from app.data.drawing import (
     center_of_mass,
     place_by_center_of_mass,
     preprocess_drawing,
+    preprocess_drawings,
     raw_downscale,
 )
 
@@ -476,3 +477,51 @@ def test_a_28x28_digit_enlarged_8_times_comes_back_exactly(mnist_like_digits):
         canvas = np.zeros((CANVAS, CANVAS, 4), dtype=np.uint8)
         canvas[30:254, 40:264, 3] = np.round(np.kron(digit, np.ones((8, 8))) * 255)
         np.testing.assert_allclose(preprocess_drawing(canvas).image, digit, atol=1 / 255)
+
+
+# Many drawings at once (preprocess_drawings, for a class's drawings answered together)
+
+
+def pads_of_digits(rng: np.random.Generator) -> list[np.ndarray]:
+    """140×140 uint8 pads as the page sends them: pen strokes of many widths, places and lengths, a seven, a bar
+    one pixel high, a single pixel, a stroke filling the pad, faint noise beside a stroke, and an empty pad."""
+    pads = [
+        (pen((140, 140), [tuple(map(tuple, rng.uniform(2, 138, (2, 2))))], rng.uniform(2, 20)) * 255) for _ in range(40)
+    ]
+    pads.append(pen((140, 140), [((20, 35), (20, 105)), ((20, 105), (120, 60))], 9) * 255)
+    bar = np.zeros((140, 140))
+    bar[70, 10:130] = 255
+    dot = np.zeros((140, 140))
+    dot[3, 137] = 200
+    full = np.full((140, 140), 0.0)
+    full[:, 60:80] = 255
+    full[0, :] = 255
+    noisy = pen((140, 140), [((30, 30), (100, 90))], 8) * 255 + rng.uniform(0, 10, (140, 140))
+    return [
+        np.rint(np.minimum(pad, 255)).astype(np.uint8) for pad in [*pads, bar, dot, full, noisy, np.zeros((140, 140))]
+    ]
+
+
+def test_drawings_preprocessed_together_get_each_drawings_own_stages(rng):
+    pads = pads_of_digits(rng)
+    for alone, together in zip(map(preprocess_drawing, pads), preprocess_drawings(np.stack(pads)), strict=True):
+        assert (alone.box, alone.offset) == (together.box, together.offset)
+        np.testing.assert_array_equal(together.ink, alone.ink)
+        if alone.image is None:
+            assert together.image is None and together.crop is None
+            continue
+        np.testing.assert_array_equal(together.crop, alone.crop)
+        np.testing.assert_allclose(together.scaled, alone.scaled, atol=1e-5)
+        np.testing.assert_allclose(together.image, alone.image, atol=1e-5)
+        np.testing.assert_allclose(together.center_of_mass, alone.center_of_mass, atol=1e-4)
+        assert together.image.dtype == np.float32 and together.image.shape == (28, 28)
+
+
+def test_light_pads_are_read_with_their_polarity_together_as_alone(rng):
+    pads = [255 - pad for pad in pads_of_digits(rng)[:6]] + [np.full((140, 140), 128, np.uint8)]
+    pads[1][pads[1] > 128] = 200  # a grey paper: its level is removed and the rest stretched
+    for alone, together in zip(map(preprocess_drawing, pads), preprocess_drawings(np.stack(pads)), strict=True):
+        np.testing.assert_allclose(together.ink, alone.ink, atol=1e-6)
+        assert together.box == alone.box
+        if alone.image is not None:
+            np.testing.assert_allclose(together.image, alone.image, atol=1e-5)

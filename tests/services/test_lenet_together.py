@@ -45,11 +45,15 @@ def without_time(frame: bytes) -> tuple[dict, dict[str, np.ndarray]]:
 
 
 def assert_same_answer(together: bytes, alone: bytes) -> None:
-    """The same header and maps, up to float rounding: probabilities to 1e-6, each map to one quantization step."""
+    """The same header and maps, up to float rounding: probabilities to 1e-6, the centre of mass to 1e-4 pixels,
+    each map to one quantization step."""
     (header, arrays), (expected, expected_arrays) = without_time(together), without_time(alone)
     for field in ("probabilities", "scores"):
         np.testing.assert_allclose(header.pop(field), expected.pop(field), rtol=1e-5, atol=1e-6)
     header.pop("arrays"), expected.pop("arrays")  # their ranges: compared below, as the maps they scale
+    if expected["drawing"]["center_of_mass"] is not None:
+        centre, expected_centre = header["drawing"].pop("center_of_mass"), expected["drawing"].pop("center_of_mass")
+        np.testing.assert_allclose(centre, expected_centre, atol=1e-4)
     assert header == expected
     assert arrays.keys() == expected_arrays.keys()
     for name, values in arrays.items():
