@@ -13,6 +13,8 @@ as the server runs them, each step timed:
     pack      the prediction frame with every stage's maps (app/services/lenet.py prediction_frame)
     sum       the steps together
     draw      then, apart, the whole LeNetSession.draw on a cache miss (key to pack, with the cache's look-ups)
+    together×N  the drawings answered N at a time (app/services/lenet_together.py draw_together, as the event
+              loop answers those arriving in one round), per drawing, on cache misses
 
 Prints the median µs per drawing of each (a table, or one JSON object with --json). The websocket, the thread
 hop and the room broadcasts are not here: benchmarks/classroom_load.py measures the whole server.
@@ -38,11 +40,13 @@ from app.server.routes.lenet import MESSAGES  # noqa: E402
 from app.server.ws import parse  # noqa: E402
 from app.services.answer_cache import cache_of, key_of  # noqa: E402
 from app.services.lenet import LeNetSession, prediction_frame, prepare, read  # noqa: E402
+from app.services.lenet_together import PlainDrawing, draw_together  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from app.wire.lenet import Draw  # noqa: E402
 from benchmarks.lenet_roundtrip import browser_frame, canvases  # noqa: E402
 
 STEPS = ("parse", "validate", "key", "prepare", "forward", "release", "pack")
+TOGETHER = (1, 4, 16)  # drawings answered together, as the event loop gathers them (app/server/together.py)
 
 
 def timed_steps(frame: dict, session: LeNetSession, settings: Settings) -> list[int]:
@@ -74,22 +78,40 @@ def timed_draw(message: Draw, session: LeNetSession) -> int:
     return time.perf_counter_ns() - started
 
 
+def timed_together(messages: list[Draw], sessions: list[LeNetSession]) -> float:
+    """The ns per drawing of answering messages together (app/services/lenet_together.py), on cache misses."""
+    cache_of(sessions[0].shared).answers.clear()
+    drawings = [PlainDrawing(s, m.canvas, m.preprocess, m.seq) for s, m in zip(sessions, messages, strict=False)]
+    started = time.perf_counter_ns()
+    draw_together(drawings)
+    return (time.perf_counter_ns() - started) / len(drawings)
+
+
 def measure(rounds: int) -> dict[str, float]:
-    """The median µs per drawing of each step of a draw's answer, their sum, and the whole draw on a cache miss,
-    over the drawings `rounds` times (after one untimed round)."""
+    """The median µs per drawing of each step of a draw's answer, their sum, the whole draw on a cache miss, and
+    draws answered together in groups of TOGETHER, over the drawings `rounds` times (after one untimed round)."""
     session, settings = LeNetSession(load_lenet5()[0]), Settings()
     header = {"type": "draw", "preprocess": "mnist", "explain": False, "target": None, "seq": 1}
     frames = [{"type": "websocket.receive", "bytes": browser_frame(header, canvas)} for canvas in canvases()]
     messages = [MESSAGES.validate_python(parse(frame, settings)) for frame in frames]
+    sessions = [LeNetSession(session.shared) for _ in range(max(TOGETHER))]
     steps, draws = [], []
-    for round_ in range(rounds + 1):  # the steps over all the drawings, then the draws
+    together: dict[int, list[float]] = {size: [] for size in TOGETHER}
+    for round_ in range(rounds + 1):  # the steps over all the drawings, then the draws, then the groups
         times = [timed_steps(frame, session, settings) for frame in frames]
         draw = [timed_draw(message, session) for message in messages]
+        groups = {
+            size: [timed_together(messages[i : i + size], sessions) for i in range(0, len(messages) - size + 1, size)]
+            for size in TOGETHER
+        }
         if round_:
             steps += times
             draws += draw
+            for size, group in groups.items():
+                together[size] += group
     result = {name: statistics.median(times) / 1e3 for name, times in zip(STEPS, zip(*steps, strict=True), strict=True)}
     result |= {"sum": statistics.median(map(sum, steps)) / 1e3, "draw": statistics.median(draws) / 1e3}
+    result |= {f"together×{size}": statistics.median(group) / 1e3 for size, group in together.items()}
     return {name: round(us, 1) for name, us in result.items()}
 
 

@@ -2,11 +2,11 @@
 at a time makes: the reference below is that straightforward algorithm, which static/js/lib/frames.js was written
 against. Also: the 7-digit ranges are exactly Python's own `.7g` rounding."""
 
-import json
 import struct
 
 import numpy as np
 import pytest
+from pydantic_core import to_json
 
 import app.services.lenet as lenet_service
 from app.models.lenet import load_lenet5
@@ -44,7 +44,7 @@ def reference_pack(header: dict, arrays: dict[str, np.ndarray], u8: frozenset[st
         entries.append(entry)
         chunks.append(data)
         offset += len(data)
-    text = json.dumps({**header, "arrays": entries}, separators=(",", ":")).encode()
+    text = to_json({**header, "arrays": entries})
     text += b" " * (-(4 + len(text)) % 4)
     return struct.pack("<I", len(text)) + text + b"".join(chunks)
 
