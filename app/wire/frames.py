@@ -186,8 +186,9 @@ def read_array(entry: object, index: int, payload: memoryview) -> tuple[str, np.
     if maps == 1 and lo[0] == 0 and hi[0] == U8_LEVELS:  # the codes are the values (a browser's canvas)
         return name, np.frombuffer(payload, np.uint8, size, offset).reshape(shape)
     codes = np.frombuffer(payload, np.uint8, size, offset).astype(np.float32).reshape(maps, -1)
+    low, high = np.array(lo)[:, None], np.array(hi)[:, None]
     with np.errstate(over="ignore", invalid="ignore"):
-        values = (lo[:, None] + codes / U8_LEVELS * (hi - lo)[:, None]).astype(np.float32)
+        values = (low + codes / U8_LEVELS * (high - low)).astype(np.float32)
     if not np.isfinite(values).all():
         raise Problem("bad_value", f"{where}: lo and hi give values too large for a float32")
     return name, values.reshape(shape)
@@ -198,17 +199,17 @@ def is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def numbers(value: object, where: str, count: int) -> np.ndarray:
-    """A list of count finite numbers, as float64."""
+def numbers(value: object, where: str, count: int) -> list[float]:
+    """A list of count finite numbers, as floats (checked in Python: a browser's canvas has one lo and one hi)."""
     if not isinstance(value, list) or len(value) != count:
         raise Problem("bad_shape", f"{where} must list one number, or {count}: one per map")
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
         raise Problem("bad_message", f"{where} must hold numbers only")
     try:
-        result = np.array([float(v) for v in value], dtype=np.float64)
+        result = [float(v) for v in value]
     except OverflowError:
         raise Problem("bad_value", f"{where} holds a number too large for a float") from None
-    if not np.isfinite(result).all():
+    if not all(map(math.isfinite, result)):
         raise Problem("bad_value", f"{where} holds a number too large for a float")
     return result
 

@@ -128,12 +128,16 @@ def finite_float(text: str) -> float:
     return value
 
 
+# The decoder of strict_json, made once (json.loads with hooks makes one per call).
+STRICT = json.JSONDecoder(parse_constant=reject_constant, parse_float=finite_float)
+
+
 def strict_json(text: str | bytes) -> Any:
     """A client's JSON, read the one strict way every message is (text frames and binary frames' headers alike):
-    NaN, Infinity and overflowing numbers are `bad_value`; anything unreadable (bad syntax, bad UTF-8, an integer
+    NaN, Infinity and overflowing numbers are `bad_value`; anything unreadable (bad syntax, bytes not UTF-8, an integer
     of thousands of digits, nesting too deep) is `bad_json`."""
     try:
-        return json.loads(text, parse_constant=reject_constant, parse_float=finite_float)
+        return STRICT.decode(text.decode() if isinstance(text, bytes) else text)
     except json.JSONDecodeError as exc:
         raise Problem("bad_json", f"not JSON: {exc.msg} at character {exc.pos}") from None
     except RecursionError:
