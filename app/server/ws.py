@@ -347,7 +347,7 @@ async def run_socket(
         shares, reads = Shares.of(websocket.app.state), TimeShare.reading(websocket.app.state)
         hurried = functools.partial(shares.hurry, host, link)
         reading = functools.partial(
-            receive, websocket, link, inbox, messages, settings, welcome, admit, reads, hurry, hurried
+            receive, websocket, host, link, inbox, messages, settings, welcome, admit, reads, hurry, hurried
         )
         batch = None if together is None else Together.of(websocket.app.state, together)
         answering = functools.partial(work, link, inbox, conversation, shares, host, quick, batch)
@@ -391,6 +391,7 @@ def address(websocket: WebSocket) -> str:
 
 async def receive(
     websocket: WebSocket,
+    host: str,
     link: Link,
     inbox: Inbox[M],
     messages: TypeAdapter[M],
@@ -409,8 +410,8 @@ async def receive(
     replaced drawings, at 300 students × 10 drawings/s). The rate limit bounds what one socket can make the event
     loop parse, the reading TimeShare what one address can: a frame of an address over its share waits before it is
     parsed (and the socket is not read meanwhile: uvicorn reads one message ahead of the app only), however many
-    of its sockets were waiting for a frame when it went over. Returns why the loop ended."""
-    host = websocket.client.host if websocket.client else "unknown"
+    of its sockets were waiting for a frame when it went over (`host`: the client's address). Returns why the loop
+    ended."""
     greeted = False
     limit = RateLimit(settings.rate_per_s, settings.rate_burst)
     hello_deadline = time.monotonic() + settings.hello_timeout_s
