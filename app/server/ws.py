@@ -535,10 +535,10 @@ async def compute(
     if quick(inbox.peek()[1]):
         async with shares.loop.slot(address, link):
             key, message = inbox.take_now()
-            if together is not None and quick(message):
-                return await together.handle(conversation, message)
             if quick(message):
-                return conversation.handle(message)
+                if together is None:
+                    return conversation.handle(message)
+                return await together.handle(conversation, message)
             inbox.first(key, message)
     async with shares.threads.slot(address, link):
         _, message = inbox.take_now()
