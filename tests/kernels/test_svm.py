@@ -165,7 +165,9 @@ def test_on_small_awkward_problems_the_optimum_is_reached_and_is_scikit_learns(
     problem: tuple[np.ndarray, np.ndarray, Kernel, float],
 ) -> None:
     points, labels, kernel, C = problem
-    model = fit(points, labels, kernel, C)
+    # libsvm's budget (10⁷) rather than the server's: a coarse grid under a steep polynomial can take SMO, ours and
+    # libsvm's alike, over 10⁵ pair updates (one drawn problem: libsvm 124,275, this SMO 145,195)
+    model = fit(points, labels, kernel, C, max_iter=10_000_000)
     alpha, y, tol = model.alpha, model.y, 1e-3
     assert model.converged and (alpha >= 0).all() and (alpha <= C).all()
     assert abs(alpha @ y) <= 1e-9 * C * alpha.size
