@@ -11,7 +11,7 @@ from app.models.lenet import load_lenet5
 from app.models.shared import SharedModel
 from app.nn import Sequential
 from app.services.answer_cache import cache_of
-from app.services.lenet import LeNetSession, prepare, read, read_many
+from app.services.lenet import LeNetSession, prepare, prepare_many, read, read_many
 from app.services.lenet_conversation import LeNetConversation
 from app.services.lenet_together import PlainDrawing, draw_together
 from app.settings import Settings
@@ -136,3 +136,17 @@ def test_one_requests_problem_is_its_own_and_the_others_are_answered(shared, can
     assert isinstance(first, list) and unpack_frame(first[0])[0]["seq"] == 1
     assert isinstance(too_large, Problem) and too_large.code == "bad_shape"
     assert isinstance(unavailable, Problem) and unavailable.code == "unavailable"
+
+
+def test_pads_of_other_sizes_and_modes_are_each_prepared_as_alone(shared, canvases) -> None:
+    small = canvases[5][20:120, 20:120].copy()  # another size: a group of its own
+    floats = canvases[6].astype(np.float32) / 255  # not the page's bytes: prepared alone
+    requests = [(canvases[4], "mnist"), (small, "mnist"), (canvases[7], "raw"), (floats, "mnist"), (small, "mnist")]
+    together = prepare_many([canvas for canvas, _ in requests], [mode for _, mode in requests])
+    for (canvas, mode), answer in zip(requests, together, strict=True):
+        alone = prepare(canvas, mode)
+        assert (answer.mode, answer.drawing["box"], answer.drawing["size"]) == (
+            mode,
+            *[alone.drawing[k] for k in ("box", "size")],
+        )
+        np.testing.assert_allclose(answer.image, alone.image, atol=1e-5)
