@@ -22,6 +22,8 @@ Used from the event loop only.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -99,6 +101,21 @@ class TimeShare:
             return 0.0
         share = max(self.floor, self.share / self.counted[1])
         return 0.0 if mine <= share else min(TAU_S * math.log(mine / share), MAX_WAIT_S)
+
+    async def take_turn(self, address: str, gone: asyncio.Event | None = None) -> bool:
+        """Wait until the address is within its share: True; False as soon as `gone` is set while it waits (its
+        client has left: what it sent needs no turn, and the departed address's other sockets waiting behind it
+        need not each wait for one to learn they are gone)."""
+        while (pause := self.wait(address)) > 0:
+            if gone is None:
+                await asyncio.sleep(pause)
+                continue
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(pause):
+                    await gone.wait()
+            if gone.is_set():
+                return False
+        return True
 
     def users(self, now: float) -> int:
         """Addresses that used time within LATELY_S, however little; the others are forgotten."""

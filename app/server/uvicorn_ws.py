@@ -11,6 +11,17 @@ an error. A close frame cannot reach a client that does not read anyway: here th
 uvicorn reports the disconnect (1006) to the app and forgets the connection as usual.
 Measured by tests/api/test_ws_real_server.py.
 
+A second change: a client that has gone is noticed while its socket is not being read. uvicorn stops reading a
+socket while a message waits for the app (it reads one message ahead), and the app leaves the socket of an address
+over its share of the event loop unread on purpose (app/server/time_share.py), so a client that vanished (its
+process ended, its machine reset the connection) went unnoticed until the next keepalive ping, up to
+BACKPROP_LAB_PING_INTERVAL_S later, and its connection, its waiting frames and its parsed requests were kept all
+that time: after an attack from 400 sockets, the server held them 20–35 s while they waited, one by one, for a
+departed address's turn (benchmarks/soak.py --attacker). Here a connection whose reading is paused asks the kernel
+every PROBE_S whether the client has hung up or reset the connection (a poll of its socket, nothing read), and
+aborts it when it has; and the app learns of a lost connection without reading it: the scope's extension GONE holds
+an asyncio.Event set when the connection is lost, which the app's waits for a turn watch (app/server/ws.py).
+
 This leans on uvicorn's private protocol class (hence `uvicorn<0.55` in pyproject.toml). At import the parts it
 uses are checked; when one is gone, WebSocketProtocol is uvicorn's stock "auto" protocol and a warning says so,
 and tests/api/test_uvicorn_ws.py fails until this module is brought up to date.
@@ -22,6 +33,9 @@ import asyncio
 import importlib
 import inspect
 import logging
+import re
+import select
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import h11
@@ -39,8 +53,30 @@ logger = logging.getLogger(__name__)
 
 BASE = "uvicorn.protocols.websockets.websockets_sansio_impl.WebSocketsSansIOProtocol"
 DISCONNECTED = "uvicorn.protocols.utils.ClientDisconnected"
-METHODS = ("send", "shutdown")  # overridden here, each calling uvicorn's through super()
-STATE = ("handshake_complete", "writable", "transport")  # uvicorn's attributes read here
+METHODS = ("send", "shutdown", "handle_connect", "send_receive_event_to_app", "connection_lost")  # overridden
+# here, each calling uvicorn's through super()
+STATE = ("handshake_complete", "writable", "transport", "read_paused", "scope")  # uvicorn's attributes read here
+GONE = "backprop_lab.gone"  # the scope's extension: {"event": an asyncio.Event set once the connection is lost}
+PROBE_S = 1.0  # how often a connection whose reading is paused is checked for a client that has gone
+HUNG_UP = select.POLLHUP | select.POLLERR | getattr(select, "POLLRDHUP", 0)  # a reset, or the client's FIN (Linux)
+
+
+def hung_up(transport: asyncio.BaseTransport) -> bool:
+    """Whether the client of a connection has reset it or closed its side: asked of the kernel (a poll of the
+    socket that returns at once), nothing read; False when the transport has no socket."""
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return False
+    poller = select.poll()
+    poller.register(sock.fileno(), HUNG_UP)
+    return bool(poller.poll(0))
+
+
+def departure(scope: Mapping[str, Any]) -> asyncio.Event | None:
+    """The event set once the client's connection is lost (GONE), or None under a server that does not set one
+    (Starlette's TestClient, uvicorn's stock protocol)."""
+    event = (scope.get("extensions") or {}).get(GONE, {}).get("event")
+    return event if isinstance(event, asyncio.Event) else None
 
 
 def located(path: str) -> object:
@@ -59,7 +95,7 @@ def missing() -> list[str]:
         return [f"{BASE} is not a class"]
     source = inspect.getsource(base)
     return [f"{base.__name__}.{name}()" for name in METHODS if not callable(getattr(base, name, None))] + [
-        f"{base.__name__}.{name}" for name in STATE if f"self.{name} = " not in source
+        f"{base.__name__}.{name}" for name in STATE if not re.search(rf"self\.{name}(: [^=\n]+)? = ", source)
     ]
 
 
@@ -68,7 +104,8 @@ WebSocketProtocol: type[asyncio.Protocol] | str
 if MISSING:
     logger.warning(
         "uvicorn %s has changed what app/server/uvicorn_ws.py relies on (%s missing): using uvicorn's "
-        "stock websocket protocol, so a client that stops reading is waited for instead of cut off",
+        "stock websocket protocol, so a client that stops reading is waited for instead of cut off, and one that "
+        "has gone while its socket was not read is noticed only by the next keepalive ping",
         uvicorn.__version__,
         ", ".join(MISSING),
     )
@@ -78,7 +115,46 @@ else:
     from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
     class AbortingProtocol(WebSocketsSansIOProtocol):
-        """uvicorn's default websocket protocol, aborting the connections whose send buffer does not drain."""
+        """uvicorn's default websocket protocol, aborting the connections whose send buffer does not drain and
+        those whose client has gone while they were not read, and telling the app when a connection is lost."""
+
+        probe: asyncio.TimerHandle | None = None  # the next check of a paused connection's client
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.gone = asyncio.Event()
+
+        def handle_connect(self, event: Any) -> None:
+            """As uvicorn's, then GONE in the scope of the app about to run (its task has not started yet)."""
+            super().handle_connect(event)
+            if not self.handshake_complete:  # a websocket the app will be called for, not a refused handshake
+                self.scope["extensions"][GONE] = {"event": self.gone}
+
+        def send_receive_event_to_app(self) -> None:
+            """As uvicorn's (a message for the app; reading paused until the app takes it), then the probe of the
+            client while its socket is not read."""
+            super().send_receive_event_to_app()
+            if self.read_paused and self.probe is None:
+                self.probe = self.loop.call_later(PROBE_S, self.check_client)
+
+        def check_client(self) -> None:
+            """While reading stays paused, every PROBE_S: abort the connection if its client has gone."""
+            self.probe = None
+            if not self.read_paused or self.transport.is_closing():
+                return
+            if hung_up(self.transport):
+                self.transport.abort()  # connection_lost follows: the app is told, uvicorn forgets the connection
+                return
+            self.probe = self.loop.call_later(PROBE_S, self.check_client)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            """As uvicorn's (a disconnect for the app, after the messages already waiting), then GONE set so that
+            the app need not read those first."""
+            if self.probe is not None:
+                self.probe.cancel()
+                self.probe = None
+            super().connection_lost(exc)
+            self.gone.set()
 
         async def send(self, message: ASGISendEvent) -> None:
             """As uvicorn's send, except a close while the send buffer is full aborts the connection at once."""

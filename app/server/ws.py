@@ -44,6 +44,7 @@ from app.server.memory import TRIMMER
 from app.server.security import origin_allowed
 from app.server.time_share import OPEN_S, TEXT_S, TimeShare, frame_cost
 from app.server.together import Answer, Together
+from app.server.uvicorn_ws import departure
 from app.settings import Settings
 from app.wire.frames import read_frame
 from app.wire.latest import LatestWins
@@ -378,8 +379,7 @@ async def accept_in_turn(websocket: WebSocket, host: str) -> None:
     sockets waiting here count towards the address's cap."""
     reads = TimeShare.reading(websocket.app.state)
     reads.charge(host, OPEN_S)
-    while (turn := reads.wait(host)) > 0:
-        await asyncio.sleep(turn)
+    await reads.take_turn(host, departure(websocket.scope))  # a client gone meanwhile: accept raises at once
     await websocket.accept()
 
 
@@ -412,6 +412,7 @@ async def receive(
     parsed (and the socket is not read meanwhile: uvicorn reads one message ahead of the app only), however many
     of its sockets were waiting for a frame when it went over (`host`: the client's address). Returns why the loop
     ended."""
+    gone = departure(websocket.scope)
     greeted = False
     limit = RateLimit(settings.rate_per_s, settings.rate_burst)
     hello_deadline = time.monotonic() + settings.hello_timeout_s
@@ -430,8 +431,8 @@ async def receive(
             return "left"
         text = len(frame.get("text") or "")  # characters: a cheap stand-in for its UTF-8 bytes
         reads.charge(host, frame_cost(text or len(frame.get("bytes") or b""), text))
-        while (turn := reads.wait(host)) > 0:  # the frame is read, not parsed; the socket is not read meanwhile
-            await asyncio.sleep(turn)
+        if not await reads.take_turn(host, gone):  # the frame is read, not parsed; the socket is not read meanwhile
+            return "left"  # the connection was lost while the frame waited: nobody to answer
         kind = None
         try:
             if not limit.allow():

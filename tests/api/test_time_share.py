@@ -1,7 +1,9 @@
 """TimeShare (app/server/time_share.py): time used by client address (the loop's reading, the compute threads'), and
 who waits."""
 
+import asyncio
 import math
+import time
 
 import pytest
 
@@ -102,3 +104,23 @@ def test_students_reading_little_still_count_among_the_readers() -> None:
     together(share, clock, rates, seconds=3.0)
     assert share.wait("10.9.9.9") == pytest.approx(TAU_S * math.log(share.rate("10.9.9.9", clock.now) / 0.05))
     assert share.wait("10.9.9.9") > 0.6
+
+
+def test_a_turn_is_given_up_as_soon_as_the_client_has_gone() -> None:
+    """take_turn waits while the address is over its share, and returns False at once when the connection is lost
+    meanwhile (its frame needs no turn); within its share it returns True without waiting."""
+
+    async def scenario() -> tuple[bool, float, bool]:
+        share = TimeShare(share=0.01, floor=0.001)
+        share.charge("10.0.0.1", 0.001)
+        share.charge("10.9.9.9", 10.0)  # far over its share: a wait of MAX_WAIT_S, again and again
+        gone = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.2, gone.set)
+        started = time.monotonic()
+        taken = await share.take_turn("10.9.9.9", gone)
+        waited = time.monotonic() - started
+        return taken, waited, await share.take_turn("10.0.0.1", asyncio.Event())
+
+    taken, waited, other = asyncio.run(scenario())
+    assert taken is False and 0.15 < waited < 0.2 + MAX_WAIT_S / 2
+    assert other is True

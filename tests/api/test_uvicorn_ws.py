@@ -48,9 +48,13 @@ def test_a_uvicorn_without_the_attributes_gets_its_stock_protocol_and_a_warning(
     assert module.WebSocketProtocol == "auto"
     assert module.MISSING == [
         "Rewritten.shutdown()",
+        "Rewritten.handle_connect()",
+        "Rewritten.send_receive_event_to_app()",
         "Rewritten.handshake_complete",
         "Rewritten.writable",
         "Rewritten.transport",
+        "Rewritten.read_paused",
+        "Rewritten.scope",
     ]
     assert "using uvicorn's stock websocket protocol" in caplog.text
 

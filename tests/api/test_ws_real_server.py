@@ -29,6 +29,7 @@ from app.cli import file_budget, uvicorn_options
 from app.models.lenet import load_lenet5
 from app.server.app import create_app
 from app.server.fair import Shares
+from app.server.uvicorn_ws import PROBE_S
 from app.services.lenet import LeNetSession
 from app.services.lenet_conversation import LeNetConversation
 from app.settings import Settings
@@ -686,6 +687,45 @@ def test_drawings_arriving_together_are_answered_in_one_pass_each_with_its_own_p
         np.testing.assert_allclose(header["probabilities"], probabilities, rtol=1e-5, atol=1e-6)
     assert len({header["prediction"] for header in headers}) >= 2
     assert sum(batches) == len(digits) + 1 and max(batches) > 1, batches
+
+
+def test_a_client_gone_while_its_sockets_wait_unread_for_their_turn_is_let_go_within_seconds(serve) -> None:
+    """A flood's sockets wait unread for their address's turn of the loop's reading (uvicorn has paused reading them,
+    a frame waits in each); when the client vanishes (its connections reset, no close frame), the server notices
+    without reading them and lets them go within PROBE_S and a margin, not at the next keepalive ping 20 s later
+    after parsing every waiting frame in the departed address's turn."""
+    server = serve(read_loop_share=0.01, read_loop_floor=0.001, rate_per_s=10_000.0, rate_burst=10_000)
+    assert server.app.state.settings.ping_interval_s >= 20
+    padded = json.dumps({"type": "add", "a": 1, "b": 2, "pad": [0.123456789] * 18_000})  # 234 KB, ms to parse
+
+    def paused() -> int:
+        return sum(bool(getattr(c, "read_paused", False)) for c in list(server.server.server_state.connections))
+
+    async def scenario() -> float:
+        student = await greeted(server)
+        stop = asyncio.Event()
+
+        async def keep_drawing() -> None:  # the student reads now and then, so two addresses share the loop
+            while not stop.is_set():
+                assert await add(student, 1, 1) == 2
+                await asyncio.sleep(0.05)
+
+        drawing = asyncio.create_task(keep_drawing())
+        attackers = [await greeted(server, local_addr=("127.0.0.2", 0)) for _ in range(10)]
+        for ws in attackers:
+            for _ in range(4):
+                await ws.send(padded)
+        assert await eventually(lambda: paused() >= 5)  # its sockets wait, unread
+        for ws in attackers:
+            ws.transport.abort()
+        gone = time.monotonic()
+        assert await eventually(lambda: server.open_sockets() == 1 and server.connections() == 1, PROBE_S + 3.0)
+        stop.set()
+        await drawing
+        await student.close()
+        return time.monotonic() - gone
+
+    assert run(scenario()) < PROBE_S + 3.0
 
 
 # ---- HTTP connections: header size, idle and trickling connections, the open-file budget ----
