@@ -444,7 +444,8 @@ async def receive(
             kind, read = read_message(frame, settings, messages, greeted)
             reads.charge(host, time.perf_counter() - started - text * TEXT_S)  # measured instead of estimated
             if isinstance(read, Problem):
-                raise read
+                problem, read = read, None  # raised from the name `except Problem as problem` unbinds: left in a
+                raise problem  # local, it kept this frame (its traceback's) and the frame's message in a cycle
             if isinstance(read, Hello):
                 hello = read
                 if hello.version != PROTOCOL_VERSION:
@@ -517,7 +518,10 @@ def validate(adapter: TypeAdapter[M], obj: dict[str, Any]) -> M:
     try:
         return adapter.validate_python(obj)
     except ValidationError as exc:
-        raise Problem(*human(exc)) from None
+        code, sentence = human(exc)
+    # raised after the except clause has unbound exc: raised inside it, this frame (holding the message) and the
+    # ValidationError (whose traceback holds this frame) stayed in a reference cycle until a full collection
+    raise Problem(code, sentence)
 
 
 async def compute(

@@ -55,6 +55,7 @@ def test_a_uvicorn_without_the_attributes_gets_its_stock_protocol_and_a_warning(
         "Rewritten.transport",
         "Rewritten.read_paused",
         "Rewritten.scope",
+        "Rewritten.conn",
     ]
     assert "using uvicorn's stock websocket protocol" in caplog.text
 

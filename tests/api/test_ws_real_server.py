@@ -453,6 +453,41 @@ def test_abrupt_disconnects_and_cancelled_streams_leave_no_task_and_no_memory(se
     assert growth < 256 * 1024, f"memory grew by {growth} bytes over 60 abrupt disconnects"
 
 
+def test_the_frames_of_a_lost_connection_are_freed_without_waiting_for_a_garbage_collection(serve) -> None:
+    """The websockets parser of a connection refers to it (a reference cycle) and holds its last frame and the bytes
+    not parsed yet: a lost connection's are freed once it is gone, not at the next full collection, which the app
+    makes rare. Measured with the cyclic garbage collector off: 20 connections leaving 230 KB frames behind."""
+    server = serve(rate_per_s=10_000.0, rate_burst=10_000)
+    padded = json.dumps({"type": "add", "a": 1, "b": 2, "pad": [0.123456789] * 18_000})  # 234 KB
+
+    async def leave(n: int) -> None:
+        """n sockets each send a large frame (answered with an error), then vanish without a close frame."""
+        sockets = [await greeted(server) for _ in range(n)]
+        for ws in sockets:
+            await ws.send(padded)
+            assert json.loads(await ws.recv())["type"] == "error"
+            await ws.send(padded)  # one more, read by the server as the client vanishes
+            ws.transport.abort()
+        assert await eventually(lambda: server.open_sockets() == 0 and server.connections() == 0)
+
+    baseline_tasks = server.tasks()
+    run(leave(5))  # warm-up: first-use allocations
+    assert wait_until(lambda: server.tasks() == baseline_tasks)
+    gc.collect()
+    gc.disable()
+    tracemalloc.start()
+    try:
+        with quiet_info():
+            before = tracemalloc.get_traced_memory()[0]
+            run(leave(20))
+            assert wait_until(lambda: server.tasks() == baseline_tasks)
+            held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    assert held < 1024 * 1024, f"{held} bytes still held after 20 connections left 234 KB frames behind"
+
+
 @contextlib.contextmanager
 def quiet_info() -> Iterator[None]:
     """Only warnings and errors from the app and uvicorn while the block runs (errors still fail the test)."""
