@@ -10,7 +10,8 @@ fixed here or in the websocket loop:
   kept for reuse and a heap shrinks only from its top. A fixed threshold (MMAP_THRESHOLD, set at start-up) keeps
   large blocks in mappings of their own, given back when freed: 300 MB after a wave instead of 430–600.
 - Each worker thread has an arena of its own, whose free pages only malloc_trim returns: Trimmer runs it in a
-  worker thread once the closes of a wave have stopped for QUIET_S (or at most every EVERY_S while they go on).
+  worker thread once the closes of a wave have stopped for QUIET_S, and at the latest DEADLINE_S after the first
+  close since the last trim (students who stay connected keep closing and reconnecting).
 - A socket's tasks ended by cancellation left anyio's CancelledError in a reference cycle with its traceback,
   holding the connection's frames and their last message until a full collection (app/server/ws.py returns from
   the cancellation instead).
@@ -25,15 +26,14 @@ import asyncio
 import ctypes
 import ctypes.util
 import logging
-import time
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
 MMAP_THRESHOLD = 131_072  # blocks of 128 KB and more (a 400×400 canvas frame, any large array) get a mapping
-QUIET_S = 2.0
-EVERY_S = 30.0
+QUIET_S = 2.0  # a trim waits for closes to stop this long (the rest of a wave is still closing)...
+DEADLINE_S = 5.0  # ...but comes at most this long after the first close since the last trim
 
 
 def glibc() -> Any | None:
@@ -61,12 +61,18 @@ def trim() -> None:
 
 
 class Trimmer:
-    """Calls trim in a worker thread once closes (of sockets, of uploads) have stopped for QUIET_S, or after one
-    when the last trim is more than EVERY_S old. Used from the event loop."""
+    """Calls trim in a worker thread once closes (of sockets, of uploads) have stopped for QUIET_S, and at the latest
+    DEADLINE_S after the first close since the last trim. Used from the event loop.
+
+    The deadline is what lets a trim follow an attack while students stay connected: their own closes and
+    reconnects (a class's tabs, a couple a second) never leave QUIET_S of quiet, and the trim that used to run at
+    once on a close when the last was over 30 s old came at the first close of the attack's end, before its
+    sockets' memory was freed, and the next not before 30 s later (benchmarks/soak.py --attacker, 15 s after the
+    attack: 220 MB one run, 144 MB the next, by when the trim fell). A trim with nothing to give back takes ~1 ms."""
 
     def __init__(self) -> None:
         self.timer: asyncio.TimerHandle | None = None
-        self.last = time.monotonic()
+        self.first: float | None = None  # the loop's time of the first close since the last trim
 
     def closed(self) -> None:
         """Something that may have held a lot of memory has ended."""
@@ -76,16 +82,16 @@ class Trimmer:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # not serving (a test of the upload queue's counts)
             return
+        now = loop.time()
+        if self.first is None:
+            self.first = now
         if self.timer is not None:
             self.timer.cancel()
-        overdue = time.monotonic() - self.last > EVERY_S
-        self.timer = loop.call_later(0 if overdue else QUIET_S, self.start, loop)
-        if overdue:
-            self.last = time.monotonic()
+        self.timer = loop.call_at(min(now + QUIET_S, self.first + DEADLINE_S), self.start, loop)
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Run trim in the loop's default executor."""
-        self.timer, self.last = None, time.monotonic()
+        self.timer, self.first = None, None
         loop.run_in_executor(None, trim)
 
 

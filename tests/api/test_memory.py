@@ -1,6 +1,8 @@
-"""app/server/memory.py: glibc's mmap threshold is fixed, and closes in a burst lead to one malloc_trim after it."""
+"""app/server/memory.py: glibc's mmap threshold is fixed, closes in a burst lead to one malloc_trim after it, and closes
+that never stop still lead to one within the deadline."""
 
 import asyncio
+import time
 
 import pytest
 
@@ -33,6 +35,29 @@ def test_a_burst_of_closes_leads_to_one_trim_after_it(monkeypatch) -> None:
         assert trims == [1]
 
     asyncio.run(scenario())
+
+
+def test_closes_that_never_stop_lead_to_a_trim_by_the_deadline_after_the_first(monkeypatch) -> None:
+    """Students who stay connected close and reconnect all the time: the trim after an attack's sockets are gone
+    must not wait for a quiet moment that never comes."""
+    trims: list[float] = []
+    monkeypatch.setattr(memory, "LIBC", object())
+    monkeypatch.setattr(memory, "trim", lambda: trims.append(time.monotonic()))
+    monkeypatch.setattr(memory, "QUIET_S", 0.1)
+    monkeypatch.setattr(memory, "DEADLINE_S", 0.3)
+
+    async def scenario() -> float:
+        trimmer = memory.Trimmer()
+        first = time.monotonic()
+        while time.monotonic() - first < 1.0:  # a close every 20 ms: never QUIET_S of quiet
+            trimmer.closed()
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)
+        return first
+
+    first = asyncio.run(scenario())
+    assert 3 <= len(trims) <= 4  # one per DEADLINE_S of closes
+    assert 0.25 < trims[0] - first < 0.45
 
 
 def test_closes_without_a_running_loop_are_ignored() -> None:
