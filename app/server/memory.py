@@ -18,6 +18,22 @@ fixed here or in the websocket loop:
 
 Together: 165–170 MB after each of three waves, not growing from one wave to the next, of which a malloc_trim
 still finds 20–40 MB (benchmarks/memory_waves.py; soak.py --attacker prints the RSS before, during and after).
+
+With students staying connected through the attack (soak.py --attacker) the server stayed at 360–384 MB after it,
+from 107 MB before. Three more causes, measured in the live server (what its tasks waited on, mallinfo2, a full
+collection's and a malloc_trim's effect, pymalloc's statistics):
+
+- The attacker's departed sockets were not noticed for 20–35 s: uvicorn had paused reading them and the app waited
+  for the departed address's turn before reading on (app/server/uvicorn_ws.py now polls a paused socket for a
+  hang-up and tells the app, whose waits for a turn end at once).
+- A lost connection's websockets parser (a generator in a reference cycle with its protocol, holding the last
+  frame) and a refused message's exception kept their frames until a full collection: 25–40 MB 15 s after the
+  attack (uvicorn_ws.py closes the parser; app/server/ws.py raises the Problem without a cycle).
+- The trim after the attack waited for a quiet moment the students' own closes never left (Trimmer's deadline).
+
+After them: 145–149 MB 15 s after the attack (113 MB at the same time without one). What is left is pymalloc's:
+its 1 MB arenas grew from 44 to 79 during the attack, and an arena is given back only once every block in it is
+free; the students' connections and requests keep a few hundred live objects in each (about 66 KB an arena).
 """
 
 from __future__ import annotations
