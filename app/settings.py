@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     loop_batch: int = Field(
         16, ge=1, description="Most quick requests (plain drawings) answered together in one round of the event loop."
     )
+    loop_batch_wait_s: float = Field(
+        0.002,
+        ge=0,
+        description="While quick requests keep coming, how long the first of a batch waits for others (0: never).",
+    )
     conv_max_size: int = Field(32, ge=3, description="Largest input height and width on the conv page, in cells.")
     conv_max_channels: int = Field(8, ge=1, description="Most input channels C on the conv page.")
     conv_max_filters: int = Field(8, ge=1, description="Most kernels (filters F) on the conv page.")

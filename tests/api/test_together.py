@@ -83,3 +83,35 @@ def test_a_request_whose_connection_left_is_skipped(recwarn: pytest.WarningsReco
     assert staying == ["here:4"] and isinstance(leaving, asyncio.CancelledError)
     assert len(answer.calls) == 1
     assert not [w for w in recwarn if "never retrieved" in str(w.message)]
+
+
+def test_while_requests_keep_coming_they_are_gathered_for_up_to_the_wait() -> None:
+    answer = Recorded()
+    together = Together(answer, size=16, wait=0.2)
+
+    async def scenario() -> list:
+        first = asyncio.ensure_future(together.handle("a", 0))  # after a quiet spell: answered in the next round
+        await asyncio.sleep(0)
+        assert not together.timed
+        later = []
+        for n in range(1, 4):  # each within the wait of the one before: gathered
+            later.append(asyncio.ensure_future(together.handle("b", n)))
+            await asyncio.sleep(0.01)
+            assert together.timed
+        return await asyncio.gather(first, *later)
+
+    results = asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert results == [["a:0"], ["b:2"], ["b:4"], ["b:6"]]
+    assert [len(call) for call in answer.calls] == [1, 3]
+
+
+def test_a_full_batch_is_answered_without_waiting_out_the_wait() -> None:
+    answer = Recorded()
+    together = Together(answer, size=3, wait=3600.0)  # waiting it out would time the test out
+
+    async def scenario() -> list:
+        await together.handle("a", 0)
+        return await asyncio.gather(*(together.handle("b", n) for n in range(1, 4)))
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 10)) == [["b:2"], ["b:4"], ["b:6"]]
+    assert [len(call) for call in answer.calls] == [1, 3]
