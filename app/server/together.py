@@ -1,9 +1,10 @@
-"""Quick requests of many websockets answered together, once per round of the event loop.
+"""Quick requests of many websockets answered together, in batches of the event loop's rounds.
 
-The loop's fair share (app/server/fair.py Shares.loop) grants up to `loop_batch` quick requests in one round; each
-connection granted hands its request to the route's Together and waits. Once the round's handlers have run, one
-call answers every request handed in (a class's drawings in one forward pass: app/services/lenet_together.py), and
-each connection goes on with its own replies, or the exception its request raised.
+The loop's fair share (app/server/fair.py Shares.loop) grants up to `loop_batch` quick requests at a time; each
+connection granted hands its request to the route's Together and waits. In the next round of the loop (while
+requests keep coming, up to `loop_batch_wait_s` later, or once `loop_batch` are in), one call answers every request
+handed in (a class's drawings in one forward pass: app/services/lenet_together.py), and each connection goes on
+with its own replies, or the exception its request raised.
 """
 
 from __future__ import annotations

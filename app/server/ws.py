@@ -14,11 +14,11 @@
   (app/server/fair.py), so one client's many sockets cannot make another's answers wait. A streaming answer (a
   generator) is abandoned as soon as a new request arrives.
 - Quick requests (the page's `quick` says which: a plain drawing on /lenet, well under a millisecond) are answered
-  in the event loop itself, one per round of the loop, in the order of a fair share of their own (Shares.loop):
-  their NumPy is small arrays, mostly Python holding the GIL, so a worker thread bought no parallelism, only a
-  thread hop and GIL hand-offs with the event loop that, at a class's 600 drawings a second, left the server
-  waiting instead of working (README, "Classroom load"). A request the page marks with `hurry` (a drawing sent at
-  pen-up) goes before the live updates of its address's other connections.
+  in the event loop itself, in batches (app/server/together.py), in the order of a fair share of their own
+  (Shares.loop): their NumPy is small arrays, mostly Python holding the GIL, so a worker thread bought no
+  parallelism, only a thread hop and GIL hand-offs with the event loop that, at a class's 600 drawings a second,
+  left the server waiting instead of working (README, "Classroom load"). A request the page marks with `hurry`
+  (a drawing sent at pen-up) goes before the live updates of its address's other connections.
 - Nothing is queued for a client that does not read: a stream makes its next frame only once the previous one
   is sent, and a send the client does not take within the send timeout closes the socket and ends both loops.
 """

@@ -1,7 +1,7 @@
 """Plain drawings of many connections answered together: the answer cache's misses read by LeNet-5 in one forward
 pass and every frame packed in one quantization, so a class drawing at once costs the server about half as much
-per drawing at 4 together, under half at 16 (benchmarks/drawing_path.py; app/server/together.py gathers them, once
-per round of the event loop).
+per drawing at 4 together, under half at 16 (benchmarks/drawing_path.py; app/server/together.py gathers them from
+the event loop's rounds).
 
 Each frame is the one LeNetSession.draw makes for the same drawing, up to the float rounding of batched arithmetic.
 """
