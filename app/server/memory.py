@@ -9,6 +9,10 @@ fixed here or in the websocket loop:
   walkthrough frame or upload every frame and array below that size came from the heap, where a freed block is
   kept for reuse and a heap shrinks only from its top. A fixed threshold (MMAP_THRESHOLD, set at start-up) keeps
   large blocks in mappings of their own, given back when freed: 300 MB after a wave instead of 430–600.
+  It sits above most batches of drawings' arrays (11 drawings' window columns are 1 MB), and the heap keeps up
+  to TRIM_THRESHOLD free at its top: at 128 KB each, a batch's arrays were mapped, faulted in page by page and
+  unmapped again, ~40 page faults a drawing at 1,050 drawings/s (16–19% of the server's CPU in the kernel against
+  6% after); memory_waves.py's RSS after a wave is 2–3 MB above the 128 KB threshold's.
 - Each worker thread has an arena of its own, whose free pages only malloc_trim returns: Trimmer runs it in a
   worker thread once the closes of a wave have stopped for QUIET_S, and at the latest DEADLINE_S after the first
   close since the last trim (students who stay connected keep closing and reconnecting).
@@ -46,8 +50,9 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
-MMAP_THRESHOLD = 131_072  # blocks of 128 KB and more (a 400×400 canvas frame, any large array) get a mapping
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
+MMAP_THRESHOLD = 1 << 20  # blocks of 1 MB and more (a large upload or walkthrough frame) get a mapping
+TRIM_THRESHOLD = 8 << 20  # free memory at the heap's top beyond this goes back to the system at once
 QUIET_S = 2.0  # a trim waits for closes to stop this long (the rest of a wave is still closing)...
 DEADLINE_S = 5.0  # ...but comes at most this long after the first close since the last trim
 
@@ -66,8 +71,13 @@ LIBC = glibc()
 
 
 def fix_mmap_threshold() -> bool:
-    """Keep blocks of MMAP_THRESHOLD bytes and more in mappings of their own from now on (glibc only)."""
-    return bool(LIBC is not None and LIBC.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+    """Keep blocks of MMAP_THRESHOLD bytes and more in mappings of their own from now on, and up to TRIM_THRESHOLD
+    free at the heap's top (glibc only; setting either turns off glibc's own adjustment of both)."""
+    return bool(
+        LIBC is not None
+        and LIBC.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        and LIBC.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    )
 
 
 def trim() -> None:
