@@ -56,8 +56,10 @@ misses; then one step halfway between the last that met the aim and that one. Ea
 sent and answered a second, replaced, lost, violations, round trip p50/p99/max, the CPU of the server, of the
 generator and of other programs, and the generator's loop lag (a lagging generator measures itself too: use
 --processes 2); then the capacity (answered/s at the highest rate that met the aim) and the server's CPU ms per
-answered drawing there (the teacher's views included, CPU counted until the step's drain). No class step by
-default. The generator shares the machine: on 2 cores, its CPU is part of what limits the figure.
+answered drawing there (the teacher's views included, CPU counted until the step's drain), split into its parts
+(engine, preprocessing, encoding, answering, websocket, rooms, other) by py-spy's samples of the server during the
+step (benchmarks/cpu_parts.py; `pip install py-spy`, else the split is left out). No class step by default. The
+generator shares the machine: on 2 cores, its CPU is part of what limits the figure.
 
 `seven` (issue 18, "Everyone draw a 7 now") has all N students draw a full 7 at once as /lenet does: a pointer
 event every 1/60 s adds the stroke's next point (lenet_roundtrip's 7, 50 points), each event and the pen-up call
@@ -108,6 +110,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from cpu_parts import Sampler
 from lenet_roundtrip import browser_frame, canvases, digit_paths, free_port, start_server
 from soak import header, log_errors, rss_mb
 from websockets.asyncio.client import ClientConnection, connect
@@ -802,6 +805,7 @@ async def capacity_step(args: argparse.Namespace, meeting: Meeting, teacher: Tea
     stop = start + args.duration
     meeting.answer({"start": start, "seconds": args.duration, "rate": rate})
     await asyncio.sleep(start - time.monotonic())
+    sampler = Sampler(server, args.duration, Path(tempfile.mkdtemp(prefix="classroom-load-")) / f"{rate:g}.txt")
     server_cpu, machine = cpu_seconds(process_tree(server)), machine_busy_s()
     redis_cpu = cpu_seconds([args.redis_process.pid]) if args.redis_process else 0.0
     await teacher.broadcast(start, stop, args.views, args.view_bytes)
@@ -826,6 +830,7 @@ async def capacity_step(args: argparse.Namespace, meeting: Meeting, teacher: Tea
         "round_trip_ms": rt,
         "server_cpu_percent": round(100 * load_cpu / args.duration, 1),
         "server_cpu_ms_per_answered": round(1e3 * drained_cpu / tally["answered"], 3) if tally["answered"] else None,
+        "server_cpu_shares": {part: round(share, 3) for part, share in sampler.shares().items()},
         "generator_cpu_percent": [round(100 * cpu / args.duration, 1) for cpu in generator],
         "generator_loop_lag_p99_ms": quantiles(tally["loop_lag_ms"]).get("p99"),
         "other_programs_percent": round(100 * (machine - load_cpu - redis_cpu - sum(generator)) / args.duration, 1),
@@ -1048,7 +1053,8 @@ def capacity_figures(args: argparse.Namespace, result: dict, log: Path) -> dict:
             "rate_per_student": best["rate_per_student"],
             "round_trip_p99_ms": best["round_trip_ms"].get("p99"),
             "server_cpu_ms_per_answered": best["server_cpu_ms_per_answered"],
-            "top_of_ladder": best is steps[-1],
+            "server_cpu_shares": best["server_cpu_shares"],
+            "top_of_ladder": all(step["met"] for step in steps),
         },
         "dropped": dict(sum((Counter(s["dropped"]) for s in steps), tally["dropped"] + teacher.dropped)),
         "errors": dict(sum((Counter(s["errors"]) for s in steps), tally["errors"] + teacher.errors)),
@@ -1323,6 +1329,7 @@ def capacity_table(f: dict) -> str:
             "server CPU ms per answered drawing there",
             "-" if capacity is None else f"{capacity['server_cpu_ms_per_answered']} (the teacher's views included)",
         ),
+        ("of which, by py-spy's samples (ms)", cpu_parts(capacity)),
         ("dropped connections", f["dropped"] or "none"),
         ("error replies", f["errors"] or "none"),
         ("connect failures", f["connect_failures"] or "none"),
@@ -1333,6 +1340,14 @@ def capacity_table(f: dict) -> str:
         ),
     ]
     return aligned(rows, checks(f))
+
+
+def cpu_parts(capacity: dict | None) -> str:
+    """The capacity step's server CPU per answered drawing split by its parts' shares of py-spy's samples."""
+    if capacity is None or not capacity["server_cpu_shares"] or capacity["server_cpu_ms_per_answered"] is None:
+        return "- (no capacity, or no py-spy)"
+    total = capacity["server_cpu_ms_per_answered"]
+    return " · ".join(f"{part} {share * total:.3f}" for part, share in capacity["server_cpu_shares"].items())
 
 
 # ---- the command line ----
