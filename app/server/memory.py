@@ -11,8 +11,8 @@ fixed here or in the websocket loop:
   large blocks in mappings of their own, given back when freed: 300 MB after a wave instead of 430–600.
   It sits above most batches of drawings' arrays (11 drawings' window columns are 1 MB), and the heap keeps up
   to TRIM_THRESHOLD free at its top: at 128 KB each, a batch's arrays were mapped, faulted in page by page and
-  unmapped again, ~40 page faults a drawing at 1,050 drawings/s (16–19% of the server's CPU in the kernel against
-  6% after); memory_waves.py's RSS after a wave is 2–3 MB above the 128 KB threshold's.
+  unmapped again, ~40 page faults a drawing at 1,050 drawings/s (14–19% of a core in the kernel against 4–6%
+  after); memory_waves.py's RSS after a wave is 2–3 MB above the 128 KB threshold's.
 - Each worker thread has an arena of its own, whose free pages only malloc_trim returns: Trimmer runs it in a
   worker thread once the closes of a wave have stopped for QUIET_S, and at the latest DEADLINE_S after the first
   close since the last trim (students who stay connected keep closing and reconnecting).

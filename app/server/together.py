@@ -24,8 +24,8 @@ Answer = Callable[[Sequence[tuple[C, M]]], list[list[Reply] | Exception]]
 class Together(Generic[C, M]):
     """The requests handed in during one round of the event loop, answered together at the start of the next; while
     requests keep coming (the last came less than `wait` seconds before), for up to `wait` seconds or until `size`
-    are in: a loaded loop gathers a few rounds' worth (at 750 drawings/s about one a round), a lone request still
-    goes at once."""
+    are in: a loaded loop gathers several rounds' worth (at 1,050 drawings/s and 5 ms, batches of about 7), a lone
+    request still goes at once."""
 
     def __init__(self, answer: Answer[C, M], size: int = 1, wait: float = 0.0) -> None:
         self.answer, self.size, self.wait = answer, size, wait
