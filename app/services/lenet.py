@@ -443,13 +443,12 @@ class LeNetSession:
             if key is not None:
                 cache.put(key, found)
         prepared, reading, computation = found
-        header = {
-            "seq": seq,
-            **self.state,
-            "unit": computation,
-            "server_ms": round((time.perf_counter() - started) * 1e3, 3),
-        }
-        return prediction_frame(prepared, reading, header)
+        return prediction_frame(prepared, reading, self.header(seq, computation, started))
+
+    def header(self, seq: int, unit: dict | None, started: float) -> dict:
+        """A prediction frame's own header fields: the drawing's number, which weights answered, the unit's
+        computation and the server's ms since `started` (time.perf_counter)."""
+        return {"seq": seq, **self.state, "unit": unit, "server_ms": round((time.perf_counter() - started) * 1e3, 3)}
 
     def compute(
         self, canvas: np.ndarray, mode: Preprocessing, explain: bool, target: int | None, unit: Unit | None

@@ -45,11 +45,10 @@ def draw_together(drawings: Sequence[PlainDrawing]) -> list[bytes]:
     for indices in shared.values():
         for index, answer in zip(indices, read_on_shared([drawings[i] for i in indices]), strict=True):
             answers[index] = answer
-    milliseconds = round((time.perf_counter() - started) * 1e3, 3)
     packed = iter(
         prediction_frames(
             [
-                (*answer, {"seq": drawing.seq, **drawing.session.state, "unit": None, "server_ms": milliseconds})
+                (*answer, drawing.session.header(drawing.seq, None, started))
                 for drawing, answer in zip(drawings, answers, strict=True)
                 if answer is not None
             ]
