@@ -23,7 +23,7 @@ Used from the event loop only.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import collections
 import math
 import time
 from collections.abc import Callable
@@ -54,6 +54,8 @@ class TimeShare:
         self.share, self.floor, self.clock = share, floor, clock
         self.spent: dict[str, tuple[float, float]] = {}  # address -> (decayed seconds used, when updated)
         self.counted = (-math.inf, 1)  # when the users were last counted, and how many there were
+        self.queues: dict[str, collections.deque[asyncio.Future[bool]]] = {}  # address -> its frames waiting for
+        # their turns, oldest first; an address is here while it has any, with exactly one look (serve) due
 
     @staticmethod
     def reading(state: Any) -> TimeShare:
@@ -102,20 +104,58 @@ class TimeShare:
         share = max(self.floor, self.share / self.counted[1])
         return 0.0 if mine <= share else min(TAU_S * math.log(mine / share), MAX_WAIT_S)
 
-    async def take_turn(self, address: str, gone: asyncio.Event | None = None) -> bool:
-        """Wait until the address is within its share: True; False as soon as `gone` is set while it waits (its
+    async def take_turn(self, address: str, gone: asyncio.Future[None] | None = None) -> bool:
+        """Wait until the address is within its share: True; False as soon as `gone` is done while it waits (its
         client has left: what it sent needs no turn, and the departed address's other sockets waiting behind it
-        need not each wait for one to learn they are gone)."""
-        while (pause := self.wait(address)) > 0:
-            if gone is None:
-                await asyncio.sleep(pause)
-                continue
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(pause):
-                    await gone.wait()
-            if gone.is_set():
-                return False
-        return True
+        need not each wait for one to learn they are gone). An address's waiting frames take their turns one at a
+        time, oldest first, each when the address is back within its share: one timer per address, however many
+        of its sockets wait (a flood's hundreds of sockets each looking again on a timer of its own cost the loop
+        more than the reading they waited for)."""
+        turn = self.turn(address)
+        if turn is None:
+            return True
+
+        def left(_: object) -> None:
+            if not turn.done():
+                turn.set_result(False)
+
+        if gone is not None:
+            gone.add_done_callback(left)
+        try:
+            return await turn
+        finally:
+            if gone is not None:
+                gone.remove_done_callback(left)
+
+    def turn(self, address: str) -> asyncio.Future[bool] | None:
+        """None when the address is within its share and nothing of its waits; else its place in the address's
+        queue: a future set to True at its turn (cancel it to give the place up)."""
+        if address not in self.queues and self.wait(address) <= 0:
+            return None
+        loop = asyncio.get_running_loop()
+        turn: asyncio.Future[bool] = loop.create_future()
+        queue = self.queues.get(address)
+        if queue is None:  # the address's looks begin (each look sets the next, until its queue is empty)
+            queue = self.queues[address] = collections.deque()
+            loop.call_soon(self.serve, address)
+        queue.append(turn)
+        return turn
+
+    def serve(self, address: str) -> None:
+        """Give the oldest frame waiting for address its turn if the address is within its share now (the next one
+        is looked at once that frame has been read and charged), else look again when it will be."""
+        queue = self.queues[address]
+        while queue and queue[0].done():  # its client left, or its task was cancelled
+            queue.popleft()
+        if not queue:
+            del self.queues[address]
+            return
+        loop = asyncio.get_running_loop()
+        if (pause := self.wait(address)) > 0:
+            loop.call_later(pause, self.serve, address)
+            return
+        queue.popleft().set_result(True)
+        loop.call_soon(self.serve, address)  # runs after the one just woken has charged what it costs
 
     def users(self, now: float) -> int:
         """Addresses that used time within LATELY_S, however little; the others are forgotten."""

@@ -20,7 +20,7 @@ that time: after an attack from 400 sockets, the server held them 20–35 s whil
 departed address's turn (benchmarks/soak.py --attacker). Here a connection whose reading is paused asks the kernel
 every PROBE_S whether the client has hung up or reset the connection (a poll of its socket, nothing read), and
 aborts it when it has; and the app learns of a lost connection without reading it: the scope's extension GONE holds
-an asyncio.Event set when the connection is lost, which the app's waits for a turn watch (app/server/ws.py).
+an asyncio.Future done when the connection is lost, which the app's waits for a turn watch (app/server/ws.py).
 
 This leans on uvicorn's private protocol class (hence `uvicorn<0.55` in pyproject.toml). At import the parts it
 uses are checked; when one is gone, WebSocketProtocol is uvicorn's stock "auto" protocol and a warning says so,
@@ -57,7 +57,7 @@ METHODS = ("send", "shutdown", "handle_connect", "send_receive_event_to_app", "c
 # here, each calling uvicorn's through super()
 STATE = ("handshake_complete", "writable", "transport", "read_paused", "scope", "conn")  # uvicorn's attributes used
 SANS_IO = "websockets.protocol.Protocol"  # uvicorn's `conn` is one: its `parser` generator is closed here
-GONE = "backprop_lab.gone"  # the scope's extension: {"event": an asyncio.Event set once the connection is lost}
+GONE = "backprop_lab.gone"  # the scope's extension: {"lost": an asyncio.Future done once the connection is lost}
 PROBE_S = 1.0  # how often a connection whose reading is paused is checked for a client that has gone
 HUNG_UP = select.POLLHUP | select.POLLERR | getattr(select, "POLLRDHUP", 0)  # a reset, or the client's FIN (Linux)
 
@@ -73,11 +73,11 @@ def hung_up(transport: asyncio.BaseTransport) -> bool:
     return bool(poller.poll(0))
 
 
-def departure(scope: Mapping[str, Any]) -> asyncio.Event | None:
-    """The event set once the client's connection is lost (GONE), or None under a server that does not set one
+def departure(scope: Mapping[str, Any]) -> asyncio.Future[None] | None:
+    """The future done once the client's connection is lost (GONE), or None under a server that does not set one
     (Starlette's TestClient, uvicorn's stock protocol)."""
-    event = (scope.get("extensions") or {}).get(GONE, {}).get("event")
-    return event if isinstance(event, asyncio.Event) else None
+    lost = (scope.get("extensions") or {}).get(GONE, {}).get("lost")
+    return lost if isinstance(lost, asyncio.Future) else None
 
 
 def located(path: str) -> object:
@@ -125,13 +125,13 @@ else:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self.gone = asyncio.Event()
+            self.gone: asyncio.Future[None] = self.loop.create_future()
 
         def handle_connect(self, event: Any) -> None:
             """As uvicorn's, then GONE in the scope of the app about to run (its task has not started yet)."""
             super().handle_connect(event)
             if not self.handshake_complete:  # a websocket the app will be called for, not a refused handshake
-                self.scope["extensions"][GONE] = {"event": self.gone}
+                self.scope["extensions"][GONE] = {"lost": self.gone}
 
         def send_receive_event_to_app(self) -> None:
             """As uvicorn's (a message for the app; reading paused until the app takes it), then the probe of the
@@ -165,7 +165,8 @@ else:
                 self.probe = None
             super().connection_lost(exc)
             self.conn.parser.close()
-            self.gone.set()
+            if not self.gone.done():
+                self.gone.set_result(None)
 
         async def send(self, message: ASGISendEvent) -> None:
             """As uvicorn's send, except a close while the send buffer is full aborts the connection at once."""

@@ -114,13 +114,45 @@ def test_a_turn_is_given_up_as_soon_as_the_client_has_gone() -> None:
         share = TimeShare(share=0.01, floor=0.001)
         share.charge("10.0.0.1", 0.001)
         share.charge("10.9.9.9", 10.0)  # far over its share: a wait of MAX_WAIT_S, again and again
-        gone = asyncio.Event()
-        asyncio.get_running_loop().call_later(0.2, gone.set)
+        loop = asyncio.get_running_loop()
+        gone = loop.create_future()
+        loop.call_later(0.2, gone.set_result, None)
         started = time.monotonic()
         taken = await share.take_turn("10.9.9.9", gone)
         waited = time.monotonic() - started
-        return taken, waited, await share.take_turn("10.0.0.1", asyncio.Event())
+        return taken, waited, await share.take_turn("10.0.0.1", loop.create_future())
 
     taken, waited, other = asyncio.run(scenario())
     assert taken is False and 0.15 < waited < 0.2 + MAX_WAIT_S / 2
     assert other is True
+
+
+def test_an_addresss_waiting_frames_take_turns_oldest_first_with_one_look_per_turn() -> None:
+    """Fifty sockets of one address over its share wait: each frame gets its turn in the order it came, as the
+    address's use decays back to its share after each (each costs 5 ms of waiting here), and the share is looked
+    at about once per turn, not once per waiting socket per turn (which a timer per socket made 50 times more)."""
+
+    class Counting(TimeShare):
+        looks = 0
+
+        def wait(self, address: str) -> float:
+            Counting.looks += address == "10.9.9.9"
+            return super().wait(address)
+
+    async def scenario() -> tuple[list[int], int]:
+        share = Counting(share=0.01, floor=0.001)
+        share.charge("10.0.0.1", 1e-6)  # a second address: the share is 0.005 s/s each
+        share.charge("10.9.9.9", 0.005 * TAU_S * math.exp(0.05))  # about 50 ms over
+        order: list[int] = []
+
+        async def frame(n: int) -> None:
+            assert await share.take_turn("10.9.9.9")
+            order.append(n)
+            share.charge("10.9.9.9", 0.005 * TAU_S * 0.005)  # its reading: about 5 ms more to wait
+
+        await asyncio.gather(*(frame(n) for n in range(50)))
+        return order, Counting.looks
+
+    order, looks = asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert order == list(range(50))
+    assert looks < 3 * 50
