@@ -8,8 +8,9 @@ Two kinds of time are shared this way:
   address), so a client sending the largest frames on all of them kept the loop busy reading them while other
   students' drawings waited seconds to be read at all (benchmarks/soak.py --attacker). A frame of an address over
   its share waits before it is parsed; meanwhile uvicorn does not read its socket (it reads one message ahead of
-  the app only), so the client's TCP window fills and the flood stays in its own kernel buffers. Opening a socket
-  counts too: one of an address over its share is accepted only once it is back within it.
+  the app only), so the client's TCP window fills and the flood stays in its own kernel buffers. Opening a
+  connection counts too: one from an address over its share is not read, not even its request head, until the
+  address is back within it (app/server/uvicorn_ws.py, HeadDeadlineProtocol).
 - The compute threads' time. They share one GIL with the event loop, so an address whose jobs kept one thread busy
   (its lessons, large uploads) slowed every other job and every socket, even with a slot always kept for others.
   An address over its share gets no slot until it is back within it (app/server/fair.py).
@@ -34,7 +35,8 @@ MAX_WAIT_S = 1.0  # longest single wait before an address looks again
 FRAME_S = 20e-6  # estimated loop time uvicorn and websockets spend on a frame, besides its bytes
 BYTE_S = 1e-9  # estimated loop time per byte of a frame: reading, unmasking, parsing (websockets: 0.3-0.8 ns here)
 TEXT_S = 30e-9  # estimated time to parse a character of a JSON text frame full of numbers (29 ns here)
-OPEN_S = 1e-3  # estimated loop time to open a websocket: handshake, route, accept, hello (0.8 ms here)
+OPEN_S = 1e-3  # estimated loop time to open a connection, a websocket's included: handshake, route, accept, hello
+# (0.8 ms here)
 MAX_ADDRESSES = 4096  # beyond this many remembered addresses, the quiet ones are forgotten
 LATELY_S = 2 * TAU_S  # an address that used time this recently counts among those sharing it
 RECOUNT_S = 0.1  # the users are counted again at most this often (a flood's sockets ask many times a second)

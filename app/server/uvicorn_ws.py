@@ -44,6 +44,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE, H11Protocol
 from uvicorn.server import ServerState
 
+from app.server.time_share import OPEN_S, TimeShare
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -184,17 +185,24 @@ else:
     WebSocketProtocol = AbortingProtocol
 
 
-def app_settings(app: object) -> Settings:
-    """The Settings of the app uvicorn serves, found through the middlewares uvicorn wraps it in; a worker of
-    `serve --workers` builds its app from the environment, so without one found, the environment's."""
+def served_state(app: object) -> Any | None:
+    """The state (app.state, holding its Settings) of the app uvicorn serves, found through the middlewares uvicorn
+    wraps it in; None when there is none."""
     for _ in range(16):
-        settings = getattr(getattr(app, "state", None), "settings", None)
-        if isinstance(settings, Settings):
-            return settings
+        state = getattr(app, "state", None)
+        if isinstance(getattr(state, "settings", None), Settings):
+            return state
         app = getattr(app, "app", None)
         if app is None:
             break
-    return Settings.from_env()
+    return None
+
+
+def app_settings(app: object) -> Settings:
+    """The Settings of the app uvicorn serves; a worker of `serve --workers` builds its app from the environment, so
+    without one found, the environment's."""
+    state = served_state(app)
+    return state.settings if state is not None else Settings.from_env()
 
 
 class HeadDeadlineProtocol(H11Protocol):
@@ -206,20 +214,53 @@ class HeadDeadlineProtocol(H11Protocol):
     connection closed, however it arrives. uvicorn times out only a keep-alive connection that is idle after a
     response, and any byte resets that; a connection that sends nothing, or trickles its head a byte at a time,
     was held for ever. Here a connection has the app's http_header_timeout_s, from when it opens or finishes a
-    response, to deliver a whole request head; then it is closed. A module-level class, so `serve --workers` can
-    hand it to its worker processes."""
+    response, to deliver a whole request head; then it is closed. A connection from an address over its share of the
+    loop's reading is not read until the address's turn (wait_for_turn). A module-level class, so `serve --workers`
+    can hand it to its worker processes."""
 
     head_deadline: asyncio.TimerHandle | None = None
     head = b""  # the start of the request head being received, up to max_header_bytes + 4 bytes
+    turn: asyncio.Future[bool] | None = None  # the connection's place among its address's waiting to be read
+    held = b""  # what arrived before its turn (one read at most)
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(config, server_state, app_state, **kwargs)
-        self.header_timeout_s = app_settings(config.loaded_app).http_header_timeout_s
+        state = served_state(config.loaded_app)
+        settings = state.settings if state is not None else Settings.from_env()
+        self.header_timeout_s = settings.http_header_timeout_s
         self.max_header_bytes = config.h11_max_incomplete_event_size or DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
+        self.reads = TimeShare.reading(state) if state is not None else None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.arm_head_deadline()
+        self.wait_for_turn()
+
+    def wait_for_turn(self) -> None:
+        """Charge the address the opening of a connection in its turn, and leave the connection unread until then
+        (its request head, a websocket's handshake, stay in the kernel) while the address is over its share of the
+        loop's reading (app/server/time_share.py): 400 websockets opened at once from one address cost the loop
+        about 0.3 s of handshakes, routes and hellos before any of them was accepted, and every other student's
+        answer waited for them. The head deadline runs meanwhile."""
+        if self.reads is None or self.client is None:
+            return
+        self.turn = self.reads.turn(self.client[0])
+        if self.turn is None:
+            self.reads.charge(self.client[0], OPEN_S)
+        else:
+            self.turn.add_done_callback(self.turn_taken)
+
+    def turn_taken(self, turn: asyncio.Future[bool]) -> None:
+        """The connection's turn: charged now (charged on arrival, a burst's connections all waited for the first
+        of them, then went in at once), and read on, starting with what arrived meanwhile."""
+        self.turn = None
+        if turn.cancelled() or self.transport.is_closing() or self.reads is None or self.client is None:
+            return
+        self.reads.charge(self.client[0], OPEN_S)
+        self.flow.resume_reading()
+        held, self.held = self.held, b""
+        if held:
+            self.data_received(held)
 
     def arm_head_deadline(self) -> None:
         self.disarm_head_deadline()
@@ -237,6 +278,10 @@ class HeadDeadlineProtocol(H11Protocol):
             self.transport.close()
 
     def data_received(self, data: bytes) -> None:
+        if self.turn is not None:  # not its turn yet: the first read is held (pausing in connection_made would be
+            self.held += data  # ignored: the loop starts reading after it), and nothing more is read
+            self.flow.pause_reading()
+            return
         if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
             self.head = (self.head + data)[: self.max_header_bytes + 4]
             end = self.head.find(b"\r\n\r\n")
@@ -271,4 +316,6 @@ class HeadDeadlineProtocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.disarm_head_deadline()
+        if self.turn is not None:
+            self.turn.cancel()
         super().connection_lost(exc)

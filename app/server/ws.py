@@ -42,7 +42,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from app.server.fair import Shares
 from app.server.memory import TRIMMER
 from app.server.security import origin_allowed
-from app.server.time_share import OPEN_S, TEXT_S, TimeShare, frame_cost
+from app.server.time_share import TEXT_S, TimeShare, frame_cost
 from app.server.together import Answer, Together
 from app.server.uvicorn_ws import departure
 from app.settings import Settings
@@ -304,7 +304,7 @@ async def run_socket(
         await websocket.close(code=CLOSE_TRY_LATER, reason="too many connections from your address; try again later")
         return
     try:
-        await accept_in_turn(websocket, host)
+        await websocket.accept()  # in its address's turn of the loop's reading: uvicorn_ws.HeadDeadlineProtocol
     except BaseException:
         seats.give_back(host)
         raise
@@ -370,17 +370,6 @@ async def run_socket(
             logger.info("ws_close %s reason=%s", where, ending.replace(" ", "_"))
         else:
             logger.debug("ws_close_ungreeted %s reason=%s", where, ending.replace(" ", "_"))
-
-
-async def accept_in_turn(websocket: WebSocket, host: str) -> None:
-    """Accept the socket once its address is within its share of the event loop's reading: opening a socket costs
-    the loop about OPEN_S (the handshake, the route, the hello), and one address opening hundreds at once took the
-    loop from everyone else for a moment (400 at once: about 0.3 s of server CPU). Its seat is taken already, so
-    sockets waiting here count towards the address's cap."""
-    reads = TimeShare.reading(websocket.app.state)
-    reads.charge(host, OPEN_S)
-    await reads.take_turn(host, departure(websocket.scope))  # a client gone meanwhile: accept raises at once
-    await websocket.accept()
 
 
 def address(websocket: WebSocket) -> str:

@@ -10,6 +10,7 @@ import gc
 import itertools
 import json
 import logging
+import math
 import socket
 import threading
 import time
@@ -29,6 +30,7 @@ from app.cli import file_budget, uvicorn_options
 from app.models.lenet import load_lenet5
 from app.server.app import create_app
 from app.server.fair import Shares
+from app.server.time_share import MAX_WAIT_S, TAU_S, TimeShare
 from app.server.uvicorn_ws import PROBE_S
 from app.services.lenet import LeNetSession
 from app.services.lenet_conversation import LeNetConversation
@@ -770,9 +772,11 @@ def port_of(server: LiveServer) -> int:
     return int(server.url.rsplit(":", 1)[1])
 
 
-def http_exchange(server: LiveServer, request: bytes, seconds: float = DEADLINE_S) -> bytes:
-    """Send raw bytes on a fresh TCP connection; everything the server answers until it closes."""
-    with socket.create_connection(("127.0.0.1", port_of(server)), timeout=seconds) as sock:
+def http_exchange(server: LiveServer, request: bytes, seconds: float = DEADLINE_S, source: str = "127.0.0.1") -> bytes:
+    """Send raw bytes on a fresh TCP connection from the loopback address `source`; everything the server answers
+    until it closes."""
+    address = ("127.0.0.1", port_of(server))
+    with socket.create_connection(address, timeout=seconds, source_address=(source, 0)) as sock:
         with contextlib.suppress(ConnectionResetError, BrokenPipeError):
             sock.sendall(request)
         answer = b""
@@ -823,6 +827,38 @@ def test_a_websocket_outlives_the_header_timeout(serve) -> None:
         await ws.close()
 
     run(scenario())
+
+
+def test_a_connection_from_an_address_over_its_share_of_the_loop_is_read_only_in_its_turn(serve) -> None:
+    """An address that has used far more than its share of the event loop's reading (two addresses share it here)
+    has its new connection left unread, its request unanswered, until its use has decayed back within its share
+    (about 2 s); another address's request is answered at once meanwhile."""
+    server = serve()
+    reads = TimeShare.reading(server.app.state)
+    share = server.app.state.settings.read_loop_share / 2
+
+    def over() -> None:  # in the server's loop, the only place the share is used from
+        reads.charge("127.0.0.3", 1e-6)
+        reads.charge("127.0.0.1", share * TAU_S * math.exp(2.0))
+
+    assert server.loop is not None
+    server.loop.call_soon_threadsafe(over)
+    request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    timed: dict[str, tuple[float, bytes]] = {}
+
+    def exchange(source: str) -> None:
+        started = time.monotonic()
+        answer = http_exchange(server, request, source=source)
+        timed[source] = (time.monotonic() - started, answer)
+
+    time.sleep(0.1)
+    heavy = threading.Thread(target=exchange, args=("127.0.0.1",))
+    heavy.start()
+    time.sleep(0.1)
+    exchange("127.0.0.3")
+    heavy.join(DEADLINE_S)
+    assert timed["127.0.0.3"][1].startswith(b"HTTP/1.1 200 ") and timed["127.0.0.3"][0] < 1.0
+    assert timed["127.0.0.1"][1].startswith(b"HTTP/1.1 200 ") and 1.5 < timed["127.0.0.1"][0] < 2.0 + 2 * MAX_WAIT_S
 
 
 def test_the_open_file_limit_is_raised_for_the_connection_cap_or_the_start_refused(monkeypatch) -> None:
