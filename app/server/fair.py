@@ -19,6 +19,8 @@ bookkeeping changes between awaits.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import time
 import weakref
 from collections import Counter
@@ -37,12 +39,31 @@ Args = TypeVarTuple("Args")
 RECENT_S = 2.0  # an address that had a job this recently keeps its reserved slot
 
 
+class Turn:
+    """One job's place in the queue. Its task awaits `future`: the grant itself, or for a job that `start`s on its
+    grant (FairShare.run_made), the job's result."""
+
+    def __init__(self, future: asyncio.Future[Any], start: Callable[[], None] | None = None) -> None:
+        self.future, self.start = future, start
+        self.granted = False
+
+    def grant(self) -> None:
+        """The slot is the job's: wake its task, or start the job at once (and let go of `start`, which refers to
+        this turn: the cycle kept the job's result alive until a full garbage collection)."""
+        self.granted = True
+        start, self.start = self.start, None
+        if start is None:
+            self.future.set_result(None)
+        else:
+            start()
+
+
 class Waiting:
     """One address's jobs waiting for a slot, by connection: the hurried ones first, each group oldest first."""
 
     def __init__(self) -> None:
-        self.hurried: dict[Hashable, asyncio.Future[None]] = {}
-        self.others: dict[Hashable, asyncio.Future[None]] = {}
+        self.hurried: dict[Hashable, Turn] = {}
+        self.others: dict[Hashable, Turn] = {}
 
     def __contains__(self, connection: Hashable) -> bool:
         return connection in self.hurried or connection in self.others
@@ -50,7 +71,7 @@ class Waiting:
     def __bool__(self) -> bool:
         return bool(self.hurried or self.others)
 
-    def add(self, connection: Hashable, turn: asyncio.Future[None], hurried: bool) -> None:
+    def add(self, connection: Hashable, turn: Turn, hurried: bool) -> None:
         (self.hurried if hurried else self.others)[connection] = turn
 
     def hurry(self, connection: Hashable) -> bool:
@@ -59,7 +80,7 @@ class Waiting:
             self.hurried[connection] = self.others.pop(connection)
         return connection in self.hurried
 
-    def take(self) -> tuple[Hashable, asyncio.Future[None]]:
+    def take(self) -> tuple[Hashable, Turn]:
         """The next job: the oldest hurried one, else the oldest."""
         group = self.hurried or self.others
         connection = next(iter(group))
@@ -95,6 +116,7 @@ class FairShare:
         self.started: dict[tuple[str, Hashable], float] = {}  # (address, connection) of a running job -> its start
         self.used: dict[str, float] = {}  # address -> compute seconds used, while it has work waiting or running
         self.recent: dict[str, float] = {}  # address -> when its last job started or ended, oldest first
+        self.threads: concurrent.futures.ThreadPoolExecutor | None = None  # run_made's, made on first use
 
     @staticmethod
     def of(state: Any) -> FairShare:
@@ -115,29 +137,83 @@ class FairShare:
             self.release(address, connection)
 
     async def run(self, address: str, connection: Hashable, function: Callable[[*Args], T], *args: *Args) -> T:
-        """function(*args) in a worker thread once this connection's turn comes: the result (or its exception)."""
-        async with self.slot(address, connection):
-            return await anyio.to_thread.run_sync(function, *args, limiter=self.limiter)
+        """function(*args) in a compute thread once this connection's turn comes: the result (or its exception)."""
+        return await self.run_made(address, connection, lambda: functools.partial(function, *args))
+
+    async def run_made(self, address: str, connection: Hashable, make: Callable[[], Callable[[], T]]) -> T:
+        """make() once this connection's turn comes, and what it returns run in a compute thread: the result (or its
+        exception). make() is called in the event loop by whoever frees the slot, and the thread starts at once;
+        the slot is freed as soon as the thread is done. With a slot held from its grant until the waiting task
+        had run (twice: to start the thread, and to leave the slot after it), a busy loop kept the threads idle:
+        in soak --attacker, jobs of ~1 ms held their slots 35-96 ms while other students waited for one.
+        Cancelled while waiting, the job gives up its place; cancelled while running, it runs to its end and then
+        frees the slot."""
+        loop = asyncio.get_running_loop()
+        place = Turn(loop.create_future())
+        turn: Turn | None = place  # what the callbacks see: None once this task is done with the job
+
+        def start() -> None:
+            try:
+                running = self.pool().submit(make())
+            except BaseException as exc:  # nothing runs: the slot is freed once this dispatch is over
+                loop.call_soon(self.release, address, connection)
+                if turn is not None:
+                    turn.future.set_exception(exc)
+                return
+            running.add_done_callback(lambda done: loop.call_soon_threadsafe(finish, done))
+
+        def finish(done: concurrent.futures.Future[T]) -> None:
+            self.release(address, connection)
+            if turn is None or turn.future.done():  # its task was cancelled meanwhile
+                return
+            if (exc := done.exception()) is not None:
+                turn.future.set_exception(exc)
+            else:
+                turn.future.set_result(done.result())
+
+        place.start = start
+        self.enqueue(address, connection, place)
+        try:
+            result: T = await place.future
+            return result
+        except BaseException:  # cancelled while waiting: give up the place (a job started frees its slot itself)
+            if not place.granted:
+                self.withdraw(address, connection)
+            raise
+        finally:  # a job's exception (its traceback holds this frame) stays out of a cycle with the turn holding it
+            del place
+            turn = None
+
+    def pool(self) -> concurrent.futures.ThreadPoolExecutor:
+        """The compute threads that run_made's jobs run in, one per slot, made on first use."""
+        if self.threads is None:
+            self.threads = concurrent.futures.ThreadPoolExecutor(self.slots, thread_name_prefix="compute")
+        return self.threads
 
     async def acquire(self, address: str, connection: Hashable) -> None:
         """Wait for this connection's turn (at once when a slot is free for it and no one goes first)."""
+        turn = Turn(asyncio.get_running_loop().create_future())
+        self.enqueue(address, connection, turn)
+        try:
+            await turn.future
+        except BaseException:  # cancelled (the client left): give up the place, or the slot granted meanwhile
+            if turn.granted:
+                self.release(address, connection)
+            else:
+                self.withdraw(address, connection)
+            raise
+
+    def enqueue(self, address: str, connection: Hashable, turn: Turn) -> None:
+        """Put the connection's job in its address's queue, and hand out the free slots; RuntimeError if the
+        connection already has a job waiting or running."""
         if (address, connection) in self.started or connection in self.waiting.get(address, ()):
             raise RuntimeError("a connection may have one job in the compute pool at a time")
         self.used.setdefault(address, min(self.used.values(), default=0.0))
-        turn = asyncio.get_running_loop().create_future()
         hurried = connection in self.hurried  # False, not TypeError, for a key that takes no weak reference
         if hurried:
             self.hurried.discard(connection)
         self.waiting.setdefault(address, Waiting()).add(connection, turn, hurried)
         self.dispatch()
-        try:
-            await turn
-        except BaseException:  # cancelled (the client left): give up the place, or the slot granted meanwhile
-            if turn.done() and not turn.cancelled():
-                self.release(address, connection)
-            else:
-                self.withdraw(address, connection)
-            raise
 
     def hurry(self, address: str, connection: Hashable) -> None:
         """Put the connection's waiting job (or, with none waiting, its next one) ahead of the other connections
@@ -213,12 +289,12 @@ class FairShare:
         """Hand the free slots to the waiting jobs next in turn."""
         while self.busy < self.slots and (chosen := self.next_in_turn()) is not None:
             address, connection, turn = chosen
-            if turn.cancelled():  # its task is cancelled and will withdraw when it runs: no slot for it
+            if turn.future.cancelled():  # its task is cancelled and will withdraw when it runs: no slot for it
                 continue
             self.grant(address, connection)
-            turn.set_result(None)
+            turn.grant()
 
-    def next_in_turn(self) -> tuple[str, Hashable, asyncio.Future[None]] | None:
+    def next_in_turn(self) -> tuple[str, Hashable, Turn] | None:
         """Take the first waiting job of the address that has used least time among those that may take a slot."""
         allowed = [address for address in self.waiting if self.may_take(address)]
         if not allowed:

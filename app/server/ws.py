@@ -534,9 +534,9 @@ async def compute(
                     return conversation.handle(message)
                 return await together.handle(conversation, message)
             inbox.first(key, message)
-    async with shares.threads.slot(address, link):
-        _, message = inbox.take_now()
-        return await anyio.to_thread.run_sync(conversation.handle, message, limiter=shares.threads.limiter)
+    return await shares.threads.run_made(
+        address, link, lambda: functools.partial(conversation.handle, inbox.take_now()[1])
+    )
 
 
 async def work(

@@ -5,6 +5,7 @@ turn, so every order is deterministic."""
 
 import asyncio
 import random
+import threading
 import time
 from collections.abc import Awaitable, Callable
 
@@ -206,6 +207,46 @@ def test_run_computes_in_a_worker_thread_and_passes_exceptions_back() -> None:
         with pytest.raises(ZeroDivisionError):
             await fair.run("A", "a", divmod, 1, 0)
         assert settled(fair)
+
+    run(scenario)
+
+
+def test_a_granted_job_starts_in_its_thread_at_once_and_frees_its_slot_when_its_thread_is_done() -> None:
+    """run_made's job is made and started by whoever frees the slot (the finished job's callback), not by the
+    waiting job's task, so a busy event loop leaves no granted slot idle until that task is scheduled; a job whose
+    task is cancelled while its thread runs keeps the slot until the thread is done, then the next one starts."""
+
+    async def scenario() -> None:
+        fair = share(1)
+        makers: dict[str, asyncio.Task[object] | None] = {}
+        gates = {name: threading.Event() for name in ("a", "c")}
+
+        def job(name: str) -> Callable[[], Callable[[], str]]:
+            def make() -> Callable[[], str]:
+                makers[name] = asyncio.current_task()
+                return lambda: name if name not in gates or gates[name].wait(10) else "timed out"
+
+            return make
+
+        a = asyncio.create_task(fair.run_made("A", "a", job("a")))
+        await asyncio.sleep(0.01)
+        b = asyncio.create_task(fair.run_made("B", "b", job("b")))
+        await asyncio.sleep(0.01)
+        assert "b" not in makers and fair.busy == 1
+        gates["a"].set()
+        assert await a == "a" and await b == "b"
+        assert makers["a"] is a and makers["b"] is None  # b's started by a's finish, outside any task
+
+        c = asyncio.create_task(fair.run_made("A", "c", job("c")))
+        await asyncio.sleep(0.01)
+        d = asyncio.create_task(fair.run_made("B", "d", job("d")))
+        await asyncio.sleep(0.01)
+        c.cancel()
+        await asyncio.gather(c, return_exceptions=True)
+        await asyncio.sleep(0.05)
+        assert c.cancelled() and fair.busy == 1 and "d" not in makers  # c's thread still runs: its slot is held
+        gates["c"].set()
+        assert await d == "d" and settled(fair)
 
     run(scenario)
 

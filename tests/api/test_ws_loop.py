@@ -119,8 +119,8 @@ def test_quick_requests_are_answered_in_the_event_loop_and_the_rest_in_a_worker_
         ws.send_json({"type": "count", "upto": 1})
         assert ws.receive_json() == {"type": "total", "value": 1.0}
     threads = app.state.toy_stats.threads
-    assert threads["count"].startswith("AnyIO worker thread")
-    assert not threads["add"].startswith("AnyIO worker thread") and threads["add"] != threading.current_thread().name
+    assert threads["count"].startswith("compute")  # FairShare's pool of compute threads
+    assert not threads["add"].startswith("compute") and threads["add"] != threading.current_thread().name
 
 
 def test_binary_frames_round_trip_floats_exactly_and_maps_to_a_byte() -> None:
