@@ -14,12 +14,16 @@ import pytest
 
 from app.data.drawing import (
     FIELD_CENTRE,
+    SMALL_IMAGE,
     area_resample,
     center_of_mass,
     place_by_center_of_mass,
     preprocess_drawing,
     preprocess_drawings,
     raw_downscale,
+    spans,
+    sums_before,
+    sums_before_by_blocks,
 )
 
 CANVAS = 280
@@ -232,6 +236,22 @@ def test_area_resample_equals_the_dense_matrices_on_random_canvases(rng):
         np.testing.assert_allclose(
             area_resample(image, shape, scale), dense_area_resample(image, shape, scale), rtol=1e-5, atol=1e-6
         )
+
+
+def test_the_sums_by_blocks_equal_the_running_sum_on_drawings_and_uploads(rng):
+    """area_resample_axis sums the rows before each span end one of two ways (one running sum for small images,
+    sums by blocks for large ones): both give the same float64 sums, to the last bit here, for canvases of the
+    page's 8-bit ink, random float images, and spans that shrink or enlarge."""
+    for _ in range(300):
+        n, w = rng.integers(1, 1200), rng.integers(1, 60)
+        if rng.uniform() < 0.5:
+            pixels = (rng.integers(0, 256, (n, w)) / 255).astype(np.float32)
+        else:
+            pixels = (rng.uniform(0, 1, (n, w)) * (rng.uniform(0, 1, (n, w)) < 0.3)).astype(np.float32)
+        n_out = int(rng.integers(1, 60))
+        index, _ = spans(n, n_out, float(rng.choice([n_out / n, rng.uniform(0.005, 3.0)])))
+        np.testing.assert_array_equal(sums_before_by_blocks(pixels, index), sums_before(pixels, index))
+    assert SMALL_IMAGE < 1024 * 1024  # an upload's 1024×1024 takes the blocks
 
 
 def test_preprocessing_equals_the_dense_resampler_on_drawn_digits(rng, monkeypatch):
