@@ -23,9 +23,10 @@ Answer = Callable[[Sequence[tuple[C, M]]], list[list[Reply] | Exception]]
 
 class Together(Generic[C, M]):
     """The requests handed in during one round of the event loop, answered together at the start of the next; while
-    requests keep coming (the last came less than `wait` seconds before), for up to `wait` seconds or until `size`
-    are in: a loaded loop gathers several rounds' worth (at 1,050 drawings/s and 5 ms, batches of about 7), a lone
-    request still goes at once."""
+    requests keep coming (the last, another connection's, came less than `wait` seconds before), for up to `wait`
+    seconds or until `size` are in: a loaded loop gathers several rounds' worth (at 1,050 drawings/s and 5 ms,
+    batches of about 7), a lone request still goes at once, and so does a lone client's next one (it came right
+    after its own answer: waiting for others made its round trip 4.2 ms instead of ~1)."""
 
     def __init__(self, answer: Answer[C, M], size: int = 1, wait: float = 0.0) -> None:
         self.answer, self.size, self.wait = answer, size, wait
@@ -33,6 +34,7 @@ class Together(Generic[C, M]):
         self.due: asyncio.Handle | None = None  # the flush to come
         self.timed = False  # whether it waits for the clock (cancelled once the batch is full) or the next round
         self.last = -math.inf  # when the last request was handed in (the loop's clock)
+        self.last_from: object = None  # and whose it was
 
     @staticmethod
     def of(state: Any, answer: Answer[C, M]) -> Together[C, M]:
@@ -51,7 +53,8 @@ class Together(Generic[C, M]):
         reply = loop.create_future()
         self.pending.append((conversation, message, reply))
         now = loop.time()
-        busy, self.last = now - self.last < self.wait, now
+        busy = now - self.last < self.wait and conversation is not self.last_from  # one's own last request
+        self.last, self.last_from = now, conversation  # is answered already: alone, it has nobody to wait for
         if self.due is not None and self.timed and len(self.pending) >= self.size:
             self.due.cancel()  # full: no reason to wait longer
             self.due = None

@@ -94,15 +94,28 @@ def test_while_requests_keep_coming_they_are_gathered_for_up_to_the_wait() -> No
         await asyncio.sleep(0)
         assert not together.timed
         later = []
-        for n in range(1, 4):  # each within the wait of the one before: gathered
-            later.append(asyncio.ensure_future(together.handle("b", n)))
+        for n in range(1, 4):  # each within the wait of another connection's: gathered
+            later.append(asyncio.ensure_future(together.handle(f"b{n}", n)))
             await asyncio.sleep(0.01)
             assert together.timed
         return await asyncio.gather(first, *later)
 
     results = asyncio.run(asyncio.wait_for(scenario(), 10))
-    assert results == [["a:0"], ["b:2"], ["b:4"], ["b:6"]]
+    assert results == [["a:0"], ["b1:2"], ["b2:4"], ["b3:6"]]
     assert [len(call) for call in answer.calls] == [1, 3]
+
+
+def test_a_lone_connections_next_request_is_answered_at_once() -> None:
+    """One connection asking again right after its answer (one request in flight, as the pages send) has nobody to
+    wait for: each of its requests is answered in the next round, not after the wait."""
+    answer = Recorded()
+    together = Together(answer, size=16, wait=3600.0)  # waiting it out would time the test out
+
+    async def scenario() -> list:
+        return [await together.handle("a", n) for n in range(5)]
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 10)) == [[f"a:{2 * n}"] for n in range(5)]
+    assert [len(call) for call in answer.calls] == [1] * 5
 
 
 def test_a_full_batch_is_answered_without_waiting_out_the_wait() -> None:
