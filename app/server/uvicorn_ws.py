@@ -198,13 +198,6 @@ def served_state(app: object) -> Any | None:
     return None
 
 
-def app_settings(app: object) -> Settings:
-    """The Settings of the app uvicorn serves; a worker of `serve --workers` builds its app from the environment, so
-    without one found, the environment's."""
-    state = served_state(app)
-    return state.settings if state is not None else Settings.from_env()
-
-
 class HeadDeadlineProtocol(H11Protocol):
     """uvicorn's h11 HTTP protocol with a deadline on each request head and a size limit on it.
 
@@ -225,8 +218,8 @@ class HeadDeadlineProtocol(H11Protocol):
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(config, server_state, app_state, **kwargs)
-        state = served_state(config.loaded_app)
-        settings = state.settings if state is not None else Settings.from_env()
+        state = served_state(config.loaded_app)  # a worker of `serve --workers` builds its app from the environment:
+        settings = state.settings if state is not None else Settings.from_env()  # without one found, its settings
         self.header_timeout_s = settings.http_header_timeout_s
         self.max_header_bytes = config.h11_max_incomplete_event_size or DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
         self.reads = TimeShare.reading(state) if state is not None else None
