@@ -230,11 +230,11 @@ class HeadDeadlineProtocol(H11Protocol):
         self.wait_for_turn()
 
     def wait_for_turn(self) -> None:
-        """Charge the address the opening of a connection in its turn, and leave the connection unread until then
-        (its request head, a websocket's handshake, stay in the kernel) while the address is over its share of the
-        loop's reading (app/server/time_share.py): 400 websockets opened at once from one address cost the loop
-        about 0.3 s of handshakes, routes and hellos before any of them was accepted, and every other student's
-        answer waited for them. The head deadline runs meanwhile."""
+        """Charge the address the opening of a connection in its turn, and parse nothing of it until then (its first
+        read is held, nothing more is read: its request head, a websocket's handshake, wait) while the address is
+        over its share of the loop's reading (app/server/time_share.py): 400 websockets opened at once from one
+        address cost the loop about 0.3 s of handshakes, routes and hellos before any of them was accepted, and
+        every other student's answer waited for them. The head deadline runs meanwhile."""
         if self.reads is None or self.client is None:
             return
         self.turn = self.reads.turn(self.client[0])
