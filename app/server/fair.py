@@ -102,8 +102,7 @@ class FairShare:
         in_loop: bool = False,
         budget: TimeShare | None = None,
     ) -> None:
-        self.limiter = limiter  # the threads themselves: shared with the rooms' classifications
-        self.slots = int(limiter.total_tokens)
+        self.slots = int(limiter.total_tokens)  # jobs at once: the compute threads (in the loop, a batch's places)
         self.clock = clock
         self.in_loop = in_loop  # jobs run in the event loop: a freed slot is handed out in its next iteration
         self.budget = budget  # time used by address: one over its share takes no slot until it is back within it
@@ -359,17 +358,8 @@ class FairLimiter(anyio.CapacityLimiter):
 
     async def __aenter__(self) -> None:
         job = object()
-        await self.share.acquire(self.address, job)
-        try:
-            await self.share.limiter.__aenter__()
-        except BaseException:
-            self.share.release(self.address, job)
-            raise
+        await self.share.acquire(self.address, job)  # its slot bounds the threads: FairShare.busy <= slots
         self.jobs[asyncio.current_task()] = job
 
     async def __aexit__(self, *exc_info: Any) -> None:
-        job = self.jobs.pop(asyncio.current_task())
-        try:
-            await self.share.limiter.__aexit__(*exc_info)
-        finally:
-            self.share.release(self.address, job)
+        self.share.release(self.address, self.jobs.pop(asyncio.current_task()))
