@@ -32,6 +32,7 @@ PROCESS_CHANNEL = "backprop-lab:process"  # subscribed from the start, so the su
 # one, up to POOL_WAIT_S, instead of failing with "Too many connections" as redis-py's default pool (100) does.
 POOL_CONNECTIONS = 64
 POOL_WAIT_S = 10.0
+CONFIRM_S = 5.0  # longest wait for Redis to confirm a subscription before listen returns anyway
 
 
 def key(code: str, part: str = "") -> str:
@@ -72,8 +73,9 @@ class RedisStore:
         self.idle_s = idle_s
         self.ttl = max(1, round(idle_s))
         self.listeners: dict[str, set[Listener]] = {}
-        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.pubsub = self.redis.pubsub()  # its subscribe confirmations are read too (subscribe)
         self.reader: asyncio.Task | None = None
+        self.confirmations: dict[str, asyncio.Future[None]] = {}  # channel -> set once Redis confirms its SUBSCRIBE
         self.outage = Outage("redis")
 
     async def start(self) -> None:
@@ -87,7 +89,7 @@ class RedisStore:
         subscriber tries again each second (redis-py subscribes it again to every channel when it reconnects)."""
         while True:
             try:
-                message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                message = await self.pubsub.get_message(timeout=1.0)
             except asyncio.CancelledError:
                 raise
             except UNREACHABLE as exc:
@@ -99,6 +101,8 @@ class RedisStore:
                 await asyncio.sleep(1)
                 continue
             self.outage.answered()
+            if message is not None and message.get("type") == "subscribe":
+                self.confirmed(message["channel"])
             if message is None or message.get("type") != "message":
                 continue
             code = message["channel"].removeprefix(PREFIX).removesuffix(":events")
@@ -224,11 +228,35 @@ class RedisStore:
     async def publish(self, code: str, event: dict) -> None:
         await self.redis.publish(key(code, "events"), json.dumps(event))
 
+    def confirmed(self, channel: str) -> None:
+        """Redis has confirmed the subscriber's SUBSCRIBE to channel: wake whoever waits for it."""
+        waiting = self.confirmations.pop(channel, None)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(None)
+
+    async def subscribe(self, channel: str) -> None:
+        """Subscribe to channel and wait until Redis confirms it (at most CONFIRM_S): a PUBLISH that reaches Redis on
+        another connection before it has processed the SUBSCRIBE is not delivered, so an event sent just after a
+        listener was added (a student who has just joined) could be lost."""
+        waiting = self.confirmations.get(channel)
+        if waiting is None:
+            waiting = self.confirmations[channel] = asyncio.get_running_loop().create_future()
+            try:
+                await self.pubsub.subscribe(channel)
+            except BaseException:  # not sent: the next listener subscribes again
+                del self.confirmations[channel]
+                raise
+        try:
+            await asyncio.wait_for(asyncio.shield(waiting), CONFIRM_S)
+        except TimeoutError:  # Redis slow or away (its outage is reported by the reader): listen anyway
+            if self.confirmations.get(channel) is waiting:
+                del self.confirmations[channel]
+
     @guarded
     async def listen(self, code: str, listener: Listener) -> Stop:
         group = self.listeners.setdefault(code, set())
         if not group:
-            await self.pubsub.subscribe(key(code, "events"))
+            await self.subscribe(key(code, "events"))
         group.add(listener)
 
         async def stop() -> None:

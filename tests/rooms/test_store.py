@@ -178,3 +178,22 @@ async def until(condition, timeout: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         await asyncio.sleep(0.01)
+
+
+@in_own_loop
+async def test_redis_listen_returns_once_redis_has_confirmed_the_subscription(redis_url: str) -> None:
+    """A PUBLISH from another process that reaches Redis before it has processed the SUBSCRIBE is lost, so listen
+    waits for the confirmation, which the store's reader hands on: with the reader stopped it does not return."""
+    store = RedisStore(redis_url, 60.0)
+    await store.start()
+    try:
+        assert store.reader is not None
+        store.reader.cancel()
+        listening = asyncio.create_task(store.listen(fresh_code(), lambda event, text: None))
+        await asyncio.sleep(0.5)
+        assert not listening.done()
+        store.reader = asyncio.create_task(store.read_events())
+        stop = await asyncio.wait_for(listening, 2.0)
+        await stop()
+    finally:
+        await store.close()
