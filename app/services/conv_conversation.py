@@ -23,17 +23,6 @@ from app.wire.limits import at_most, within
 from app.wire.protocol import Problem, Reply
 
 
-def box(values: list, name: str, dims: str) -> np.ndarray:
-    """A nested list as a float32 array, or bad_shape when its rows differ in length or it is empty."""
-    try:
-        array = np.array(values, dtype=np.float32)
-    except ValueError:
-        raise Problem("bad_shape", f"{name} must be a {dims} box of numbers: every row the same length") from None
-    if array.ndim != len(dims.split("×")) or array.size == 0:
-        raise Problem("bad_shape", f"{name} must be a non-empty {dims} box of numbers, got shape {array.shape}")
-    return array
-
-
 def check_geometry_limits(message: ConvPlanRequest, k: int, settings: Settings) -> None:
     """Kernel sizes, strides, dilation and padding within the limits (the engine judges what is possible)."""
     st = message.stage2
@@ -50,9 +39,7 @@ def check_geometry_limits(message: ConvPlanRequest, k: int, settings: Settings) 
 
 def setup_from_message(message: ConvPlanRequest, settings: Settings) -> ConvSetup:
     """The walkthrough's ConvSetup for a validated request, or a Problem saying which shape or limit is wrong."""
-    x = box(message.input, "input", "C×H×W")
-    w = box(message.kernels, "kernels", "F×C×K×K")
-    b = box(message.bias, "bias", "F")
+    x, w, b = message.input, message.kernels, message.bias
     c, h, wd = x.shape
     f, kc, k, kw = w.shape
     at_most("channel count", c, "conv_max_channels", settings)
@@ -69,6 +56,7 @@ def setup_from_message(message: ConvPlanRequest, settings: Settings) -> ConvSetu
     check_geometry_limits(message, k, settings)
     chosen = message.grad.cell if message.grad.kind == "cell" else None
     cell = (chosen[0], chosen[1], chosen[2]) if chosen else None  # GradSpec holds exactly 3
+    x, w, b = (array.astype(np.float32) for array in (x, w, b))
     return ConvSetup(x, w, b, message.stride, message.padding, message.dilation, message.stage2, cell)
 
 

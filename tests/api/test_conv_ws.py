@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from app.server.app import create_app
 from app.settings import Settings
+from app.wire.conv import CONV_MESSAGES
 from app.wire.frames import unpack_frame
 from app.wire.protocol import PROTOCOL_VERSION
 from tests import seed
@@ -23,6 +24,16 @@ SEED_KERNEL = seed.SEED_KERNEL.tolist()
 def seed_request(**changes) -> dict:
     """The recitation's example as a conv_plan request, with changes."""
     return {"type": "conv_plan", "input": [SEED_IMAGE], "kernels": [[SEED_KERNEL]], "bias": [0], **changes}
+
+
+def test_a_validated_plan_holds_each_box_of_numbers_as_one_array() -> None:
+    """A plan waiting for the compute threads keeps an array, not a Python float per value (pymalloc fragmentation
+    after a flood of the largest plans: app/wire/conv.py)."""
+    plan = CONV_MESSAGES.validate_python(seed_request())
+    for name, shape in (("input", (1, 7, 7)), ("kernels", (1, 1, 3, 3)), ("bias", (1,))):
+        array = getattr(plan, name)
+        assert isinstance(array, np.ndarray) and array.dtype == np.float64 and array.shape == shape
+        assert array.tolist() == seed_request()[name]
 
 
 @pytest.fixture
@@ -97,6 +108,8 @@ def test_a_32x32_input_streams_in_chunks_of_whole_rows(conv_client: TestClient) 
         ('{"type": "conv_plan", "input": [[[NaN]]], "kernels": [[[[1]]]], "bias": [0]}', "bad_value", "NaN"),
         (json.dumps(seed_request(input=[[[1, 2], [3]]])), "bad_shape", "every row the same length"),
         (json.dumps(seed_request(input=[])), "bad_shape", "non-empty"),
+        (json.dumps(seed_request(input=[[["1"] * 7] * 7])), "bad_value", "numbers only"),
+        (json.dumps(seed_request(bias=0)), "bad_shape", "got a single number"),
         (json.dumps(seed_request(input=[SEED_IMAGE, SEED_IMAGE])), "bad_shape", "2 channels"),
         (json.dumps(seed_request(kernels=[[[[1, 2, 3], [1, 2, 3]]]])), "bad_shape", "square"),
         (json.dumps(seed_request(bias=[0, 1])), "bad_shape", "one number per kernel"),
