@@ -17,7 +17,7 @@ from app.models.shared import load_shared_lenet
 from app.rooms.backends import open_store
 from app.rooms.lookup import RoomLimits
 from app.rooms.store import StoreUnavailable
-from app.server.memory import fix_mmap_threshold
+from app.server.memory import tune_malloc
 from app.server.responses import ApiProblem, answer_bad_parameters, answer_problem, answer_store_unavailable
 from app.server.routes import api_docs, backprop, class_step, conv, health, kernels, lenet, pages, rooms, svm, xor
 from app.server.security import RequestGuard, SecurityHeaders
@@ -44,13 +44,13 @@ SWITCH_INTERVAL_S = 0.0002
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load what every request shares once at start-up (the trained LeNet-5, the room store) and release it on exit."""
+    tune_malloc()  # freed memory can go back to the system (app/server/memory.py); before any worker thread
     settings: Settings = app.state.settings
     app.state.lenet = load_shared_lenet(settings.weights)
     app.state.rooms = await open_store(settings)
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     switch_interval = sys.getswitchinterval()  # the process's, given back on exit (a test runs many apps in one)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    fix_mmap_threshold()  # large blocks go back to the system when freed (app/server/memory.py)
     logger.info(
         "backprop-lab %s ready, rooms in %s, static files from %s", __version__, settings.rooms, settings.static_dir
     )

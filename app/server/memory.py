@@ -35,9 +35,18 @@ collection's and a malloc_trim's effect, pymalloc's statistics):
   attack (uvicorn_ws.py closes the parser; app/server/ws.py raises the Problem without a cycle).
 - The trim after the attack waited for a quiet moment the students' own closes never left (Trimmer's deadline).
 
-After them: 145–149 MB 15 s after the attack (113 MB at the same time without one). What is left is pymalloc's:
-its 1 MB arenas grew from 44 to 79 during the attack, and an arena is given back only once every block in it is
-free; the students' connections and requests keep a few hundred live objects in each (about 66 KB an arena).
+After them: 145–149 MB 15 s after the attack (113 MB at the same time without one). Two more:
+
+- glibc gave each thread that allocates a heap of its own (the compute threads, anyio's threads for uploads and
+  rooms), and what stayed in use in each kept its pages: ARENA_MAX puts every thread's blocks in the main heap
+  (137.5–137.7 MB after the attack instead of 145.4–145.5, two runs each in turn; 107 MB before it either way).
+- A conv_plan waiting for its turn held its numbers as Python floats (app/wire/conv.py now keeps arrays).
+
+What is left is pymalloc's: its 1 MB arenas grow from ~50 to ~80 during the attack, and an arena is given back only
+once every block in it is free. After the attack a few live small objects keep each: mostly floats made since by
+state that keeps changing (a connection's scope, its RateLimit, a waiting coroutine's locals), because pymalloc
+fills the partly used pools of a size first, wherever they are. And the attacker's frames that TCP still delivers
+after it has gone (its kernel's send buffers, several MB a socket) keep ~350 of its connections open ~10 s longer.
 """
 
 from __future__ import annotations
@@ -50,9 +59,10 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8  # mallopt's parameter numbers (malloc.h)
 MMAP_THRESHOLD = 1 << 20  # blocks of 1 MB and more (a large upload or walkthrough frame) get a mapping
 TRIM_THRESHOLD = 8 << 20  # free memory at the heap's top beyond this goes back to the system at once
+ARENA_MAX = 1  # every thread allocates from the main heap
 QUIET_S = 2.0  # a trim waits for closes to stop this long (the rest of a wave is still closing)...
 DEADLINE_S = 5.0  # ...but comes at most this long after the first close since the last trim
 
@@ -70,13 +80,15 @@ def glibc() -> Any | None:
 LIBC = glibc()
 
 
-def fix_mmap_threshold() -> bool:
-    """Keep blocks of MMAP_THRESHOLD bytes and more in mappings of their own from now on, and up to TRIM_THRESHOLD
-    free at the heap's top (glibc only; setting either turns off glibc's own adjustment of both)."""
+def tune_malloc() -> bool:
+    """Keep blocks of MMAP_THRESHOLD bytes and more in mappings of their own from now on, up to TRIM_THRESHOLD free
+    at the heap's top (setting either turns off glibc's own adjustment of both), and threads that start from now on
+    in the main heap (ARENA_MAX); glibc only. Call before the worker threads start."""
     return bool(
         LIBC is not None
         and LIBC.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
         and LIBC.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+        and LIBC.mallopt(M_ARENA_MAX, ARENA_MAX)
     )
 
 
