@@ -39,7 +39,7 @@ After them: 145–149 MB 15 s after the attack (113 MB at the same time without 
 
 - glibc gave each thread that allocates a heap of its own (the compute threads, anyio's threads for uploads and
   rooms), and what stayed in use in each kept its pages: ARENA_MAX puts every thread's blocks in the main heap
-  (137.5–137.7 MB after the attack instead of 145.4–145.5, two runs each in turn; 107 MB before it either way).
+  (133.8–138.9 MB after the attack instead of 146.4–152.3, three runs each in turn; 107–109 MB before it).
 - A conv_plan waiting for its turn held its numbers as Python floats (app/wire/conv.py now keeps arrays).
 
 What is left is pymalloc's: its 1 MB arenas grow from ~50 to ~80 during the attack, and an arena is given back only
