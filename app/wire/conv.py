@@ -5,16 +5,15 @@ docs/protocol/conv.md describes them; static/js/lib/protocol.js (CONV) mirrors t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BeforeValidator, ConfigDict, Field, TypeAdapter
 from pydantic.dataclasses import dataclass
-from pydantic_core import PydanticCustomError
 
 from app.nn.arithmetic import PaddingMode
 from app.settings import Settings
+from app.wire.boxes import box_of
 from app.wire.protocol import Message
 
 AssetName = Literal["mnist_digit", "lenet_conv1"]
@@ -38,41 +37,15 @@ class GradSpec(Message):
     cell: Annotated[list[int], Field(min_length=3, max_length=3)] | None = None
 
 
-def number_box(dims: str) -> Callable[[object], np.ndarray]:
-    """A validator of nested rows of numbers with the named dimensions ("C×H×W"): a float64 array, or a typed error.
-    A waiting request holds one array, not a Python float per value: the largest input's 8,192 floats in pymalloc's
-    small blocks, replaced at the message rate on a flood's sockets, left the server's memory fragmented for good
-    after an attack (benchmarks/soak.py --attacker; app/server/memory.py)."""
-    ndim = len(dims.split("×"))
-
-    def box(value: object) -> np.ndarray:
-        try:
-            array = np.asarray(value)
-        except ValueError:
-            ragged = f"must be a {dims} box of numbers: every row the same length"
-            raise PydanticCustomError("bad_shape", ragged) from None
-        if array.dtype.kind not in "iuf":
-            raise PydanticCustomError("bad_value", "must hold numbers only")
-        if array.ndim != ndim or array.size == 0:
-            shape = "×".join(map(str, array.shape)) or "a single number"
-            raise PydanticCustomError("bad_shape", f"must be a non-empty {dims} box of numbers, got {shape}")
-        array = array.astype(np.float64)
-        if not np.isfinite(array).all():
-            raise PydanticCustomError("bad_value", f"holds {int((~np.isfinite(array)).sum())} NaN or infinite values")
-        return array
-
-    return box
-
-
 class ConvPlanRequest(Message):
     """Client → server (latest wins): the convolution to walk through."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     type: Literal["conv_plan"]
-    input: Annotated[np.ndarray, BeforeValidator(number_box("C×H×W"))]
-    kernels: Annotated[np.ndarray, BeforeValidator(number_box("F×C×K×K"))]
-    bias: Annotated[np.ndarray, BeforeValidator(number_box("F"))]
+    input: Annotated[np.ndarray, BeforeValidator(box_of("C×H×W"))]
+    kernels: Annotated[np.ndarray, BeforeValidator(box_of("F×C×K×K"))]
+    bias: Annotated[np.ndarray, BeforeValidator(box_of("F"))]
     stride: int = 1
     padding: int | PaddingMode = 0
     dilation: int = 1

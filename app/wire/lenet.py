@@ -13,6 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, 
 from pydantic_core import PydanticCustomError
 
 from app.models.lenet import CLASSES
+from app.wire.boxes import number_box
 from app.wire.protocol import Message
 
 INK_LEVELS = 255
@@ -23,29 +24,12 @@ Digit = Annotated[StrictInt, Field(ge=0, le=CLASSES - 1)]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 
-def grid(value: object) -> np.ndarray:
-    """value as a 2-D float64 array, or a typed error saying what is wrong with its shape or numbers."""
-    try:
-        array = np.asarray(value)
-    except ValueError:
-        raise PydanticCustomError("bad_shape", "must be a rectangular grid (rows of equal length)") from None
-    if array.dtype.kind not in "iuf":
-        raise PydanticCustomError("bad_value", "must hold numbers only")
-    if array.ndim != 2 or 0 in array.shape:
-        shape = "×".join(map(str, array.shape)) or "a single number"
-        raise PydanticCustomError("bad_shape", f"must be 2-D (rows of columns), got {shape}")
-    array = array.astype(np.float64)
-    if not np.isfinite(array).all():
-        raise PydanticCustomError("bad_value", f"holds {int((~np.isfinite(array)).sum())} NaN or infinite values")
-    return array
-
-
 def ink_canvas(value: object) -> np.ndarray:
     """A drawing's ink levels, 0 (paper) to 255 (full ink), as (H, W) uint8: a binary frame's canvas of 0..255
     codes is one already (app/wire/frames.py) and is taken as it is."""
     if isinstance(value, np.ndarray) and value.dtype == np.uint8 and value.ndim == 2 and 0 not in value.shape:
         return value
-    array = grid(value)
+    array = number_box(value, "H×W")
     if array.min() < 0 or array.max() > INK_LEVELS:
         raise PydanticCustomError(
             "bad_value", f"values are ink levels 0..{INK_LEVELS}, got {array.min():g}..{array.max():g}"
@@ -233,7 +217,7 @@ class PredictRequest(BaseModel):
     @classmethod
     def mnist_sized(cls, value: object) -> object:
         """Exactly 28×28 finite numbers in 0..1."""
-        array = grid(value)
+        array = number_box(value, "H×W")
         if array.shape != (IMAGE_SIDE, IMAGE_SIDE):
             raise PydanticCustomError("bad_shape", f"must be 28×28, got {array.shape[0]}×{array.shape[1]}")
         if array.min() < 0 or array.max() > 1:
