@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import DESKTOP
+from tests.e2e.test_lenet_input_gradient import READING, epsilon_shown, open_panel
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -250,6 +251,59 @@ def test_a_following_student_sees_the_teachers_digit_live(
     assert cell(teacher, "1", "1") == 1
     screenshot(teacher, "lenet-room-teacher-present-1920x1080")
     screenshot(student, "lenet-room-student-present-1920x1080")
+    assert errors == {"teacher": [], "student": []}
+
+
+def test_a_following_students_input_gradient_panel_takes_the_teachers_settings_and_dreams(
+    new_person: Person, base_url: str
+) -> None:
+    teacher, student, errors = open_room(new_person, base_url)
+    draw_zero(teacher)
+    assert prediction(student) == prediction(teacher)
+    teacher.evaluate("() => { location.hash = 'input-gradient'; }")  # the lesson's stop: the class goes there too
+    student.wait_for_function("() => location.hash === '#input-gradient'")
+    for tab in (teacher, student):
+        open_panel(tab)  # the panel asks only while it is on screen
+
+    # The teacher drags ε to 0.2 and explains the digit 3: the student's panel asks for the same.
+    teacher.locator("[data-testid=fgsm-epsilon]").evaluate(
+        "slider => { slider.value = '0.2'; slider.dispatchEvent(new Event('input', { bubbles: true })); }"
+    )
+    teacher.select_option("[data-testid=saliency-target]", "3")
+    for tab in (teacher, student):
+        tab.wait_for_function(
+            "() => document.querySelector('[data-testid=fgsm-prediction]').textContent.includes('ε = 0.2:')"
+        )
+        assert epsilon_shown(tab) == "0.2"
+    assert student.locator("[data-testid=fgsm-epsilon]").input_value() == "0.2"
+    assert student.locator("#fgsm-epsilon-value").inner_text() == "0.2"
+    assert student.locator("[data-testid=saliency-target]").input_value() == "3"
+
+    # The iterated attack, then a dream from blank paper (no drawing in it, so the same picture on both tabs).
+    teacher.locator("[data-testid=fgsm-iterated-mode]").check()
+    student.wait_for_function("() => document.querySelector('[data-testid=fgsm-iterated-mode]').checked")
+    assert student.locator(READING).inner_text().startswith("Iterated steps of 0.01: ")
+    teacher.select_option("[data-testid=dream-objective]", "class:5")
+    teacher.locator("[data-testid=dream-run]").click()
+    for tab in (teacher, student):
+        tab.wait_for_function(
+            "() => document.querySelector('[data-testid=dream-result]').textContent.startsWith('score of 5: ')"
+        )
+    assert (
+        student.locator("[data-testid=dream-result]").inner_text()
+        == teacher.locator("[data-testid=dream-result]").inner_text()
+    )
+    assert student.locator("[data-testid=dream-objective]").input_value() == "class:5"
+
+    # Views sent later (the teacher draws on) dream nothing more: one dream asked, one dreamt.
+    student.evaluate(
+        "() => { window.dreamChanges = 0; new MutationObserver(() => { window.dreamChanges += 1; })"
+        ".observe(document.getElementById('dream-result'), { childList: true, characterData: true, subtree: true }); }"
+    )
+    teacher.get_by_role("button", name="Clear").click()
+    draw_one(teacher)
+    assert prediction(student) == "1"
+    assert student.evaluate("() => window.dreamChanges") == 0
     assert errors == {"teacher": [], "student": []}
 
 

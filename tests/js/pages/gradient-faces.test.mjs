@@ -6,6 +6,7 @@ import {
   dreamRequest,
   dreamText,
   fgsmReading,
+  followedFaces,
   gradientRequest,
   iteratedText,
   saliencyText,
@@ -84,4 +85,30 @@ test("a dream is summed up by its objective's first and last values", () => {
     probabilities: probabilities(3, 0.999),
   };
   assert.equal(dreamText(dreamt), "score of 3: −0.71 → 16.57 in 60 steps from blank paper; LeNet reads the dream as 3 (99.9%).");
+});
+
+const CHOICES = { objectives: ["class:3", "conv2:4"], starts: ["blank", "drawing"] };
+
+test("a room teacher's panel settings are followed as they are when they make sense", () => {
+  const state = { epsilon: 0.25, target: 7, mode: "iterated", dream: { objective: "conv2:4", start: "drawing", runs: 3 } };
+  assert.deepEqual(followedFaces(state, CHOICES), state);
+  assert.deepEqual(followedFaces({ epsilon: 0, target: null, mode: "one-shot", dream: null }, CHOICES), {
+    epsilon: 0,
+    target: null,
+    mode: "one-shot",
+    dream: { objective: null, start: null, runs: 0 },
+  });
+});
+
+test("nonsense in a room's panel settings is dropped, never applied", () => {
+  assert.equal(followedFaces(null, CHOICES), null);
+  assert.equal(followedFaces("0.2", CHOICES), null);
+  const wanted = followedFaces(
+    { epsilon: "0.2", target: 12, mode: "<b>", dream: { objective: "class:99", start: "javascript:", runs: -1 } },
+    CHOICES,
+  );
+  assert.deepEqual(wanted, { epsilon: null, target: null, mode: "one-shot", dream: { objective: null, start: null, runs: 0 } });
+  assert.equal(followedFaces({ epsilon: Number.NaN, target: 2.5, dream: { runs: 1.5 } }, CHOICES).epsilon, null);
+  assert.equal(followedFaces({ target: 2.5 }, CHOICES).target, null);
+  assert.equal(followedFaces({ dream: { runs: 2 ** 60 } }, CHOICES).dream.runs, 0);
 });

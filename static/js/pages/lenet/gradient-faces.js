@@ -76,3 +76,26 @@ export function dreamText(header) {
   return `${objective.label}: ${signed(values[0])} → ${signed(values.at(-1))} in ${steps.at(-1)} steps from ${from}; ` +
     `LeNet reads the dream as ${prediction} (${percent(probabilities[prediction])}).`;
 }
+
+const MODES = ["one-shot", "iterated"];
+
+/**
+ * A room teacher's panel settings, checked: {epsilon (a number or null), target (0..9 or null), mode, dream:
+ * {objective, start (null when not offered), runs}}, or null when the state holds none. objectives and starts are
+ * the values the page's pickers offer; the ε slider keeps a number within its own range and step.
+ */
+export function followedFaces(state, { objectives, starts }) {
+  if (state === null || typeof state !== "object") return null;
+  const dream = state.dream !== null && typeof state.dream === "object" ? state.dream : {};
+  const offered = (value, values) => (values.includes(value) ? value : null);
+  return {
+    epsilon: Number.isFinite(state.epsilon) ? state.epsilon : null,
+    target: Number.isInteger(state.target) && state.target >= 0 && state.target <= 9 ? state.target : null,
+    mode: MODES.includes(state.mode) ? state.mode : MODES[0],
+    dream: {
+      objective: offered(dream.objective, objectives),
+      start: offered(dream.start, starts),
+      runs: Number.isSafeInteger(dream.runs) && dream.runs >= 0 ? dream.runs : 0,
+    },
+  };
+}

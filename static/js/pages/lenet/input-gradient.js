@@ -2,7 +2,8 @@
 // student's current drawing. Saliency and gradient × input; an adversarial example (FGSM) with an ε slider, or the
 // iterated attack; dreaming for a class or a conv unit. The server computes every number (input_gradient and dream
 // on /ws/lenet, docs/protocol/lenet.md); this routes them to the figures. The panel asks only while it is on
-// screen, so a class drawing elsewhere on the page costs the server nothing for it.
+// screen, so a class drawing elsewhere on the page costs the server nothing for it. In a room a following student's
+// panel takes the teacher's settings (ε, the explained digit, the attack, the dream) and dreams her dreams.
 
 import { DIVERGING, SEQUENTIAL } from "../../lib/colors.js";
 import { openStage } from "../../lib/present.js";
@@ -15,6 +16,7 @@ import {
   dreamRequest,
   dreamText,
   fgsmReading,
+  followedFaces,
   gradientRequest,
   iteratedText,
   saliencyText,
@@ -29,13 +31,17 @@ const $ = (id) => document.getElementById(id);
 export class InputGradientPanel {
   /**
    * socket: the page's Socket on /ws/lenet; withDrawing(header): the request as a binary frame with the pad's
-   * drawing; preprocess(): the page's preprocessing; isEmpty(): whether the pad is empty.
+   * drawing; preprocess(): the page's preprocessing; isEmpty(): whether the pad is empty; onChange(): a setting
+   * changed or a dream was asked for (a room's teacher tells the class).
    */
-  constructor({ socket, withDrawing, preprocess, isEmpty }) {
+  constructor({ socket, withDrawing, preprocess, isEmpty, onChange }) {
     this.socket = socket;
     this.withDrawing = withDrawing;
     this.preprocess = preprocess;
     this.isEmpty = isEmpty;
+    this.onChange = onChange;
+    this.dreams = 0; // dreams asked for on this tab: a room's students dream each of the teacher's
+    this.followedDreams = 0; // the teacher's count of dreams when this tab last followed her
     this.root = $("input-gradient");
     this.last = null; // the last gradient_faces frame
     this.seq = 0;
@@ -61,7 +67,13 @@ export class InputGradientPanel {
     });
     $("saliency-target").addEventListener("change", () => this.send());
     for (const radio of this.root.querySelectorAll("input[name=fgsm-mode]")) {
-      radio.addEventListener("change", () => this.render());
+      radio.addEventListener("change", () => {
+        this.render();
+        this.onChange();
+      });
+    }
+    for (const id of ["fgsm-epsilon", "saliency-target", "dream-objective", "dream-start"]) {
+      $(id).addEventListener(id === "fgsm-epsilon" ? "input" : "change", () => this.onChange());
     }
     $("fgsm-smallest-apply").addEventListener("click", () => {
       const smallest = this.last?.header.fgsm?.smallest_epsilon;
@@ -71,7 +83,50 @@ export class InputGradientPanel {
       this.root.querySelector("input[name=fgsm-mode][value=one-shot]").checked = true;
       this.send();
     });
-    $("dream-run").addEventListener("click", () => this.runDream());
+    $("dream-run").addEventListener("click", () => {
+      this.dreams += 1;
+      this.onChange();
+      this.runDream();
+    });
+  }
+
+  /** The attack shown: "one-shot" or "iterated". */
+  mode() {
+    return this.root.querySelector("input[name=fgsm-mode]:checked").value;
+  }
+
+  /** What a room's following students take from this panel: ε, the explained digit, the attack, the dream. */
+  state() {
+    const target = $("saliency-target").value;
+    return {
+      epsilon: Number($("fgsm-epsilon").value),
+      target: target === "" ? null : Number(target),
+      mode: this.mode(),
+      dream: { objective: $("dream-objective").value, start: $("dream-start").value, runs: this.dreams },
+    };
+  }
+
+  /** Follow a room's teacher: her settings, checked (asked for again when they changed), and a dream she asked for
+   * since this tab last followed her (on arrival, her last one). */
+  follow(state) {
+    const values = (id) => [...$(id).options].map((option) => option.value);
+    const wanted = followedFaces(state, { objectives: values("dream-objective"), starts: values("dream-start") });
+    if (!wanted) return;
+    const epsilon = $("fgsm-epsilon");
+    const target = wanted.target === null ? "" : String(wanted.target);
+    const before = `${epsilon.value} ${$("saliency-target").value}`;
+    if (wanted.epsilon !== null) epsilon.value = String(wanted.epsilon); // the slider keeps it in its range and step
+    $("fgsm-epsilon-value").textContent = epsilon.value;
+    $("saliency-target").value = target;
+    if (this.mode() !== wanted.mode) {
+      this.root.querySelector(`input[name=fgsm-mode][value=${wanted.mode}]`).checked = true;
+      this.render();
+    }
+    if (wanted.dream.objective !== null) $("dream-objective").value = wanted.dream.objective;
+    if (wanted.dream.start !== null) $("dream-start").value = wanted.dream.start;
+    if (`${epsilon.value} ${target}` !== before) this.request();
+    if (wanted.dream.runs !== this.followedDreams && wanted.dream.runs > 0) this.runDream();
+    this.followedDreams = wanted.dream.runs;
   }
 
   /** Whether a frame is one of this panel's answers. */

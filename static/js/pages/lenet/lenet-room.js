@@ -36,8 +36,8 @@ const isPoints = (points) => Array.isArray(points) &&
 class LenetRoom {
   /**
    * page: what the /lenet controller lends the room: {pad, uploadSide, preprocess() -> "mnist" | "raw",
-   * explanation() -> {explain, target, backward}, explain(explain, target), backward(state) (follow the teacher's
-   * Backward mode)}.
+   * explanation() -> {explain, target, backward, inputGradient}, explain(explain, target), backward(state) (follow
+   * the teacher's Backward mode), inputGradient(state) (follow her input-gradient panel)}.
    */
   constructor(page) {
     this.page = page;
@@ -365,6 +365,7 @@ class LenetRoom {
     const target = Number.isInteger(state.target) && state.target >= 0 && state.target <= 9 ? state.target : null;
     this.page.explain(state.explain === true, target);
     this.page.backward(state.backward ?? null);
+    this.page.inputGradient(state.inputGradient ?? null);
     if (state.shown !== null && state.shown !== undefined) {
       // The teacher's pad holds the shown drawing: so does this one, once the show event has come.
       if (this.shown?.id === state.shown && this.onPad !== state.shown) this.show(this.shown);

@@ -88,12 +88,18 @@ const classroom = connectRoom({
   pad,
   uploadSide: UPLOAD_SIDE,
   preprocess: () => state.preprocess,
-  explanation: () => ({ explain: view.explain, target: view.target, backward: backwardMode?.state() ?? null }),
+  explanation: () => ({
+    explain: view.explain,
+    target: view.target,
+    backward: backwardMode?.state() ?? null,
+    inputGradient: inputGradient.state(),
+  }),
   explain: setExplain,
   backward: (state) => {
     openBackward = false; // the teacher's Backward mode wins over the address's
     backwardMode?.follow(state);
   },
+  inputGradient: (state) => inputGradient.follow(state),
 });
 
 const socket = new Socket("/ws/lenet", {
@@ -135,6 +141,7 @@ const inputGradient = new InputGradientPanel({
   withDrawing,
   preprocess: () => state.preprocess,
   isEmpty: () => pad.empty,
+  onChange: () => classroom.changed(),
 });
 
 // ---- Requests ----
