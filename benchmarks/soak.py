@@ -27,7 +27,9 @@ ten, each canvas different so no answer can be cached), some sending the largest
 limits allow, some asking for them and never reading (dropped by the send timeout, they come back: waves of stuck
 clients), and its share of 3 MB PNG uploads (1024×1024, every pixel different) to POST /api/predict, again and
 again. It prints the students' p50/p99 in each phase, the server's RSS at the end of each phase and its peak during
-the attack, and what the attacker got (answers, errors by code, closes by code, upload statuses).
+the attack, its RSS and open files each second after the attack (the attacker's departed sockets closing, the
+memory given back), and what the attacker got (answers, errors by code, closes by code, upload statuses: "unfinished" for those still
+in flight when it stopped).
 
     python benchmarks/soak.py --attacker [--clients 100] [--phase-seconds 30] [--attacker-sockets N] [--one-address]
 
@@ -406,6 +408,9 @@ async def upload(port: int, body: bytes, stats: Attack, stop: float) -> None:
             writer.close()
         except (OSError, IndexError, TimeoutError) as exc:
             status = type(exc).__name__
+        except asyncio.CancelledError:  # still sending or waiting when the attack stopped
+            stats.uploads["unfinished"] += 1
+            raise
         stats.uploads[status] += 1
         if status == "503":
             await asyncio.sleep(0.2)
@@ -467,6 +472,11 @@ def rss_mb(pid: int, key: str = "VmRSS") -> float:
         if line.startswith(key + ":"):
             return round(int(line.split()[1]) / 1024, 1)
     return float("nan")
+
+
+def open_files(pid: int) -> int:
+    """How many files the process has open: its sockets, as the attacker's departed ones close, and a few more."""
+    return len(list(Path(f"/proc/{pid}/fd").iterdir()))
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -559,6 +569,7 @@ async def attacked(args: argparse.Namespace) -> dict:
     server = start_server(port, log=log, log_level="info")
     stats, keep, phase = Stats(), [], args.phase_seconds
     rss: dict[str, float] = {"start": rss_mb(server.pid)}
+    after: dict[str, list[float]] = {"rss_mb": [], "open_files": []}  # a sample a second after the attack
     results: multiprocessing.Queue = multiprocessing.Queue()
     attacker = multiprocessing.Process(target=attacker_process, args=(port, phase, args.attacker_sockets, results))
     try:
@@ -586,8 +597,12 @@ async def attacked(args: argparse.Namespace) -> dict:
         rss["during_peak"], rss["during_end"] = max(samples), samples[-1]
         stats.phase = "after"
         attack_figures = await asyncio.to_thread(results.get, True, 60)
-        await asyncio.sleep(phase)
-        rss["after"] = rss_mb(server.pid)
+        ends = time.monotonic() + phase
+        while (left := ends - time.monotonic()) > 0:  # the departed attacker's sockets closing, the memory falling
+            await asyncio.sleep(min(1.0, left))
+            after["rss_mb"].append(rss_mb(server.pid))
+            after["open_files"].append(open_files(server.pid))
+        rss["after"] = after["rss_mb"][-1]
         stats.phase = "stopped"
         load.cancel()
         await asyncio.gather(load, return_exceptions=True)
@@ -613,6 +628,7 @@ async def attacked(args: argparse.Namespace) -> dict:
         "students_closed_by_server": dict(stats.closes),
         "students_client_failures": dict(stats.client_failures),
         "server_rss_mb": rss,
+        "server_after_each_second": after,
         "attacker": attack_figures,
         "server_errors_in_log": len(errors),
         "server_error_lines": errors[:5],
