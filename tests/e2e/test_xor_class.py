@@ -1,10 +1,11 @@
 """XOR across the class in Chromium: a teacher on /xor (the projector, 1920×1080) and two students who follow her
 there, Ana at a laptop on seed 5 (the 2-2-1 network's local minimum at loss ≈ 1/6) and Bo on a 390×844 touch phone
 on the seed her tab drew; both runs reach the teacher's overlay, Ana's marked stuck with its seed, and the teacher
-shows everyone the two side by side."""
+shows everyone the two side by side; the class's runs and the comparison are each one projected screen."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from tests.e2e.stage import MIN_TEXT_PX, PROJECTORS, off_screen, small_text
 from tests.e2e.test_classroom import PHONE, tap
 from tests.e2e.test_lenet_room import PROJECTOR, member
 from tests.e2e.test_teacher_console import phone_member, viewport_shot
@@ -22,6 +24,29 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e
 
 Person = Callable[[], "tuple[Page, list[str]]"]
+
+CLASS_STAGE = (
+    "[data-testid=xor-class-count]",
+    "[data-testid=xor-class-overlay]",
+    "[data-testid=xor-class-histogram]",
+    "[data-testid=xor-class-stuck]",
+    "[data-testid=xor-class-pick-5]",
+    "[data-testid=xor-class-compare]",
+    "[data-testid=xor-class-compare-stop]",
+)
+COMPARE_STAGE = ("#xor-compare-heading", "[data-testid=xor-compare-overlay]", "[data-testid=xor-compare-list]")
+
+
+def on_one_screen(tab: Page, selectors: tuple[str, ...], size: str) -> None:
+    """Every element on the screen as it stands, without scrolling, its text no smaller than the size's minimum."""
+    deadline = time.monotonic() + 3  # the page puts its stage on screen once the layout has settled
+    while (
+        found := [why for selector in selectors if (why := off_screen(tab, selector))]
+    ) and time.monotonic() < deadline:
+        tab.wait_for_timeout(100)
+    assert found == [], f"{size}: " + "; ".join(found)
+    small = {selector: small_text(tab, selector, MIN_TEXT_PX[size]) for selector in selectors}
+    assert {selector: texts for selector, texts in small.items() if texts} == {}, size
 
 
 def test_two_students_runs_appear_in_the_teachers_overlay_the_stuck_one_with_its_seed(
@@ -62,8 +87,14 @@ def test_two_students_runs_appear_in_the_teachers_overlay_the_stuck_one_with_its
     )
     assert sum(counts) == 2, counts
 
-    projector.get_by_test_id("xor-class").scroll_into_view_if_needed()
-    viewport_shot(projector, screenshot_dir, "xor-class-projector-1920x1080")
+    # The class's runs are a stage of the projected page: the teacher goes there (its anchor) and the whole panel,
+    # charts to buttons, is one screen a hall can read, at both ends of the projectors' range.
+    projector.evaluate("() => { location.hash = 'xor-class'; }")
+    for size in ("1080p", "720p"):
+        projector.set_viewport_size(PROJECTORS[size])
+        on_one_screen(projector, CLASS_STAGE, size)
+        viewport_shot(projector, screenshot_dir, f"xor-class-projector-{size}")
+    projector.set_viewport_size(PROJECTOR)
 
     # The teacher shows everyone Ana's stuck run beside Bo's.
     projector.get_by_test_id("xor-class-pick-5").check()
@@ -74,6 +105,7 @@ def test_two_students_runs_appear_in_the_teachers_overlay_the_stuck_one_with_its
         compared.nth(1).wait_for()
         assert sorted(compared.evaluate_all("lines => lines.map(l => l.dataset.seed)")) == sorted(["5", bo_seed])
     bo.get_by_test_id("xor-compare-list").filter(has_text="Seed 5: stuck at loss 0.1").wait_for()
+    on_one_screen(projector, COMPARE_STAGE, "1080p")  # the comparison opens on its own stage
     viewport_shot(projector, screenshot_dir, "xor-class-compare-projector-1920x1080")
     viewport_shot(bo, screenshot_dir, "xor-class-compare-phone-390x844")
     projector.get_by_test_id("xor-class-compare-stop").click()
