@@ -9,7 +9,7 @@ import { formatValue } from "../lib/format.js";
 const SVG = "http://www.w3.org/2000/svg";
 const W = 640;
 const H = 320;
-const M = { left: 78, right: 18, top: 24, bottom: 58 };
+const M = { left: 112, right: 18, top: 40, bottom: 58 }; // room for the axes' labels at a phone's larger type
 const LOW = 1e-4; // the overlay's floor: a solved run's loss keeps falling toward 0
 export const VERDICT_COLORS = {
   stuck: cssColor(DIVERGING, 1, -1, 1),
@@ -30,7 +30,7 @@ function axes(xName, yName) {
     svg("line", { x1: M.left, x2: W - M.right, y1: H - M.bottom, y2: H - M.bottom, class: "chart__axis" }),
     svg("line", { x1: M.left, x2: M.left, y1: M.top, y2: H - M.bottom, class: "chart__axis" }),
     svg("text", { x: (M.left + W - M.right) / 2, y: H - 8, class: "chart__title" }, xName),
-    svg("text", { x: 8, y: 18, class: "chart__title chart__title--y" }, yName),
+    svg("text", { x: 8, y: 28, class: "chart__title chart__title--y" }, yName),
   ];
 }
 
