@@ -28,8 +28,8 @@ limits allow, some asking for them and never reading (dropped by the send timeou
 clients), and its share of 3 MB PNG uploads (1024×1024, every pixel different) to POST /api/predict, again and
 again. It prints the students' p50/p99 in each phase, the server's RSS at the end of each phase and its peak during
 the attack, its RSS and open files each second after the attack (the attacker's departed sockets closing, the
-memory given back), and what the attacker got (answers, errors by code, closes by code, upload statuses: "unfinished" for those still
-in flight when it stopped).
+memory given back), and what the attacker got (answers, errors by code, closes by code, upload statuses:
+"unfinished" for those still in flight when it stopped).
 
     python benchmarks/soak.py --attacker [--clients 100] [--phase-seconds 30] [--attacker-sockets N] [--one-address]
 
