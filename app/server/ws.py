@@ -333,17 +333,20 @@ async def run_socket(
             pass
         except TimeoutError:
             ending = "send timed out"
-        except anyio.get_cancelled_exc_class():
+        except asyncio.CancelledError:
             # Ended by another loop's end (or the server's shutdown): return instead of ending with the
-            # cancellation, which anyio would keep in a reference cycle with its traceback, holding this
-            # connection's frames and their last message (up to 256 KB, and its arrays) until a full collection.
+            # cancellation, whose traceback would hold this connection's frames and their last message (up to
+            # 256 KB, and its arrays) in a reference cycle until a full collection.
             return
         except Exception as exc:  # a bug below: logged (rate-limited), the socket closed as a server error
             FAILURES.record(name, None, exc)
             ending = "internal"
             await link.close(CLOSE_INTERNAL, "server error")
-        group.cancel_scope.cancel()
+        for task in tasks:  # at once, before another can end too and say why in its place
+            if task is not asyncio.current_task():
+                task.cancel()
 
+    tasks: list[asyncio.Task[None]] = []
     try:
         shares, reads = Shares.of(websocket.app.state), TimeShare.reading(websocket.app.state)
         hurried = functools.partial(shares.hurry, host, link)
@@ -352,11 +355,18 @@ async def run_socket(
         )
         batch = None if together is None else Together.of(websocket.app.state, together)
         answering = functools.partial(work, link, inbox, conversation, shares, host, quick, batch)
-        async with anyio.create_task_group() as group:
-            group.start_soon(until_done, reading, "receive")
-            group.start_soon(until_done, answering, "work")
-            if feed is not None:
-                group.start_soon(until_done, functools.partial(feed, link), "feed")
+        jobs = [until_done(reading, "receive"), until_done(answering, "work")]
+        if feed is not None:
+            jobs.append(until_done(functools.partial(feed, link), "feed"))
+        # Plain asyncio tasks, not an anyio task group: its cancel scopes, task handles and their events were
+        # ~9 KB of small objects a connection, which an attack's 400 sockets left fragmenting the heap after it.
+        tasks.extend(asyncio.create_task(job) for job in jobs)
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)  # until_done returns; one never started is cancelled
     except asyncio.CancelledError:
         # uvicorn cancels what is still running when its graceful shutdown times out (sockets whose frames still
         # wait for their share of the compute threads, e.g. an attacker's abandoned ones): ended, not a failure
