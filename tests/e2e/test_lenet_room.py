@@ -277,7 +277,8 @@ def test_a_following_students_input_gradient_panel_takes_the_teachers_settings_a
         assert epsilon_shown(tab) == "0.2"
     assert student.locator("[data-testid=fgsm-epsilon]").input_value() == "0.2"
     assert student.locator("#fgsm-epsilon-value").inner_text() == "0.2"
-    assert student.locator("[data-testid=saliency-target]").input_value() == "3"
+    # The digit came in a later view (the teacher's tab sends one at most every 100 ms).
+    student.wait_for_function("() => document.querySelector('[data-testid=saliency-target]').value === '3'")
 
     # The iterated attack, then a dream from blank paper (no drawing in it, so the same picture on both tabs).
     teacher.locator("[data-testid=fgsm-iterated-mode]").check()
