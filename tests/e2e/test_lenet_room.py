@@ -259,7 +259,9 @@ def test_a_following_students_input_gradient_panel_takes_the_teachers_settings_a
 ) -> None:
     teacher, student, errors = open_room(new_person, base_url)
     draw_zero(teacher)
-    assert prediction(student) == prediction(teacher)
+    student.wait_for_function(  # the teacher's strokes reach the student's pad, and LeNet reads them the same
+        "(digit) => document.querySelector('[data-testid=prediction]').dataset.value === digit", arg=prediction(teacher)
+    )
     teacher.evaluate("() => { location.hash = 'input-gradient'; }")  # the lesson's stop: the class goes there too
     student.wait_for_function("() => location.hash === '#input-gradient'")
     for tab in (teacher, student):
@@ -303,7 +305,8 @@ def test_a_following_students_input_gradient_panel_takes_the_teachers_settings_a
     )
     teacher.get_by_role("button", name="Clear").click()
     draw_one(teacher)
-    assert prediction(student) == "1"
+    student.wait_for_function("() => document.querySelector('[data-testid=prediction]').dataset.value === '1'")
+    settled(student)
     assert student.evaluate("() => window.dreamChanges") == 0
     assert errors == {"teacher": [], "student": []}
 
