@@ -95,6 +95,9 @@ def test_two_students_runs_appear_in_the_teachers_overlay_the_stuck_one_with_its
         on_one_screen(projector, CLASS_STAGE, size)
         viewport_shot(projector, screenshot_dir, f"xor-class-projector-{size}")
     projector.set_viewport_size(PROJECTOR)
+    projector.reload()  # the stop opened afresh: the panel appears once the room has answered, and the stage with it
+    projector.get_by_test_id("xor-class-overlay").locator('polyline[data-seed="5"]').wait_for()
+    on_one_screen(projector, CLASS_STAGE, "1080p")
 
     # The teacher shows everyone Ana's stuck run beside Bo's.
     projector.get_by_test_id("xor-class-pick-5").check()

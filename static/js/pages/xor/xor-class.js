@@ -3,6 +3,7 @@
 // her first seed is her own (drawn at random, kept by her tab). The teacher's tab overlays every student's run, with
 // the server's verdicts and histogram of final losses, and shows everyone a few runs side by side (xor_compare).
 
+import { openStage } from "../../lib/present.js";
 import { ROOM } from "../../lib/protocol.js";
 import { room } from "../../lib/room.js";
 import { throttle } from "../../lib/throttle.js";
@@ -113,6 +114,7 @@ class XorClass {
   joined(message) {
     const teacher = message.role === "teacher";
     $("xor-class").hidden = !teacher;
+    if (teacher) openStage(); // projected, a stop at #xor-class opens on it once the room has said whose tab this is
     this.showCompare(message.xor_compare ?? null);
     if (!teacher) {
       this.ownSeed();
