@@ -82,6 +82,7 @@ export class InputGradientPanel {
       $("fgsm-epsilon-value").textContent = $("fgsm-epsilon").value;
       this.root.querySelector("input[name=fgsm-mode][value=one-shot]").checked = true;
       this.send();
+      this.onChange();
     });
     $("dream-run").addEventListener("click", () => {
       this.dreams += 1;
