@@ -26,8 +26,9 @@ TITLES = [step.title for step in LESSON]
 IN_ACTION = TITLES.index("LeNet in action")
 BACKWARD = LESSON[IN_ACTION + 1]
 GRADIENT = LESSON[IN_ACTION + 2]
-# The lesson bar shows the step the address is at: "11 / 12 · Backpropagation through LeNet-5".
-AT_STEP = "(where) => document.querySelector('[data-testid=lesson-where]').textContent === where"
+# The lesson bar shows the step the address is at: "11 / 12 · Backpropagation through LeNet-5" (`?.`: a document
+# still parsing after a navigation has no bar yet).
+AT_STEP = "(where) => document.querySelector('[data-testid=lesson-where]')?.textContent === where"
 BACKWARD_SHOWN = "() => document.querySelectorAll('[data-testid=backward-grad-scores] li').length === 10"
 GRADIENT_SHOWN = (
     "() => document.getElementById('input-gradient').dataset.empty === 'false'"

@@ -22,8 +22,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ROOT_FONT_PX = "parseFloat(getComputedStyle(document.documentElement).fontSize)"
 PRESENTING = "document.documentElement.classList.contains('present')"
 # The lesson bar says which step is shown once present.js has run: "3 / 9 · Backpropagation step by step".
+# Right after a navigation the new document may still be parsing, without the bar yet: hence `?.`.
 AT_STEP = """([path, where]) => location.pathname === path
-  && document.querySelector('[data-testid=lesson-where]').textContent === where"""
+  && document.querySelector('[data-testid=lesson-where]')?.textContent === where"""
 # Colours in a PNG the page makes with lib/snapshot.js, counted in the page (no image library in the tests).
 SNAPSHOT_COLOURS = """async (selector) => {
   const { snapshot } = await import('/static/js/lib/snapshot.js');
