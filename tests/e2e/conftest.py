@@ -1,4 +1,8 @@
-"""End-to-end fixtures: a real server on a free loopback port, Debian's Chromium driven by Playwright, screenshots."""
+"""End-to-end fixtures: a real server on a free loopback port, Debian's Chromium driven by Playwright, screenshots.
+
+The tests' `wait_for_function` predicates read elements with `?.`: a predicate that throws ends the wait with an
+error at once, and a tab that navigates (the lesson's next step, a following student's tab) runs it in a document
+still being parsed, where the element is not there yet and must mean "not yet"."""
 
 from __future__ import annotations
 

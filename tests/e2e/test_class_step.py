@@ -73,7 +73,7 @@ def test_a_class_step_reaches_every_screen_and_each_student_sees_her_own_before_
     teacher.get_by_test_id("room-batch-step").click()
     status = teacher.get_by_test_id("class-step-status")
     teacher.wait_for_function(
-        "() => document.querySelector('[data-testid=class-step-status]').dataset.problem === 'true'"
+        "() => document.querySelector('[data-testid=class-step-status]')?.dataset.problem === 'true'"
     )
     assert "tag some" in status.inner_text()
 
@@ -139,7 +139,7 @@ def test_a_class_step_reaches_every_screen_and_each_student_sees_her_own_before_
     teacher.get_by_test_id("class-step-which").select_option("misread")
     teacher.get_by_test_id("room-batch-step").click()
     teacher.wait_for_function(
-        "() => document.querySelector('[data-testid=class-step-summary]').textContent.startsWith('Class step 2')"
+        "() => document.querySelector('[data-testid=class-step-summary]')?.textContent.startsWith('Class step 2')"
     )
     misread = [id_ for id_, read, meant in ((1, read_one, "1"), (2, read_zero, "3")) if read != meant]
     last = httpx.get(f"{base_url}/api/rooms/{code}/batch", headers={"X-Teacher-Key": key}).json()

@@ -219,7 +219,7 @@ def test_a_question_is_answered_counted_and_revealed(
     student.locator("[data-testid=connection][data-state=ready]").wait_for()
     student.evaluate("() => { window.arrived = true; }")
     teacher.get_by_test_id("neuron-w1").fill("-2.5")
-    student.wait_for_function("() => document.querySelector('[data-testid=neuron-w1]').value === '-2.5'")
+    student.wait_for_function("() => document.querySelector('[data-testid=neuron-w1]')?.value === '-2.5'")
     assert student.evaluate("() => window.arrived === true"), "a dragged slider follows in place"
     teacher.get_by_test_id("room-ask").click()
     dialog = teacher.get_by_test_id("room-ask-dialog")
@@ -340,7 +340,7 @@ def test_sliders_dragged_by_the_teacher_move_on_the_students_page_without_reload
     student.evaluate("() => { window.arrived = true; }")
     for depth in ("4", "5", "6"):
         teacher.locator("#why-depth").fill(depth)
-    student.wait_for_function("() => document.getElementById('why-depth').value === '6'")
+    student.wait_for_function("() => document.getElementById('why-depth')?.value === '6'")
     student.locator("#why-depth-value").filter(has_text=re.compile("^6$")).wait_for()
     assert student.evaluate("() => window.arrived === true")
     assert teacher_errors == student_errors == []
@@ -430,7 +430,7 @@ def test_the_correct_answer_is_typed_on_the_teachers_phone_never_on_the_projecte
     projector, projector_errors = new_person()
     code = open_room_on_classroom(projector, base_url)
     projector.wait_for_function(
-        "() => document.querySelector('[data-testid=room-teacher-link]').value.includes('#key=')"
+        "() => document.querySelector('[data-testid=room-teacher-link]')?.value.includes('#key=')"
     )
     teacher_link = projector.get_by_test_id("room-teacher-link").input_value()
     student, student_errors = new_person()
@@ -496,7 +496,7 @@ def test_the_teacher_removes_a_students_drawings_from_every_screen_and_the_expor
     screenshot(teacher, "lenet-room-remove-confirm")
     teacher.get_by_test_id("room-remove-all-1").click()  # every drawing of the student who sent #1: Ana's #1 and #3
 
-    teacher.wait_for_function("() => document.querySelector('[data-testid=room-gallery]').dataset.count === '1'")
+    teacher.wait_for_function("() => document.querySelector('[data-testid=room-gallery]')?.dataset.count === '1'")
     assert tiles.evaluate_all("tiles => tiles.map(t => t.dataset.id)") == ["2"]
     assert teacher.locator("#room-gallery-count").inner_text() == "1 drawing"
     assert "Removed 2 drawings" in teacher.locator("#room-gallery-status").inner_text()

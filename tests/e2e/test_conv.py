@@ -193,7 +193,7 @@ def test_a_shared_url_restores_its_settings_and_step(page: Page, base_url: str) 
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
     page.wait_for_function(
-        "() => document.querySelector('[data-testid=conv-step-count]').textContent === 'Step 3 of 20'"
+        "() => document.querySelector('[data-testid=conv-step-count]')?.textContent === 'Step 3 of 20'"
     )
     shared = page.url
     assert "s=2" in shared and "p=1" in shared and "stage2=max" in shared and "step=2" in shared
@@ -234,7 +234,7 @@ def test_backward_view_shows_the_engines_gradients_and_a_chosen_cells_path(
     dconv = max_pool2d_backward(np.ones((1, 1, 2, 2), np.float32), pool_cache)
     dx, dw, _ = conv2d_backward(dconv, conv_cache)
     page.wait_for_function(
-        "() => document.querySelector('[data-testid=conv-output] .conv-grid__caption').textContent.startsWith('∂l/∂y')"
+        "() => document.querySelector('[data-testid=conv-output] .conv-grid__caption')?.textContent.startsWith('∂l/∂y')"
     )
     np.testing.assert_array_equal(grid(page, "conv-output"), dconv[0, 0])
     # Stage 2's four steps come first: no gradient has reached the input or the kernels yet.

@@ -49,8 +49,8 @@ def settled(page: Page) -> None:
     """Wait until the page has the answer to the newest drawing it sent."""
     page.wait_for_timeout(120)  # the throttled last send goes out within 40 ms
     page.wait_for_function(
-        "() => { const t = document.getElementById('lenet-timing').dataset;"
-        " return t.sent !== undefined && t.sent === t.answered; }"
+        "() => { const t = document.getElementById('lenet-timing')?.dataset;"
+        " return t?.sent !== undefined && t.sent === t.answered; }"
     )
 
 
@@ -205,7 +205,7 @@ def test_teaching_changes_this_page_only_and_reset_restores(page: Page, base_url
     assert page.get_by_test_id("model-state").get_attribute("data-model") == "taught"
     assert prediction(page) == "7"
     page.get_by_test_id("reset-weights").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=model-state]').dataset.model === 'shared'")
+    page.wait_for_function("() => document.querySelector('[data-testid=model-state]')?.dataset.model === 'shared'")
     assert prediction(page) == "1"
 
 
@@ -324,7 +324,7 @@ def test_on_a_touch_phone_the_prediction_stays_in_view_above_the_pad_while_drawi
     finger("touchStart", 150, 45)
     for x, y in [(148, 80), (146, 110), (144, 145), (142, 175), (140, 205), (138, 235)]:
         finger("touchMove", x, y)
-    tab.wait_for_function("() => /^[0-9]$/.test(document.querySelector('[data-testid=prediction]').textContent)")
+    tab.wait_for_function("() => /^[0-9]$/.test(document.querySelector('[data-testid=prediction]')?.textContent)")
     assert off_screen(tab, "#draw-canvas") is None and off_screen(tab, '[data-testid="prediction"]') is None
     finger("touchEnd")
     assert prediction(tab) == "1"

@@ -41,7 +41,7 @@ def agree(a: float, b: float) -> bool:
 
 def reached(page: Page, stage: str) -> None:
     """Wait until the backward frame for `stage` is on screen."""
-    page.wait_for_function("(stage) => document.getElementById('backward-stage').dataset.stage === stage", arg=stage)
+    page.wait_for_function("(stage) => document.getElementById('backward-stage')?.dataset.stage === stage", arg=stage)
 
 
 def not_blank(page: Page, stage: str) -> list[str]:
@@ -76,7 +76,7 @@ def test_stepping_draws_delta_stage_by_stage_and_a_conv1_weight_agrees_three_way
     assert page.get_by_test_id("backward-step").is_disabled()
 
     page.get_by_test_id("drill-weight-2-2").click()  # conv1 kernel 0, the centre tap
-    page.wait_for_function("() => document.querySelector('[data-testid=weight-grad-sum]').dataset.done === 'true'")
+    page.wait_for_function("() => document.querySelector('[data-testid=weight-grad-sum]')?.dataset.done === 'true'")
     total = number(page.get_by_test_id("weight-grad-sum").inner_text())
     engine = number(page.get_by_test_id("weight-grad-engine").inner_text())
     fd = number(page.get_by_test_id("weight-grad-fd").inner_text())
@@ -86,11 +86,11 @@ def test_stepping_draws_delta_stage_by_stage_and_a_conv1_weight_agrees_three_way
     assert re.search(r"window 784/784", page.locator(".weight-drill__term").inner_text())
 
     page.get_by_test_id("backward-label").select_option("7")  # "I meant a 7": a loss one step visibly lowers
-    page.wait_for_function("() => document.getElementById('backward-label-shown').textContent === '7'")
+    page.wait_for_function("() => document.getElementById('backward-label-shown')?.textContent === '7'")
     page.get_by_test_id("backward-sgd").click()
     result = page.get_by_test_id("backward-sgd-result")
     result.wait_for()
-    page.wait_for_function("() => document.querySelector('[data-testid=backward-sgd-result]').textContent !== ''")
+    page.wait_for_function("() => document.querySelector('[data-testid=backward-sgd-result]')?.textContent.length > 0")
     before, after = (number(x) for x in re.findall(r"l (\S+) → (\S+)\.", result.inner_text())[0])
     assert after < before and "conv" in result.inner_text()
     assert page.get_by_test_id("backward-work").inner_text().count("conv") == 2
@@ -116,13 +116,13 @@ def test_in_presentation_page_down_steps_and_the_stepped_stage_fits_one_screen(
         if stage in ("conv2", "conv1"):
             viewport_shot(page, screenshot_dir, f"lenet-backward-{stage}-{size}")
     page.get_by_test_id("drill-weight-2-2").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=weight-grad-sum]').dataset.done === 'true'")
+    page.wait_for_function("() => document.querySelector('[data-testid=weight-grad-sum]')?.dataset.done === 'true'")
     page.locator("body").press("PageUp")
     reached(page, "conv1")
     page.get_by_test_id("backward-label").select_option("7")
-    page.wait_for_function("() => document.getElementById('backward-label-shown').textContent === '7'")
+    page.wait_for_function("() => document.getElementById('backward-label-shown')?.textContent === '7'")
     page.get_by_test_id("backward-sgd").click()  # the step's result takes room above the counts
-    page.wait_for_function("() => document.querySelector('[data-testid=backward-sgd-result]').textContent !== ''")
+    page.wait_for_function("() => document.querySelector('[data-testid=backward-sgd-result]')?.textContent.length > 0")
     viewport_shot(page, screenshot_dir, f"lenet-backward-{size}")
     parts = [
         '[data-testid="backward-loss"]',
@@ -153,7 +153,7 @@ def test_a_following_student_sees_the_teachers_backward_stage(new_person, base_u
     reached(teacher, "conv2")
     teacher.get_by_test_id("drill-weight-3-1").click()  # and drills into a conv1 weight
     reached(student, "conv2")  # the student's tab follows, and computes δ for the teacher's strokes itself
-    student.wait_for_function("() => document.querySelector('[data-testid=weight-grad-sum]').dataset.done === 'true'")
+    student.wait_for_function("() => document.querySelector('[data-testid=weight-grad-sum]')?.dataset.done === 'true'")
     assert student.get_by_test_id("drill-weight-3-1").get_attribute("aria-pressed") == "true"
     # the student's pad holds the teacher's strokes, rasterised by its own canvas: the same digit, nearly the same loss
     shown = "#backward-label-shown"
@@ -161,5 +161,5 @@ def test_a_following_student_sees_the_teachers_backward_stage(new_person, base_u
     assert number(student.get_by_test_id("backward-loss").inner_text()) > 0
     assert not_blank(student, "conv2") == []
     teacher.get_by_test_id("backward-toggle").click()
-    student.wait_for_function("() => document.getElementById('lenet-backward-panel').hidden")
+    student.wait_for_function("() => document.getElementById('lenet-backward-panel')?.hidden")
     assert errors == {"teacher": [], "student": []}

@@ -42,8 +42,8 @@ def open_panel(page: Page) -> None:
     the answer for the drawing as it is."""
     page.evaluate("(selector) => document.querySelector(selector).scrollIntoView({ block: 'start' })", PANEL)
     page.wait_for_function(
-        "() => document.getElementById('input-gradient').dataset.empty === 'false'"
-        " && document.querySelector('[data-testid=fgsm-prediction]').textContent !== ''"
+        "() => document.getElementById('input-gradient')?.dataset.empty === 'false'"
+        " && document.querySelector('[data-testid=fgsm-prediction]')?.textContent.length > 0"
     )
 
 
@@ -62,7 +62,7 @@ def slide_until_the_reading_changes(page: Page) -> float:
         slider.press("ArrowRight")
         value = slider.input_value()
         page.wait_for_function(
-            "(value) => document.querySelector('[data-testid=fgsm-prediction]').textContent.includes(`ε = ${value}:`)",
+            "(value) => document.querySelector('[data-testid=fgsm-prediction]')?.textContent.includes(`ε = ${value}:`)",
             arg=str(float(value)),
         )
     return float(epsilon_shown(page))
@@ -107,7 +107,7 @@ def test_dreaming_draws_what_a_class_responds_to(page: Page, base_url: str, cons
     open_panel(page)
     page.select_option("[data-testid=dream-objective]", "class:5")
     page.locator("[data-testid=dream-run]").click()
-    page.wait_for_function("() => document.getElementById('dream-image').dataset.frame === '5'")
+    page.wait_for_function("() => document.getElementById('dream-image')?.dataset.frame === '5'")
     assert page.evaluate(DISTINCT_COLOURS, "[data-testid=dream-image] canvas") > 1
     assert page.locator("[data-testid=dream-strip] canvas").count() == 6
     assert page.locator("[data-testid=dream-result]").inner_text().startswith("score of 5: ")
@@ -116,7 +116,7 @@ def test_dreaming_draws_what_a_class_responds_to(page: Page, base_url: str, cons
     page.select_option("[data-testid=dream-start]", "drawing")
     page.locator("[data-testid=dream-run]").click()
     page.wait_for_function(
-        "() => document.querySelector('[data-testid=dream-result]').textContent.startsWith('centre unit of conv2 map')"
+        "() => document.querySelector('[data-testid=dream-result]')?.textContent.startsWith('centre unit of conv2 map')"
     )
     assert page.locator("[data-testid=dream-result]").inner_text().startswith("centre unit of conv2 map 4: ")
     assert "from your drawing" in page.locator("[data-testid=dream-result]").inner_text()
@@ -133,7 +133,7 @@ def test_projected_the_panel_is_one_screen_a_hall_can_read(
     page.select_option("#lenet-example", "7")
     open_panel(page)
     page.locator("[data-testid=dream-run]").click()
-    page.wait_for_function("() => document.getElementById('dream-image').dataset.frame === '5'")
+    page.wait_for_function("() => document.getElementById('dream-image')?.dataset.frame === '5'")
     found = [reason for selector in ON_ONE_SCREEN if (reason := off_screen(page, selector))]
     viewport_shot(page, screenshot_dir, f"lenet-input-gradient-present-{size}")
     assert found == []
@@ -157,7 +157,7 @@ def test_on_a_touch_phone_the_panel_fits_the_width_and_works(
         box = tab.locator(selector).bounding_box()
         assert box is not None and box["width"] >= 120, f"{selector} is large enough to see on a phone"
     tab.locator("[data-testid=fgsm-smallest-apply]").tap()
-    tab.wait_for_function("() => document.querySelector('[data-testid=fgsm-prediction]').dataset.flipped === 'true'")
+    tab.wait_for_function("() => document.querySelector('[data-testid=fgsm-prediction]')?.dataset.flipped === 'true'")
     tab.locator("[data-testid=fgsm-prediction]").scroll_into_view_if_needed()
     viewport_shot(tab, screenshot_dir, "lenet-input-gradient-390x844")
     context.close()

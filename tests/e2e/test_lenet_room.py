@@ -72,8 +72,8 @@ def settled(tab: Page) -> None:
     """Wait until the page has the answer to the newest drawing it sent."""
     tab.wait_for_timeout(150)  # throttled sends go out within 40 ms; a room's view within 100 ms
     tab.wait_for_function(
-        "() => { const t = document.getElementById('lenet-timing').dataset;"
-        " return t.sent !== undefined && t.sent === t.answered; }"
+        "() => { const t = document.getElementById('lenet-timing')?.dataset;"
+        " return t?.sent !== undefined && t.sent === t.answered; }"
     )
 
 
@@ -164,7 +164,7 @@ def test_a_student_sends_drawings_and_the_teacher_shows_one_to_everyone(
     student.get_by_test_id("room-tag-2").select_option("6")
     second = teacher.locator('[data-testid="room-gallery-item"][data-id="2"]')
     teacher.wait_for_function(
-        "() => document.querySelector('[data-testid=room-gallery-item][data-id=\"2\"]').dataset.tag === '6'"
+        "() => document.querySelector('[data-testid=room-gallery-item][data-id=\"2\"]')?.dataset.tag === '6'"
     )
     assert "meant 6 ✗" in second.inner_text()
     assert cell(teacher, "6", read_zero) == 1 and cell(teacher, "none", read_zero) == 0
@@ -174,7 +174,7 @@ def test_a_student_sends_drawings_and_the_teacher_shows_one_to_everyone(
     teacher.get_by_test_id("room-gallery-misread").uncheck()
     teacher.get_by_test_id("room-names").click()
     teacher.wait_for_function(
-        "() => document.querySelector('[data-testid=room-names]').getAttribute('aria-pressed') === 'true'"
+        "() => document.querySelector('[data-testid=room-names]')?.getAttribute('aria-pressed') === 'true'"
     )
     assert "Ana" in second.inner_text()
 
@@ -219,7 +219,7 @@ def send_refused(student: Page) -> str:
     """Send an empty pad: the server's error sentence."""
     student.get_by_test_id("room-submit").click()
     student.wait_for_function(
-        "() => document.querySelector('[data-testid=room-submit-result]').dataset.problem === 'true'"
+        "() => document.querySelector('[data-testid=room-submit-result]')?.dataset.problem === 'true'"
     )
     return student.get_by_test_id("room-submit-result").inner_text()
 
@@ -230,7 +230,7 @@ def test_a_following_student_sees_the_teachers_digit_live(
     teacher, student, errors = open_room(new_person, base_url, "?present=1", PROJECTOR)
     draw_zero(teacher)
     read = prediction(teacher)
-    student.wait_for_function("() => document.querySelector('[data-testid=prediction]').dataset.value !== ''")
+    student.wait_for_function("() => document.querySelector('[data-testid=prediction]')?.dataset.value !== ''")
     assert prediction(student) == read
     assert probability(student, read) == pytest.approx(probability(teacher, read), abs=0.02)
 
@@ -242,7 +242,7 @@ def test_a_following_student_sees_the_teachers_digit_live(
     teacher.get_by_role("button", name="Clear").click()
     draw_one(teacher)
     assert prediction(teacher) == "1"
-    student.wait_for_function("() => document.querySelector('[data-testid=prediction]').dataset.value === '1'")
+    student.wait_for_function("() => document.querySelector('[data-testid=prediction]')?.dataset.value === '1'")
     assert prediction(student) == "1"
 
     # What a follower sees can go to the gallery like any drawing.
@@ -260,7 +260,8 @@ def test_a_following_students_input_gradient_panel_takes_the_teachers_settings_a
     teacher, student, errors = open_room(new_person, base_url)
     draw_zero(teacher)
     student.wait_for_function(  # the teacher's strokes reach the student's pad, and LeNet reads them the same
-        "(digit) => document.querySelector('[data-testid=prediction]').dataset.value === digit", arg=prediction(teacher)
+        "(digit) => document.querySelector('[data-testid=prediction]')?.dataset.value === digit",
+        arg=prediction(teacher),
     )
     teacher.evaluate("() => { location.hash = 'input-gradient'; }")  # the lesson's stop: the class goes there too
     student.wait_for_function("() => location.hash === '#input-gradient'")
@@ -274,23 +275,23 @@ def test_a_following_students_input_gradient_panel_takes_the_teachers_settings_a
     teacher.select_option("[data-testid=saliency-target]", "3")
     for tab in (teacher, student):
         tab.wait_for_function(
-            "() => document.querySelector('[data-testid=fgsm-prediction]').textContent.includes('ε = 0.2:')"
+            "() => document.querySelector('[data-testid=fgsm-prediction]')?.textContent.includes('ε = 0.2:')"
         )
         assert epsilon_shown(tab) == "0.2"
     assert student.locator("[data-testid=fgsm-epsilon]").input_value() == "0.2"
     assert student.locator("#fgsm-epsilon-value").inner_text() == "0.2"
     # The digit came in a later view (the teacher's tab sends one at most every 100 ms).
-    student.wait_for_function("() => document.querySelector('[data-testid=saliency-target]').value === '3'")
+    student.wait_for_function("() => document.querySelector('[data-testid=saliency-target]')?.value === '3'")
 
     # The iterated attack, then a dream from blank paper (no drawing in it, so the same picture on both tabs).
     teacher.locator("[data-testid=fgsm-iterated-mode]").check()
-    student.wait_for_function("() => document.querySelector('[data-testid=fgsm-iterated-mode]').checked")
+    student.wait_for_function("() => document.querySelector('[data-testid=fgsm-iterated-mode]')?.checked")
     assert student.locator(READING).inner_text().startswith("Iterated steps of 0.01: ")
     teacher.select_option("[data-testid=dream-objective]", "class:5")
     teacher.locator("[data-testid=dream-run]").click()
     for tab in (teacher, student):
         tab.wait_for_function(
-            "() => document.querySelector('[data-testid=dream-result]').textContent.startsWith('score of 5: ')"
+            "() => document.querySelector('[data-testid=dream-result]')?.textContent.startsWith('score of 5: ')"
         )
     assert (
         student.locator("[data-testid=dream-result]").inner_text()
@@ -305,7 +306,7 @@ def test_a_following_students_input_gradient_panel_takes_the_teachers_settings_a
     )
     teacher.get_by_role("button", name="Clear").click()
     draw_one(teacher)
-    student.wait_for_function("() => document.querySelector('[data-testid=prediction]').dataset.value === '1'")
+    student.wait_for_function("() => document.querySelector('[data-testid=prediction]')?.dataset.value === '1'")
     settled(student)
     assert student.evaluate("() => window.dreamChanges") == 0
     assert errors == {"teacher": [], "student": []}
@@ -325,7 +326,7 @@ def test_a_followers_own_stroke_clears_the_teachers_digit_and_the_tag_resets_aft
     draw_zero(teacher)
     read = prediction(teacher)
     student.wait_for_function(
-        "(read) => document.querySelector('[data-testid=prediction]').dataset.value === read", arg=read
+        "(read) => document.querySelector('[data-testid=prediction]')?.dataset.value === read", arg=read
     )
     assert student.locator("#draw-canvas").evaluate(INK_AT, [80, 140]) > 0, "the teacher's 0 is on the pad"
 

@@ -60,7 +60,7 @@ def test_both_tabs_rejoin_the_same_room_after_a_restart(
         assert gallery_ids(teacher) == ["2", "1"]
         teacher.get_by_test_id("room-names").click()
         teacher.wait_for_function(
-            "() => document.querySelector('[data-testid=room-names]').getAttribute('aria-pressed') === 'true'"
+            "() => document.querySelector('[data-testid=room-names]')?.getAttribute('aria-pressed') === 'true'"
         )
         tiles = [teacher.get_by_test_id("room-gallery-item").nth(i).inner_text() for i in range(2)]
         assert all("Ana" in tile and "Ana (2)" not in tile for tile in tiles), tiles

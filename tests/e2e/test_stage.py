@@ -26,7 +26,7 @@ def draw_example(page: Page) -> None:
     """Draw the example 3 on /lenet and wait for LeNet's answer."""
     page.locator("[data-testid=map-conv2-0]").wait_for()
     page.select_option("#lenet-example", "3")
-    page.wait_for_function("() => document.querySelector('[data-testid=prediction]').textContent.trim() !== ''")
+    page.wait_for_function("() => document.querySelector('[data-testid=prediction]')?.textContent.trim().length > 0")
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ def test_training_brings_the_loss_below_001_and_the_surface_separates_the_points
     page.get_by_test_id("xor-run").click()
     expect(page.get_by_test_id("xor-run")).to_have_text("Pause")
     page.wait_for_function(
-        "() => Number(document.querySelector('[data-testid=xor-loss]').dataset.value) < 0.01",
+        "() => Number(document.querySelector('[data-testid=xor-loss]')?.dataset.value) < 0.01",
         timeout=TRAIN_TIMEOUT_MS,
         polling=200,
     )
@@ -137,7 +137,7 @@ def test_the_slides_question_comes_first_and_the_single_neuron_answers_it_once_s
 
     page.get_by_test_id("neuron-run").click()
     page.wait_for_function(
-        "() => Number(document.querySelector('[data-testid=neuron-step]').textContent) >= 600",
+        "() => Number(document.querySelector('[data-testid=neuron-step]')?.textContent) >= 600",
         timeout=TRAIN_TIMEOUT_MS,
         polling=200,
     )
@@ -246,7 +246,7 @@ def test_no_two_labels_of_the_network_diagrams_meet(page: Page, base_url: str, s
     assert_labels_apart(page, "#xor-diagram svg", "weights at step 0")
     page.get_by_test_id("xor-run").click()
     page.wait_for_function(
-        "() => Number(document.querySelector('[data-testid=xor-loss]').dataset.value) < 0.001",
+        "() => Number(document.querySelector('[data-testid=xor-loss]')?.dataset.value) < 0.001",
         timeout=TRAIN_TIMEOUT_MS,
         polling=200,
     )
@@ -304,7 +304,7 @@ def test_the_derivation_opens_on_x_1_1_with_the_slides_sigma_prime_line_from_the
 ) -> None:
     received = open_page(page, base_url)
     expect(page.get_by_test_id("xor-example")).to_have_value("3")
-    page.wait_for_function("() => document.querySelector('[data-testid=derivation-status]').textContent !== ''")
+    page.wait_for_function("() => document.querySelector('[data-testid=derivation-status]')?.textContent.length > 0")
     derivation = [m for m in received if m["type"] == "xor_derivation"][-1]
     assert derivation["example"] == 3 and (derivation["values"]["x1"], derivation["values"]["x2"]) == (1, 1)
     page.locator("#xor-derivation").focus()
