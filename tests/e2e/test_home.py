@@ -17,6 +17,7 @@ pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 390, "height": 844}
 MAX_TABS_TO_NAV = 5
+MAX_PHONE_HEADER_PX = 140  # the brand and Present, then one row of page links
 
 
 def test_home_page_shows_its_title_and_every_card(
@@ -42,6 +43,23 @@ def test_home_page_on_a_phone_stacks_cards_without_horizontal_scrolling(
     assert len(lefts) == 1, f"cards should stack in one column on a phone, found columns at x={sorted(lefts)}"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "home-390x844")
+
+
+def test_on_a_phone_the_page_links_are_one_sideways_row_that_shows_the_current_page(page: Page, base_url: str) -> None:
+    """Wrapped, the links took 330 of the phone's 844 px at the top of every page; one row keeps the header short."""
+    page.set_viewport_size(PHONE)
+    for registry_page in PAGES:
+        page.goto(base_url + registry_page.path)
+        header = page.locator(".site-header").bounding_box()
+        assert header is not None and header["height"] <= MAX_PHONE_HEADER_PX, registry_page.path
+        links = page.get_by_test_id("nav").get_by_role("link")
+        assert links.count() == len(PAGES)
+        assert len({round(link.bounding_box()["y"]) for link in links.all()}) == 1, "the links should be one row"
+        current = page.get_by_test_id("nav").locator('[aria-current="page"]').bounding_box()
+        assert current is not None and current["x"] >= 0 and current["x"] + current["width"] <= PHONE["width"], (
+            f"{registry_page.path}: the current page's link is off the screen at x={current}"
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def test_clicking_each_card_opens_its_page(page: Page, base_url: str, screenshot: Callable[[Page, str], Path]) -> None:
