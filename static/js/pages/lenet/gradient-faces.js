@@ -3,6 +3,7 @@
 // comes from the server; this only words it.
 
 import { LENET } from "../../lib/protocol.js";
+import { digitOrNull } from "./digits.js";
 
 const percent = (p) => `${(100 * p).toFixed(1)}%`;
 const signed = (value) => (value < 0 ? `−${Math.abs(value).toFixed(2)}` : value.toFixed(2));
@@ -90,7 +91,7 @@ export function followedFaces(state, { objectives, starts }) {
   const offered = (value, values) => (values.includes(value) ? value : null);
   return {
     epsilon: Number.isFinite(state.epsilon) ? state.epsilon : null,
-    target: Number.isInteger(state.target) && state.target >= 0 && state.target <= 9 ? state.target : null,
+    target: digitOrNull(state.target),
     mode: MODES.includes(state.mode) ? state.mode : MODES[0],
     dream: {
       objective: offered(dream.objective, objectives),

@@ -3,6 +3,7 @@
 // term, how the running sum is played, and a room's backward state checked before a following tab applies it.
 
 import { formatValue } from "../../lib/format.js";
+import { digitOrNull } from "./digits.js";
 
 export const BACKWARD_STAGES = Object.freeze(["fc3", "fc2", "fc1", "pool2", "conv2", "pool1", "conv1", "input"]);
 export const PARAMETERS = Object.freeze(["conv1.w", "conv1.b", "conv2.w", "conv2.b", "fc1.w", "fc1.b", "fc2.w", "fc2.b", "fc3.w", "fc3.b"]);
@@ -124,7 +125,7 @@ export function isWeight(value) {
 /** A room's backward state, checked: {on, label, stage, weight}, or null when it holds none or nonsense. */
 export function followed(state) {
   if (state === null || typeof state !== "object" || state.on !== true) return null;
-  const label = Number.isInteger(state.label) && state.label >= 0 && state.label <= 9 ? state.label : null;
+  const label = digitOrNull(state.label);
   const stage = BACKWARD_STAGES.includes(state.stage) ? state.stage : "fc3";
   return { on: true, label, stage, weight: isWeight(state.weight) ? { parameter: state.weight.parameter, index: [...state.weight.index] } : null };
 }

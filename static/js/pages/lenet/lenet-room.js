@@ -13,6 +13,7 @@ import { room } from "../../lib/room.js";
 import { addSaveButton, download } from "../../lib/snapshot.js";
 import { ClassGallery } from "../../views/class-gallery.js";
 import { ConfusionMatrix } from "../../views/confusion-matrix.js";
+import { digitOrNull } from "./digits.js";
 
 const STROKES_BUDGET = 30_000; // characters of strokes in a view: the server takes at most 32 KB per view
 const STUDENT_ERRORS = new Set([ROOM.submit, ROOM.tag]);
@@ -362,8 +363,7 @@ class LenetRoom {
   }
 
   apply(state) {
-    const target = Number.isInteger(state.target) && state.target >= 0 && state.target <= 9 ? state.target : null;
-    this.page.explain(state.explain === true, target);
+    this.page.explain(state.explain === true, digitOrNull(state.target));
     this.page.backward(state.backward ?? null);
     this.page.inputGradient(state.inputGradient ?? null);
     if (state.shown !== null && state.shown !== undefined) {
