@@ -28,7 +28,10 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 DESKTOP = {"width": 1280, "height": 800}
-TIMEOUT_MS = 10_000
+# How long a tab waits for what a test expects (an answer, a join, a followed view) before the test fails. Waits
+# end as soon as the page is there, so this only bounds a stall: on a shared 2-core machine a room test's three
+# tabs, server and browser sometimes stalled past 10 s within a full run.
+TIMEOUT_MS = 20_000
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.e2e.conftest import TIMEOUT_MS
 from tests.e2e.stage import off_screen
 from tests.e2e.test_lenet_room import draw_one, draw_zero, member, open_room, prediction, send
 
@@ -349,7 +350,7 @@ def test_sliders_dragged_by_the_teacher_move_on_the_students_page_without_reload
 def phone_person(browser: Browser) -> tuple[Page, list[str]]:
     """A phone (390×844, touch) of its own browser context, with the uncaught errors of its pages."""
     tab = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True).new_page()
-    tab.set_default_timeout(10_000)
+    tab.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
     return tab, errors

@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.services.images import decode_image
+from tests.e2e.conftest import TIMEOUT_MS
 from tests.e2e.stage import PROJECTORS, off_screen, viewport_shot
 
 if TYPE_CHECKING:
@@ -308,7 +309,7 @@ def test_on_a_touch_phone_the_prediction_stays_in_view_above_the_pad_while_drawi
 ) -> None:
     context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
     tab = context.new_page()
-    tab.set_default_timeout(10_000)
+    tab.set_default_timeout(TIMEOUT_MS)
     open_lenet(tab, base_url)
     pad = tab.locator("#draw-canvas")
     pad.scroll_into_view_if_needed()

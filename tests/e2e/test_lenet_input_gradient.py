@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.e2e.conftest import TIMEOUT_MS
 from tests.e2e.stage import MIN_TEXT_PX, PROJECTORS, off_screen, small_text, viewport_shot
 from tests.e2e.test_lenet import DISTINCT_COLOURS, PHONE, open_lenet, settled, stroke
 
@@ -148,7 +149,7 @@ def test_on_a_touch_phone_the_panel_fits_the_width_and_works(
 ) -> None:
     context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
     tab = context.new_page()
-    tab.set_default_timeout(10_000)
+    tab.set_default_timeout(TIMEOUT_MS)
     open_lenet(tab, base_url)
     tab.select_option("#lenet-example", "2")
     open_panel(tab)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from tests.e2e.conftest import TIMEOUT_MS
 from tests.e2e.test_classroom import PHONE, tap
 from tests.e2e.test_lenet_room import JOIN_SCRIPT, MEMBERSHIP, PROJECTOR, cell, draw_one, draw_zero, member, send
 
@@ -32,7 +33,7 @@ def phone_member(browser: Browser, membership: dict) -> tuple[Page, list[str]]:
         script=JOIN_SCRIPT.format(key=json.dumps(MEMBERSHIP), value=json.dumps(json.dumps(membership)))
     )
     tab = context.new_page()
-    tab.set_default_timeout(10_000)
+    tab.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
     return tab, errors
